@@ -1,0 +1,19 @@
+//! jiceng-core: the pure domain of jiceng (基层).
+//!
+//! Nothing here does IO, async or database work: regions and their codes, grids and geometry,
+//! roles and jurisdiction, the login lockout rule, the password policy, the canonical audit
+//! encoding and the injected clock. The app crate turns these into services and HTTP.
+
+pub mod audit;
+pub mod clock;
+pub mod geometry;
+pub mod lockout;
+pub mod password;
+pub mod region;
+pub mod role;
+pub mod scope;
+
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use region::{RegionCode, RegionLevel};
+pub use role::Role;
+pub use scope::Jurisdiction;

@@ -1,0 +1,60 @@
+//! Jurisdiction: what a staff account may see and change.
+//!
+//! Every account belongs to an org unit: a region, or a department that sits in a region.
+//! Organisation data is visible when it lies in the account's region subtree; work of a
+//! department is visible to that department's staff wherever it lies.
+
+use crate::region::RegionCode;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Jurisdiction {
+    /// Root of the region subtree the account covers.
+    pub region: RegionCode,
+    /// The department the account belongs to, if it belongs to one.
+    pub department_id: Option<i64>,
+}
+
+impl Jurisdiction {
+    pub fn covers_region(&self, code: &RegionCode) -> bool {
+        self.region.contains(code)
+    }
+
+    /// Whether an object of a department in `region` is visible: it is our own department's,
+    /// or it lies in our region subtree.
+    pub fn covers_department(&self, department_id: i64, region: &RegionCode) -> bool {
+        self.department_id == Some(department_id) || self.covers_region(region)
+    }
+
+    /// SQL `LIKE` pattern matching every region code in the subtree.
+    pub fn region_like_pattern(&self) -> String {
+        format!("{}%", self.region.subtree_prefix())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn township_covers_its_villages_only() {
+        let j = Jurisdiction {
+            region: RegionCode::parse("330110002000").unwrap(),
+            department_id: None,
+        };
+        assert!(j.covers_region(&RegionCode::parse("330110002005").unwrap()));
+        assert!(!j.covers_region(&RegionCode::parse("330110003005").unwrap()));
+        assert!(!j.covers_region(&RegionCode::parse("330110000000").unwrap()));
+        assert_eq!(j.region_like_pattern(), "330110002%");
+    }
+
+    #[test]
+    fn department_staff_see_their_department() {
+        let j = Jurisdiction {
+            region: RegionCode::parse("330110002000").unwrap(),
+            department_id: Some(7),
+        };
+        let county = RegionCode::parse("330110000000").unwrap();
+        assert!(j.covers_department(7, &county));
+        assert!(!j.covers_department(8, &county));
+    }
+}

@@ -1,0 +1,38 @@
+//! The application context every use case receives: database, clock, config, locate index.
+
+use crate::config::Config;
+use crate::service::locate::Locator;
+use crate::store::Db;
+use jiceng_core::{Clock, FakeClock, SystemClock};
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    /// Present only under `--fake-clock`: the same clock as `clock`, advanceable.
+    pub fake_clock: Option<Arc<FakeClock>>,
+    pub config: Arc<Config>,
+    pub locator: Locator,
+}
+
+impl App {
+    /// Connects, migrates and loads the locate index.
+    pub async fn open(config: Config) -> anyhow::Result<App> {
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let (clock, fake_clock): (Arc<dyn Clock>, _) = if config.fake_clock {
+            let fake = Arc::new(FakeClock::new());
+            (fake.clone(), Some(fake))
+        } else {
+            (Arc::new(SystemClock), None)
+        };
+        let app = App { db, clock, fake_clock, config: Arc::new(config), locator: Locator::default() };
+        app.locator.reload(&app.db).await?;
+        Ok(app)
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

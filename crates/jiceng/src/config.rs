@@ -1,0 +1,187 @@
+//! Layered configuration: defaults < TOML file < environment < command-line flags.
+//!
+//! Secrets may come from files: `JICENG_DATABASE_URL_FILE` (or `database_url_file` in the
+//! TOML file) names a file whose trimmed content is the database URL.
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SecureCookies {
+    /// Secure when the request arrived over TLS (`X-Forwarded-Proto: https` from the proxy).
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub database_url: String,
+    pub database_url_file: Option<PathBuf>,
+    pub listen: String,
+    /// Web sessions end after this many minutes without a request.
+    pub session_idle_minutes: i64,
+    /// API bearer tokens expire after this many hours.
+    pub token_ttl_hours: i64,
+    pub secure_cookies: SecureCookies,
+    /// Enables `POST /api/v1/admin/clock` and shows the simulated time in the header.
+    pub fake_clock: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// tracing filter, e.g. `info` or `jiceng=debug`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "sqlite://jiceng.db?mode=rwc".into(),
+            database_url_file: None,
+            listen: "127.0.0.1:8080".into(),
+            session_idle_minutes: 30,
+            token_ttl_hours: 24 * 30,
+            secure_cookies: SecureCookies::Auto,
+            fake_clock: false,
+            body_limit_bytes: 2 * 1024 * 1024,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers in force.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub listen: Option<String>,
+    pub fake_clock: Option<bool>,
+}
+
+fn read_secret_file(path: &Path) -> anyhow::Result<String> {
+    let s = std::fs::read_to_string(path)
+        .with_context(|| format!("无法读取密钥文件 {}", path.display()))?;
+    Ok(s.trim().to_string())
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str, value: &str) -> anyhow::Result<T> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("环境变量 {name} 的值“{value}”无效"))
+}
+
+impl Config {
+    /// Builds the effective configuration. `env` looks up an environment variable.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+        flags: &Overrides,
+    ) -> anyhow::Result<Config> {
+        let mut c = match file {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("无法读取配置文件 {}", p.display()))?;
+                toml::from_str::<Config>(&text)
+                    .with_context(|| format!("配置文件 {} 格式错误", p.display()))?
+            }
+            None => Config::default(),
+        };
+        if let Some(p) = c.database_url_file.clone() {
+            c.database_url = read_secret_file(&p)?;
+        }
+        if let Some(v) = env("JICENG_DATABASE_URL") {
+            c.database_url = v;
+        }
+        if let Some(p) = env("JICENG_DATABASE_URL_FILE") {
+            c.database_url_file = Some(PathBuf::from(&p));
+            c.database_url = read_secret_file(Path::new(&p))?;
+        }
+        if let Some(v) = env("JICENG_LISTEN") {
+            c.listen = v;
+        }
+        if let Some(v) = env("JICENG_SESSION_IDLE_MINUTES") {
+            c.session_idle_minutes = parse_env("JICENG_SESSION_IDLE_MINUTES", &v)?;
+        }
+        if let Some(v) = env("JICENG_TOKEN_TTL_HOURS") {
+            c.token_ttl_hours = parse_env("JICENG_TOKEN_TTL_HOURS", &v)?;
+        }
+        if let Some(v) = env("JICENG_FAKE_CLOCK") {
+            c.fake_clock = parse_env("JICENG_FAKE_CLOCK", &v)?;
+        }
+        if let Some(v) = env("JICENG_LOG") {
+            c.log = v;
+        }
+        if let Some(v) = &flags.database_url {
+            c.database_url = v.clone();
+        }
+        if let Some(v) = &flags.listen {
+            c.listen = v.clone();
+        }
+        if let Some(v) = flags.fake_clock {
+            c.fake_clock = c.fake_clock || v;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        crate::store::Backend::from_url(&self.database_url)?;
+        if self.session_idle_minutes < 1 {
+            bail!("session_idle_minutes 必须至少为 1");
+        }
+        if self.token_ttl_hours < 1 {
+            bail!("token_ttl_hours 必须至少为 1");
+        }
+        if self.body_limit_bytes < 1024 {
+            bail!("body_limit_bytes 必须至少为 1024");
+        }
+        Ok(())
+    }
+
+    /// The configuration as TOML with secrets redacted.
+    pub fn redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = crate::store::redact_url(&self.database_url);
+        toml::to_string(&shown).unwrap_or_else(|e| format!("# 无法显示配置: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn precedence_defaults_file_env_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jiceng.toml");
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nsession_idle_minutes = 10\n").unwrap();
+        let secret = dir.path().join("db-url");
+        std::fs::write(&secret, "postgres://u:pw@db/jiceng\n").unwrap();
+        let env: HashMap<&str, String> = [
+            ("JICENG_LISTEN", "127.0.0.1:9100".to_string()),
+            ("JICENG_DATABASE_URL_FILE", secret.display().to_string()),
+        ]
+        .into();
+        let lookup = |k: &str| env.get(k).cloned();
+        let c = Config::load(Some(&file), lookup, &Overrides::default()).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9100");
+        assert_eq!(c.session_idle_minutes, 10);
+        assert_eq!(c.database_url, "postgres://u:pw@db/jiceng");
+        assert!(c.redacted_toml().contains("postgres://u:******@db/jiceng"));
+        assert!(!c.redacted_toml().contains(":pw@"));
+        let flags = Overrides { listen: Some("127.0.0.1:1".into()), ..Default::default() };
+        let c = Config::load(Some(&file), lookup, &flags).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:1");
+    }
+
+    #[test]
+    fn unknown_scheme_is_an_error() {
+        let flags = Overrides { database_url: Some("mysql://x/y".into()), ..Default::default() };
+        let err = Config::load(None, |_| None, &flags).unwrap_err();
+        assert!(err.to_string().contains("mysql"));
+    }
+}

@@ -1,0 +1,113 @@
+//! Use cases: one function per thing a user can do. Each checks permission, validates, and
+//! writes its change together with its audit entry in one transaction.
+
+pub mod audit;
+pub mod auth;
+pub mod locate;
+pub mod org;
+pub mod users;
+
+use jiceng_core::{Jurisdiction, Role};
+use serde::{Deserialize, Serialize};
+
+/// Who is acting: a signed-in staff member, or the system itself (CLI, demo seeding).
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User(UserActor),
+    System(&'static str),
+}
+
+#[derive(Debug, Clone)]
+pub struct UserActor {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub jurisdiction: Jurisdiction,
+    pub via: AuthVia,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthVia {
+    Session { id_hash: String, csrf_token: String },
+    Token { id: i64 },
+}
+
+impl Actor {
+    /// The actor as written in the audit log: `user:NAME` or `system:WHAT`.
+    pub fn audit_name(&self) -> String {
+        match self {
+            Actor::User(u) => format!("user:{}", u.username),
+            Actor::System(what) => format!("system:{what}"),
+        }
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Actor::User(u) => Some(u.role),
+            Actor::System(_) => None,
+        }
+    }
+
+    /// Whether the actor's jurisdiction covers a region; the system covers everything.
+    pub fn covers_region(&self, code: &jiceng_core::RegionCode) -> bool {
+        match self {
+            Actor::User(u) => u.jurisdiction.covers_region(code),
+            Actor::System(_) => true,
+        }
+    }
+
+    pub fn jurisdiction(&self) -> Option<&Jurisdiction> {
+        match self {
+            Actor::User(u) => Some(&u.jurisdiction),
+            Actor::System(_) => None,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        match self {
+            Actor::User(u) => u.role.manages_organisation(),
+            Actor::System(_) => true,
+        }
+    }
+}
+
+/// Paging for every list: `page` from 1, `per_page` at most 500.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default)]
+pub struct PageParams {
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl Default for PageParams {
+    fn default() -> Self {
+        Self { page: 1, per_page: 50 }
+    }
+}
+
+impl PageParams {
+    pub const MAX_PER_PAGE: u64 = 500;
+
+    pub fn normalised(self) -> Self {
+        Self { page: self.page.max(1), per_page: self.per_page.clamp(1, Self::MAX_PER_PAGE) }
+    }
+
+    pub fn offset(self) -> u64 {
+        (self.page - 1) * self.per_page
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> u64 {
+        self.total.div_ceil(self.per_page.max(1)).max(1)
+    }
+}

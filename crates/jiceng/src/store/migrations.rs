@@ -1,0 +1,300 @@
+//! Embedded migrations, one history for SQLite and PostgreSQL. Never edit one that has
+//! shipped: add a new one.
+
+use super::Db;
+use chrono::Utc;
+use sea_orm::sea_query::{
+    Alias, ColumnDef, Expr, ForeignKey, ForeignKeyAction, Index, Query, Table, TableCreateStatement,
+};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, StatementBuilder};
+
+/// Collects statements built for one backend.
+struct Statements {
+    backend: DbBackend,
+    list: Vec<Statement>,
+}
+
+impl Statements {
+    fn push<S: StatementBuilder>(&mut self, s: S) {
+        self.list.push(s.build(&self.backend));
+    }
+}
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    statements: fn(&mut Statements),
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_foundation",
+    statements: foundation,
+}];
+
+fn a(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+fn text(name: &str) -> ColumnDef {
+    let mut c = ColumnDef::new(a(name));
+    c.text().not_null();
+    c
+}
+
+fn text_null(name: &str) -> ColumnDef {
+    let mut c = ColumnDef::new(a(name));
+    c.text().null();
+    c
+}
+
+fn ts(name: &str) -> ColumnDef {
+    let mut c = ColumnDef::new(a(name));
+    c.timestamp_with_time_zone().not_null();
+    c
+}
+
+fn ts_null(name: &str) -> ColumnDef {
+    let mut c = ColumnDef::new(a(name));
+    c.timestamp_with_time_zone().null();
+    c
+}
+
+fn bigint(name: &str) -> ColumnDef {
+    let mut c = ColumnDef::new(a(name));
+    c.big_integer().not_null();
+    c
+}
+
+fn bigint_null(name: &str) -> ColumnDef {
+    let mut c = ColumnDef::new(a(name));
+    c.big_integer().null();
+    c
+}
+
+fn double(name: &str) -> ColumnDef {
+    let mut c = ColumnDef::new(a(name));
+    c.double().not_null();
+    c
+}
+
+fn id() -> ColumnDef {
+    let mut c = ColumnDef::new(a("id"));
+    c.big_integer().not_null().auto_increment().primary_key();
+    c
+}
+
+fn fk(from_table: &str, from_col: &str, to_table: &str, to_col: &str, on_delete: ForeignKeyAction) -> sea_orm::sea_query::ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{from_table}_{from_col}"))
+        .from(a(from_table), a(from_col))
+        .to(a(to_table), a(to_col))
+        .on_delete(on_delete)
+        .to_owned()
+}
+
+fn table(name: &str) -> TableCreateStatement {
+    Table::create().table(a(name)).if_not_exists().to_owned()
+}
+
+fn foundation(out: &mut Statements) {
+    use ForeignKeyAction::{Cascade, Restrict, SetNull};
+    out.push(
+        table("regions")
+            .col(text("code").primary_key())
+            .col(text("name"))
+            .col(text("level"))
+            .col(text_null("parent_code"))
+            .col(text_null("boundary"))
+            .col(ts("created_at"))
+            .col(ts("updated_at"))
+            .foreign_key(&mut fk("regions", "parent_code", "regions", "code", Restrict))
+            .to_owned(),
+    );
+    out.push(
+        Index::create().name("ix_regions_parent").table(a("regions")).col(a("parent_code")).to_owned(),
+    );
+    out.push(
+        table("departments")
+            .col(id())
+            .col(text("code").unique_key())
+            .col(text("name"))
+            .col(text("kind"))
+            .col(text("region_code"))
+            .col(text("phone"))
+            .col(ColumnDef::new(a("active")).boolean().not_null().default(true))
+            .col(ts("created_at"))
+            .col(ts("updated_at"))
+            .foreign_key(&mut fk("departments", "region_code", "regions", "code", Restrict))
+            .to_owned(),
+    );
+    out.push(
+        Index::create().name("ix_departments_region").table(a("departments")).col(a("region_code")).to_owned(),
+    );
+    out.push(
+        table("users")
+            .col(id())
+            .col(text("username").unique_key())
+            .col(text("display_name"))
+            .col(text("role"))
+            .col(text("region_code"))
+            .col(bigint_null("department_id"))
+            .col(text("password_hash"))
+            .col(ColumnDef::new(a("active")).boolean().not_null().default(true))
+            .col(ts("created_at"))
+            .col(ts("updated_at"))
+            .foreign_key(&mut fk("users", "region_code", "regions", "code", Restrict))
+            .foreign_key(&mut fk("users", "department_id", "departments", "id", Restrict))
+            .to_owned(),
+    );
+    out.push(
+        Index::create().name("ix_users_region").table(a("users")).col(a("region_code")).to_owned(),
+    );
+    out.push(
+        table("grids")
+            .col(text("code").primary_key())
+            .col(text("name"))
+            .col(text("village_code"))
+            .col(text("geometry"))
+            .col(double("min_lon"))
+            .col(double("min_lat"))
+            .col(double("max_lon"))
+            .col(double("max_lat"))
+            .col(bigint_null("worker_user_id"))
+            .col(ts("created_at"))
+            .col(ts("updated_at"))
+            .foreign_key(&mut fk("grids", "village_code", "regions", "code", Restrict))
+            .foreign_key(&mut fk("grids", "worker_user_id", "users", "id", SetNull))
+            .to_owned(),
+    );
+    out.push(
+        Index::create().name("ix_grids_village").table(a("grids")).col(a("village_code")).to_owned(),
+    );
+    out.push(
+        Index::create()
+            .name("ix_grids_bbox")
+            .table(a("grids"))
+            .col(a("min_lon"))
+            .col(a("max_lon"))
+            .to_owned(),
+    );
+    out.push(
+        table("login_throttle")
+            .col(text("username").primary_key())
+            .col(ColumnDef::new(a("failures")).integer().not_null().default(0))
+            .col(ts_null("window_start"))
+            .col(ts_null("locked_until"))
+            .to_owned(),
+    );
+    out.push(
+        table("sessions")
+            .col(text("id_hash").primary_key())
+            .col(bigint("user_id"))
+            .col(text("csrf_token"))
+            .col(ts("created_at"))
+            .col(ts("last_seen_at"))
+            .foreign_key(&mut fk("sessions", "user_id", "users", "id", Cascade))
+            .to_owned(),
+    );
+    out.push(
+        table("api_tokens")
+            .col(id())
+            .col(bigint("user_id"))
+            .col(text("token_hash").unique_key())
+            .col(ts("created_at"))
+            .col(ts("expires_at"))
+            .col(ts_null("last_used_at"))
+            .col(ts_null("revoked_at"))
+            .foreign_key(&mut fk("api_tokens", "user_id", "users", "id", Cascade))
+            .to_owned(),
+    );
+    out.push(
+        table("audit_log")
+            .col(bigint("seq").primary_key())
+            .col(ts("time"))
+            .col(text("actor"))
+            .col(text("action"))
+            .col(text("entity_type"))
+            .col(text("entity_id"))
+            .col(text_null("state_digest"))
+            .col(text("reason"))
+            .to_owned(),
+    );
+    for (name, cols) in [
+        ("ix_audit_entity", &["entity_type", "entity_id"][..]),
+        ("ix_audit_actor", &["actor"][..]),
+        ("ix_audit_action", &["action"][..]),
+    ] {
+        let mut ix = Index::create().name(name).table(a("audit_log")).to_owned();
+        for c in cols {
+            ix.col(a(c));
+        }
+        out.push(ix);
+    }
+    // One row holding the last audit sequence number. Updating it inside each writing
+    // transaction serialises audit appends, so sequence numbers are gapless and ordered.
+    out.push(
+        table("audit_head")
+            .col(ColumnDef::new(a("id")).integer().not_null().primary_key())
+            .col(bigint("last_seq"))
+            .to_owned(),
+    );
+    out.push(
+        Query::insert()
+            .into_table(a("audit_head"))
+            .columns([a("id"), a("last_seq")])
+            .values_panic([Expr::val(1).into(), Expr::val(0i64).into()])
+            .to_owned(),
+    );
+    out
+}
+
+pub(super) async fn run(db: &Db) -> anyhow::Result<Vec<&'static str>> {
+    db.conn
+        .execute(
+            &table("schema_migrations")
+                .col(bigint("version").primary_key())
+                .col(text("name"))
+                .col(ts("applied_at"))
+                .to_owned(),
+        )
+        .await?;
+    let mut applied = Vec::new();
+    for m in MIGRATIONS {
+        let txn = db.begin_write().await?;
+        let done = txn
+            .query_one(
+                &Query::select()
+                    .column(a("version"))
+                    .from(a("schema_migrations"))
+                    .and_where(Expr::col(a("version")).eq(m.version))
+                    .to_owned(),
+            )
+            .await?
+            .is_some();
+        if done {
+            txn.rollback().await?;
+            continue;
+        }
+        let mut stmts = Statements {
+            backend: db.db_backend(),
+            list: Vec::new(),
+        };
+        (m.statements)(&mut stmts);
+        for stmt in stmts.list {
+            txn.execute_raw(stmt).await?;
+        }
+        txn.execute(
+            &Query::insert()
+                .into_table(a("schema_migrations"))
+                .columns([a("version"), a("name"), a("applied_at")])
+                .values_panic([m.version.into(), m.name.into(), Utc::now().into()])
+                .to_owned(),
+        )
+        .await?;
+        txn.commit().await?;
+        tracing::info!(migration = m.name, "migration applied");
+        applied.push(m.name);
+    }
+    Ok(applied)
+}
