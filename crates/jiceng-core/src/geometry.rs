@@ -45,7 +45,10 @@ impl GeometryError {
     }
 }
 
-fn ring_from_positions(ring_no: usize, ring: &[geojson::Position]) -> Result<LineString<f64>, GeometryError> {
+fn ring_from_positions(
+    ring_no: usize,
+    ring: &[geojson::Position],
+) -> Result<LineString<f64>, GeometryError> {
     if ring.len() < 4 {
         return Err(GeometryError::TooFewPoints { ring: ring_no });
     }
@@ -56,7 +59,11 @@ fn ring_from_positions(ring_no: usize, ring: &[geojson::Position]) -> Result<Lin
             return Err(GeometryError::BadCoordinate);
         }
         let (x, y) = (s[0], s[1]);
-        if !x.is_finite() || !y.is_finite() || !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
+        if !x.is_finite()
+            || !y.is_finite()
+            || !(-180.0..=180.0).contains(&x)
+            || !(-90.0..=90.0).contains(&y)
+        {
             return Err(GeometryError::BadCoordinate);
         }
         coords.push(Coord { x, y });
@@ -67,7 +74,10 @@ fn ring_from_positions(ring_no: usize, ring: &[geojson::Position]) -> Result<Lin
     Ok(LineString::new(coords))
 }
 
-fn polygon_from_rings(rings: &[Vec<geojson::Position>], first_ring_no: usize) -> Result<Polygon<f64>, GeometryError> {
+fn polygon_from_rings(
+    rings: &[Vec<geojson::Position>],
+    first_ring_no: usize,
+) -> Result<Polygon<f64>, GeometryError> {
     let Some((outer, inner)) = rings.split_first() else {
         return Err(GeometryError::Empty);
     };
@@ -80,7 +90,9 @@ fn polygon_from_rings(rings: &[Vec<geojson::Position>], first_ring_no: usize) ->
     let polygon = Polygon::new(exterior, interiors);
     if let Some(problem) = polygon.validation_errors().into_iter().next() {
         return Err(match problem {
-            InvalidPolygon::TooFewPointsInRing(_) => GeometryError::TooFewPoints { ring: first_ring_no },
+            InvalidPolygon::TooFewPointsInRing(_) => GeometryError::TooFewPoints {
+                ring: first_ring_no,
+            },
             InvalidPolygon::NonFiniteCoord(..) => GeometryError::BadCoordinate,
             InvalidPolygon::SelfIntersection(_) => GeometryError::SelfIntersecting,
             _ => GeometryError::BadInteriorRing,
@@ -100,7 +112,9 @@ pub fn grid_polygon(value: &GeometryValue) -> Result<Polygon<f64>, GeometryError
 /// A region boundary from GeoJSON: a valid Polygon or MultiPolygon.
 pub fn region_boundary(value: &GeometryValue) -> Result<MultiPolygon<f64>, GeometryError> {
     match value {
-        GeometryValue::Polygon { coordinates } => Ok(MultiPolygon(vec![polygon_from_rings(coordinates, 1)?])),
+        GeometryValue::Polygon { coordinates } => {
+            Ok(MultiPolygon(vec![polygon_from_rings(coordinates, 1)?]))
+        }
         GeometryValue::MultiPolygon { coordinates } => {
             let mut ring_no = 1;
             let mut out = Vec::with_capacity(coordinates.len());
@@ -139,7 +153,9 @@ pub const OVERLAP_TOLERANCE: f64 = 1e-12;
 
 /// Part of `inner` that lies outside `outer`, in square degrees.
 pub fn area_outside(inner: &Polygon<f64>, outer: &MultiPolygon<f64>) -> f64 {
-    MultiPolygon(vec![inner.clone()]).difference(outer).unsigned_area()
+    MultiPolygon(vec![inner.clone()])
+        .difference(outer)
+        .unsigned_area()
 }
 
 /// The union of polygons that tile an area, e.g. a village from its grids.
@@ -170,7 +186,10 @@ pub struct LocateIndex<T> {
 
 impl<T> Default for LocateIndex<T> {
     fn default() -> Self {
-        Self { tree: RTree::new(), shapes: Vec::new() }
+        Self {
+            tree: RTree::new(),
+            shapes: Vec::new(),
+        }
     }
 }
 
@@ -187,7 +206,10 @@ impl<T> LocateIndex<T> {
                 })
             })
             .collect();
-        Self { tree: RTree::bulk_load(entries), shapes: items }
+        Self {
+            tree: RTree::bulk_load(entries),
+            shapes: items,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -202,7 +224,10 @@ impl<T> LocateIndex<T> {
     pub fn locate(&self, lon: f64, lat: f64) -> Option<&T> {
         let point = Point::new(lon, lat);
         let mut best: Option<usize> = None;
-        for e in self.tree.locate_in_envelope_intersecting(&AABB::from_point([lon, lat])) {
+        for e in self
+            .tree
+            .locate_in_envelope_intersecting(&AABB::from_point([lon, lat]))
+        {
             if best.is_some_and(|b| b < e.index) {
                 continue;
             }
@@ -249,7 +274,10 @@ mod tests {
             vec![1.0, 1.0],
             vec![0.0, 1.0],
         ]]);
-        assert_eq!(grid_polygon(&open), Err(GeometryError::UnclosedRing { ring: 1 }));
+        assert_eq!(
+            grid_polygon(&open),
+            Err(GeometryError::UnclosedRing { ring: 1 })
+        );
         let bowtie = GeometryValue::new_polygon(vec![vec![
             vec![0.0, 0.0],
             vec![1.0, 1.0],
@@ -258,12 +286,19 @@ mod tests {
             vec![0.0, 0.0],
         ]]);
         assert_eq!(grid_polygon(&bowtie), Err(GeometryError::SelfIntersecting));
-        let short = GeometryValue::new_polygon(vec![vec![vec![0.0, 0.0], vec![1.0, 0.0], vec![0.0, 0.0]]]);
-        assert_eq!(grid_polygon(&short), Err(GeometryError::TooFewPoints { ring: 1 }));
+        let short =
+            GeometryValue::new_polygon(vec![vec![vec![0.0, 0.0], vec![1.0, 0.0], vec![0.0, 0.0]]]);
+        assert_eq!(
+            grid_polygon(&short),
+            Err(GeometryError::TooFewPoints { ring: 1 })
+        );
         let far = square(200.0, 0.0, 1.0);
         assert_eq!(grid_polygon(&far), Err(GeometryError::BadCoordinate));
         let point = GeometryValue::new_point([1.0, 2.0]);
-        assert!(matches!(grid_polygon(&point), Err(GeometryError::NotPolygon(_))));
+        assert!(matches!(
+            grid_polygon(&point),
+            Err(GeometryError::NotPolygon(_))
+        ));
     }
 
     #[test]

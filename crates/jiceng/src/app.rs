@@ -27,7 +27,13 @@ impl App {
         } else {
             (Arc::new(SystemClock), None)
         };
-        let app = App { db, clock, fake_clock, config: Arc::new(config), locator: Locator::default() };
+        let app = App {
+            db,
+            clock,
+            fake_clock,
+            config: Arc::new(config),
+            locator: Locator::default(),
+        };
         app.locator.reload(&app.db).await?;
         Ok(app)
     }

@@ -158,7 +158,11 @@ mod tests {
     fn precedence_defaults_file_env_flags() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("jiceng.toml");
-        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\nsession_idle_minutes = 10\n").unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\nsession_idle_minutes = 10\n",
+        )
+        .unwrap();
         let secret = dir.path().join("db-url");
         std::fs::write(&secret, "postgres://u:pw@db/jiceng\n").unwrap();
         let env: HashMap<&str, String> = [
@@ -173,14 +177,20 @@ mod tests {
         assert_eq!(c.database_url, "postgres://u:pw@db/jiceng");
         assert!(c.redacted_toml().contains("postgres://u:******@db/jiceng"));
         assert!(!c.redacted_toml().contains(":pw@"));
-        let flags = Overrides { listen: Some("127.0.0.1:1".into()), ..Default::default() };
+        let flags = Overrides {
+            listen: Some("127.0.0.1:1".into()),
+            ..Default::default()
+        };
         let c = Config::load(Some(&file), lookup, &flags).unwrap();
         assert_eq!(c.listen, "127.0.0.1:1");
     }
 
     #[test]
     fn unknown_scheme_is_an_error() {
-        let flags = Overrides { database_url: Some("mysql://x/y".into()), ..Default::default() };
+        let flags = Overrides {
+            database_url: Some("mysql://x/y".into()),
+            ..Default::default()
+        };
         let err = Config::load(None, |_| None, &flags).unwrap_err();
         assert!(err.to_string().contains("mysql"));
     }

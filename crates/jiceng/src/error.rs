@@ -29,7 +29,13 @@ pub type AppResult<T> = Result<T, AppError>;
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), fields: Vec::new(), source: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+            source: None,
+        }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -37,13 +43,27 @@ impl AppError {
     }
 
     /// Input that parsed but breaks a rule; `fields` says which field and why.
-    pub fn invalid(code: &'static str, message: impl Into<String>, fields: Vec<FieldError>) -> Self {
-        Self { fields, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message) }
+    pub fn invalid(
+        code: &'static str,
+        message: impl Into<String>,
+        fields: Vec<FieldError>,
+    ) -> Self {
+        Self {
+            fields,
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+        }
     }
 
     pub fn field(field: &str, code: &'static str, message: impl Into<String>) -> Self {
         let message = message.into();
-        Self::invalid(code, message.clone(), vec![FieldError { field: field.to_string(), message }])
+        Self::invalid(
+            code,
+            message.clone(),
+            vec![FieldError {
+                field: field.to_string(),
+                message,
+            }],
+        )
     }
 
     pub fn unauthenticated() -> Self {
@@ -51,7 +71,11 @@ impl AppError {
     }
 
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "auth.forbidden", "没有权限执行此操作")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "auth.forbidden",
+            "没有权限执行此操作",
+        )
     }
 
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
@@ -65,7 +89,11 @@ impl AppError {
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
         Self {
             source: Some(source.into()),
-            ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误，请稍后重试")
+            ..Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "服务器内部错误，请稍后重试",
+            )
         }
     }
 
@@ -99,7 +127,23 @@ impl IntoResponse for AppError {
         if let Some(src) = &self.source {
             tracing::error!(error = ?src, code = self.code, "request failed");
         }
-        let body = ErrorBody { code: self.code, message: &self.message, fields: &self.fields };
+        let body = ErrorBody {
+            code: self.code,
+            message: &self.message,
+            fields: &self.fields,
+        };
         (self.status, Json(body)).into_response()
     }
 }
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}（{}）", self.message, self.code)?;
+        if let Some(src) = &self.source {
+            write!(f, "：{src:#}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AppError {}

@@ -7,10 +7,10 @@ use crate::error::{AppError, AppResult};
 use crate::store::entities::audit_entry;
 use chrono::{DateTime, Utc};
 use jiceng_core::audit::{AuditEntry, state_digest};
-use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +26,13 @@ pub struct Event<'a> {
 
 impl<'a> Event<'a> {
     pub fn new(action: &'a str, entity_type: &'a str, entity_id: impl Into<String>) -> Self {
-        Self { action, entity_type, entity_id: entity_id.into(), state: None, reason: String::new() }
+        Self {
+            action,
+            entity_type,
+            entity_id: entity_id.into(),
+            state: None,
+            reason: String::new(),
+        }
     }
 
     pub fn state<T: Serialize>(mut self, state: &T) -> Self {
@@ -51,7 +57,10 @@ pub async fn record(
     let backend = txn.get_database_backend();
     let bump = Query::update()
         .table(Alias::new("audit_head"))
-        .value(Alias::new("last_seq"), Expr::col(Alias::new("last_seq")).add(1))
+        .value(
+            Alias::new("last_seq"),
+            Expr::col(Alias::new("last_seq")).add(1),
+        )
         .and_where(Expr::col(Alias::new("id")).eq(1))
         .returning_col(Alias::new("last_seq"))
         .to_owned();
@@ -96,7 +105,13 @@ pub async fn record_alone(app: &App, actor: &str, event: Event<'_>) -> AppResult
 }
 
 /// Records a permission denial and returns the error to give the caller.
-pub async fn deny(app: &App, actor: &Actor, action: &str, entity_type: &str, entity_id: &str) -> AppError {
+pub async fn deny(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    entity_type: &str,
+    entity_id: &str,
+) -> AppError {
     let event = Event::new("auth.denied", entity_type, entity_id).reason(action.to_string());
     if let Err(e) = record_alone(app, &actor.audit_name(), event).await {
         return e;
@@ -143,13 +158,23 @@ impl From<audit_entry::Model> for AuditView {
 }
 
 /// The audit log, newest first. Auditors and admins only.
-pub async fn list(app: &App, actor: &Actor, filter: &AuditFilter, page: PageParams) -> AppResult<Page<AuditView>> {
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    filter: &AuditFilter,
+    page: PageParams,
+) -> AppResult<Page<AuditView>> {
     if !actor.role().is_some_and(|r| r.reads_audit_log()) && !matches!(actor, Actor::System(_)) {
         return Err(deny(app, actor, "audit.list", "audit_log", "").await);
     }
     let page = page.normalised();
     let mut q = audit_entry::Entity::find();
-    let non_empty = |o: &Option<String>| o.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let non_empty = |o: &Option<String>| {
+        o.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     if let Some(a) = non_empty(&filter.actor) {
         q = q.filter(audit_entry::Column::Actor.eq(a));
     }
@@ -178,5 +203,10 @@ pub async fn list(app: &App, actor: &Actor, filter: &AuditFilter, page: PagePara
         .into_iter()
         .map(AuditView::from)
         .collect();
-    Ok(Page { items, total, page: page.page, per_page: page.per_page })
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }

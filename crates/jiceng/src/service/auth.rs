@@ -5,8 +5,8 @@ use super::{Actor, AuthVia, UserActor};
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::store::entities::{api_token, login_throttle, session, user};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use jiceng_core::lockout::{FailureOutcome, LockoutPolicy, LockoutState};
@@ -44,7 +44,11 @@ pub fn hash_password(password: &str) -> AppResult<String> {
 
 fn verify_password(hash: &str, password: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -55,7 +59,11 @@ fn dummy_hash() -> &'static str {
 }
 
 fn invalid_credentials() -> AppError {
-    AppError::new(axum::http::StatusCode::UNAUTHORIZED, "auth.invalid_credentials", "用户名或密码错误")
+    AppError::new(
+        axum::http::StatusCode::UNAUTHORIZED,
+        "auth.invalid_credentials",
+        "用户名或密码错误",
+    )
 }
 
 fn locked() -> AppError {
@@ -86,9 +94,12 @@ pub async fn authenticate(app: &App, username: &str, password: &str) -> AppResul
     let username = normalise_username(username);
     let policy = LockoutPolicy::default();
     let now = app.now();
-    let throttle = login_throttle::Entity::find_by_id(username.clone()).one(&app.db.conn).await?;
+    let throttle = login_throttle::Entity::find_by_id(username.clone())
+        .one(&app.db.conn)
+        .await?;
     if policy.is_locked(&state_of(&throttle), now) {
-        let ev = Event::new("auth.login_refused", "user", username.clone()).reason("账户已临时锁定");
+        let ev =
+            Event::new("auth.login_refused", "user", username.clone()).reason("账户已临时锁定");
         audit::record_alone(app, "anonymous", ev).await?;
         return Err(locked());
     }
@@ -107,11 +118,15 @@ pub async fn authenticate(app: &App, username: &str, password: &str) -> AppResul
         .map_err(AppError::internal)?;
     let txn = app.db.begin_write().await?;
     // Re-read inside the write transaction so that concurrent failures all count.
-    let throttle = login_throttle::Entity::find_by_id(username.clone()).one(&txn).await?;
+    let throttle = login_throttle::Entity::find_by_id(username.clone())
+        .one(&txn)
+        .await?;
     match found.filter(|u| u.active && ok) {
         Some(u) => {
             if throttle.is_some() {
-                login_throttle::Entity::delete_by_id(username.clone()).exec(&txn).await?;
+                login_throttle::Entity::delete_by_id(username.clone())
+                    .exec(&txn)
+                    .await?;
             }
             txn.commit().await?;
             Ok(u)
@@ -129,10 +144,16 @@ pub async fn authenticate(app: &App, username: &str, password: &str) -> AppResul
             } else {
                 row.insert(&txn).await?;
             }
-            audit::record(&txn, now, "anonymous", Event::new("auth.login_failed", "user", username.clone()))
-                .await?;
+            audit::record(
+                &txn,
+                now,
+                "anonymous",
+                Event::new("auth.login_failed", "user", username.clone()),
+            )
+            .await?;
             if outcome == FailureOutcome::Locked {
-                let ev = Event::new("auth.lockout", "user", username.clone()).reason("15分钟内连续失败5次");
+                let ev = Event::new("auth.lockout", "user", username.clone())
+                    .reason("15分钟内连续失败5次");
                 audit::record(&txn, now, "system:auth", ev).await?;
             }
             txn.commit().await?;
@@ -163,8 +184,13 @@ pub async fn login_web(app: &App, username: &str, password: &str) -> AppResult<N
     }
     .insert(&txn)
     .await?;
-    audit::record(&txn, now, &format!("user:{}", u.username), Event::new("auth.login", "user", u.id.to_string()))
-        .await?;
+    audit::record(
+        &txn,
+        now,
+        &format!("user:{}", u.username),
+        Event::new("auth.login", "user", u.id.to_string()),
+    )
+    .await?;
     txn.commit().await?;
     Ok(NewSession { cookie, csrf_token })
 }
@@ -178,7 +204,10 @@ pub fn actor_from_user(u: &user::Model, via: AuthVia) -> AppResult<UserActor> {
         username: u.username.clone(),
         display_name: u.display_name.clone(),
         role,
-        jurisdiction: Jurisdiction { region, department_id: u.department_id },
+        jurisdiction: Jurisdiction {
+            region,
+            department_id: u.department_id,
+        },
         via,
     })
 }
@@ -186,31 +215,52 @@ pub fn actor_from_user(u: &user::Model, via: AuthVia) -> AppResult<UserActor> {
 /// The signed-in user behind a session cookie, if the session exists and is not idle too long.
 pub async fn resolve_session(app: &App, cookie: &str) -> AppResult<Option<UserActor>> {
     let id_hash = sha256_hex(cookie);
-    let Some(s) = session::Entity::find_by_id(id_hash.clone()).one(&app.db.conn).await? else {
+    let Some(s) = session::Entity::find_by_id(id_hash.clone())
+        .one(&app.db.conn)
+        .await?
+    else {
         return Ok(None);
     };
     let now = app.now();
     if now - s.last_seen_at > Duration::minutes(app.config.session_idle_minutes) {
-        session::Entity::delete_by_id(id_hash).exec(&app.db.conn).await?;
+        session::Entity::delete_by_id(id_hash)
+            .exec(&app.db.conn)
+            .await?;
         return Ok(None);
     }
-    let Some(u) = user::Entity::find_by_id(s.user_id).one(&app.db.conn).await?.filter(|u| u.active) else {
+    let Some(u) = user::Entity::find_by_id(s.user_id)
+        .one(&app.db.conn)
+        .await?
+        .filter(|u| u.active)
+    else {
         return Ok(None);
     };
     if now - s.last_seen_at > TOUCH_EVERY {
         session::Entity::update_many()
-            .col_expr(session::Column::LastSeenAt, sea_orm::sea_query::Expr::value(now))
+            .col_expr(
+                session::Column::LastSeenAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
             .filter(session::Column::IdHash.eq(id_hash.clone()))
             .exec(&app.db.conn)
             .await?;
     }
-    actor_from_user(&u, AuthVia::Session { id_hash, csrf_token: s.csrf_token }).map(Some)
+    actor_from_user(
+        &u,
+        AuthVia::Session {
+            id_hash,
+            csrf_token: s.csrf_token,
+        },
+    )
+    .map(Some)
 }
 
 pub async fn logout(app: &App, actor: &UserActor) -> AppResult<()> {
     if let AuthVia::Session { id_hash, .. } = &actor.via {
         let txn = app.db.begin_write().await?;
-        session::Entity::delete_by_id(id_hash.clone()).exec(&txn).await?;
+        session::Entity::delete_by_id(id_hash.clone())
+            .exec(&txn)
+            .await?;
         let ev = Event::new("auth.logout", "user", actor.user_id.to_string());
         audit::record(&txn, app.now(), &format!("user:{}", actor.username), ev).await?;
         txn.commit().await?;
@@ -250,7 +300,13 @@ pub async fn issue_token(app: &App, username: &str, password: &str) -> AppResult
 
 /// The user behind a bearer token; an unknown, revoked or expired token is a 401.
 pub async fn resolve_token(app: &App, token: &str) -> AppResult<UserActor> {
-    let invalid = || AppError::new(axum::http::StatusCode::UNAUTHORIZED, "auth.token_invalid", "访问令牌无效或已被撤销");
+    let invalid = || {
+        AppError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "auth.token_invalid",
+            "访问令牌无效或已被撤销",
+        )
+    };
     let Some(t) = api_token::Entity::find()
         .filter(api_token::Column::TokenHash.eq(sha256_hex(token)))
         .one(&app.db.conn)
@@ -263,12 +319,23 @@ pub async fn resolve_token(app: &App, token: &str) -> AppResult<UserActor> {
         return Err(invalid());
     }
     if t.expires_at <= now {
-        return Err(AppError::new(axum::http::StatusCode::UNAUTHORIZED, "auth.token_expired", "访问令牌已过期，请重新获取"));
+        return Err(AppError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "auth.token_expired",
+            "访问令牌已过期，请重新获取",
+        ));
     }
-    let u = user::Entity::find_by_id(t.user_id).one(&app.db.conn).await?.filter(|u| u.active).ok_or_else(invalid)?;
+    let u = user::Entity::find_by_id(t.user_id)
+        .one(&app.db.conn)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(invalid)?;
     if t.last_used_at.is_none_or(|l| now - l > TOUCH_EVERY) {
         api_token::Entity::update_many()
-            .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))
+            .col_expr(
+                api_token::Column::LastUsedAt,
+                sea_orm::sea_query::Expr::value(now),
+            )
             .filter(api_token::Column::Id.eq(t.id))
             .exec(&app.db.conn)
             .await?;
@@ -296,9 +363,12 @@ pub async fn list_tokens(app: &App, actor: &UserActor) -> AppResult<Vec<TokenVie
             .all(&app.db.conn)
             .await?
     } else {
-        user::Entity::find_by_id(actor.user_id).all(&app.db.conn).await?
+        user::Entity::find_by_id(actor.user_id)
+            .all(&app.db.conn)
+            .await?
     };
-    let names: std::collections::HashMap<i64, String> = users.into_iter().map(|u| (u.id, u.username)).collect();
+    let names: std::collections::HashMap<i64, String> =
+        users.into_iter().map(|u| (u.id, u.username)).collect();
     let tokens = api_token::Entity::find()
         .filter(api_token::Column::UserId.is_in(names.keys().copied()))
         .order_by_desc(api_token::Column::Id)
@@ -321,8 +391,14 @@ pub async fn list_tokens(app: &App, actor: &UserActor) -> AppResult<Vec<TokenVie
 
 pub async fn revoke_token(app: &App, actor: &UserActor, id: i64) -> AppResult<()> {
     let not_found = || AppError::not_found("api_token.not_found", "访问令牌不存在");
-    let t = api_token::Entity::find_by_id(id).one(&app.db.conn).await?.ok_or_else(not_found)?;
-    let owner = user::Entity::find_by_id(t.user_id).one(&app.db.conn).await?.ok_or_else(not_found)?;
+    let t = api_token::Entity::find_by_id(id)
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(not_found)?;
+    let owner = user::Entity::find_by_id(t.user_id)
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(not_found)?;
     let owner_region = RegionCode::parse(&owner.region_code).map_err(AppError::internal)?;
     let allowed = owner.id == actor.user_id
         || (actor.role.manages_organisation() && actor.jurisdiction.covers_region(&owner_region));

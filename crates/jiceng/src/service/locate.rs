@@ -68,29 +68,50 @@ pub struct Snapshot {
 
 impl Snapshot {
     pub fn build(regions: Vec<RegionShape>, grids: Vec<GridShape>) -> Snapshot {
-        let mut by_level: HashMap<RegionLevel, Vec<(geo::MultiPolygon<f64>, RegionCode)>> = HashMap::new();
+        let mut by_level: HashMap<RegionLevel, Vec<(geo::MultiPolygon<f64>, RegionCode)>> =
+            HashMap::new();
         let mut names = HashMap::new();
         for r in regions {
             if let Some(b) = r.boundary {
-                by_level.entry(r.code.level()).or_default().push((b, r.code.clone()));
+                by_level
+                    .entry(r.code.level())
+                    .or_default()
+                    .push((b, r.code.clone()));
             }
             names.insert(r.code, r.name);
         }
         // Smallest regions first: the first layer that holds the point wins.
-        let layers = [RegionLevel::Village, RegionLevel::Township, RegionLevel::County]
-            .into_iter()
-            .map(|l| LocateIndex::new(by_level.remove(&l).unwrap_or_default()))
-            .collect();
+        let layers = [
+            RegionLevel::Village,
+            RegionLevel::Township,
+            RegionLevel::County,
+        ]
+        .into_iter()
+        .map(|l| LocateIndex::new(by_level.remove(&l).unwrap_or_default()))
+        .collect();
         let grids = LocateIndex::new(
             grids
                 .into_iter()
                 .filter_map(|g| {
                     let village = RegionCode::parse(&g.village_code).ok()?;
-                    Some((geo::MultiPolygon(vec![g.polygon]), (GridRef { code: g.code, name: g.name }, village)))
+                    Some((
+                        geo::MultiPolygon(vec![g.polygon]),
+                        (
+                            GridRef {
+                                code: g.code,
+                                name: g.name,
+                            },
+                            village,
+                        ),
+                    ))
                 })
                 .collect(),
         );
-        Snapshot { grids, layers, names }
+        Snapshot {
+            grids,
+            layers,
+            names,
+        }
     }
 
     pub fn grid_count(&self) -> usize {
@@ -98,11 +119,20 @@ impl Snapshot {
     }
 
     fn region_ref(&self, code: &RegionCode) -> Option<RegionRef> {
-        self.names.get(code).map(|n| RegionRef { code: code.to_string(), name: n.clone() })
+        self.names.get(code).map(|n| RegionRef {
+            code: code.to_string(),
+            name: n.clone(),
+        })
     }
 
     fn with_lineage(&self, matched: Match, grid: Option<GridRef>, region: &RegionCode) -> Located {
-        let mut out = Located { matched, grid, village: None, township: None, county: None };
+        let mut out = Located {
+            matched,
+            grid,
+            village: None,
+            township: None,
+            county: None,
+        };
         for code in region.lineage() {
             let r = self.region_ref(&code);
             match code.level() {
@@ -123,7 +153,13 @@ impl Snapshot {
                 return self.with_lineage(Match::Region, None, code);
             }
         }
-        Located { matched: Match::OutsideJurisdiction, grid: None, village: None, township: None, county: None }
+        Located {
+            matched: Match::OutsideJurisdiction,
+            grid: None,
+            village: None,
+            township: None,
+            county: None,
+        }
     }
 
     /// Only the grid's code: the hot path the benchmark measures.
@@ -158,14 +194,23 @@ impl Locator {
                     .as_deref()
                     .and_then(parse_geometry)
                     .and_then(|g| region_boundary(&g.value).ok());
-                Some(RegionShape { code: RegionCode::parse(&r.code).ok()?, name: r.name, boundary })
+                Some(RegionShape {
+                    code: RegionCode::parse(&r.code).ok()?,
+                    name: r.name,
+                    boundary,
+                })
             })
             .collect();
         let grids = grids
             .into_iter()
             .filter_map(|g| {
                 let polygon = grid_polygon(&parse_geometry(&g.geometry)?.value).ok()?;
-                Some(GridShape { code: g.code, name: g.name, village_code: g.village_code, polygon })
+                Some(GridShape {
+                    code: g.code,
+                    name: g.name,
+                    village_code: g.village_code,
+                    polygon,
+                })
             })
             .collect();
         let snap = tokio::task::spawn_blocking(move || Snapshot::build(regions, grids)).await?;

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod import;
 pub mod locate;
 pub mod org;
 pub mod users;
@@ -82,7 +83,10 @@ pub struct PageParams {
 
 impl Default for PageParams {
     fn default() -> Self {
-        Self { page: 1, per_page: 50 }
+        Self {
+            page: 1,
+            per_page: 50,
+        }
     }
 }
 
@@ -90,7 +94,10 @@ impl PageParams {
     pub const MAX_PER_PAGE: u64 = 500;
 
     pub fn normalised(self) -> Self {
-        Self { page: self.page.max(1), per_page: self.per_page.clamp(1, Self::MAX_PER_PAGE) }
+        Self {
+            page: self.page.max(1),
+            per_page: self.per_page.clamp(1, Self::MAX_PER_PAGE),
+        }
     }
 
     pub fn offset(self) -> u64 {

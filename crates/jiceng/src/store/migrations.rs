@@ -4,7 +4,8 @@
 use super::Db;
 use chrono::Utc;
 use sea_orm::sea_query::{
-    Alias, ColumnDef, Expr, ForeignKey, ForeignKeyAction, Index, Query, Table, TableCreateStatement,
+    Alias, ColumnDef, Expr, ExprTrait, ForeignKey, ForeignKeyAction, Index, Query, Table,
+    TableCreateStatement,
 };
 use sea_orm::{ConnectionTrait, DbBackend, Statement, StatementBuilder};
 
@@ -84,7 +85,13 @@ fn id() -> ColumnDef {
     c
 }
 
-fn fk(from_table: &str, from_col: &str, to_table: &str, to_col: &str, on_delete: ForeignKeyAction) -> sea_orm::sea_query::ForeignKeyCreateStatement {
+fn fk(
+    from_table: &str,
+    from_col: &str,
+    to_table: &str,
+    to_col: &str,
+    on_delete: ForeignKeyAction,
+) -> sea_orm::sea_query::ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(format!("fk_{from_table}_{from_col}"))
         .from(a(from_table), a(from_col))
@@ -108,11 +115,21 @@ fn foundation(out: &mut Statements) {
             .col(text_null("boundary"))
             .col(ts("created_at"))
             .col(ts("updated_at"))
-            .foreign_key(&mut fk("regions", "parent_code", "regions", "code", Restrict))
+            .foreign_key(&mut fk(
+                "regions",
+                "parent_code",
+                "regions",
+                "code",
+                Restrict,
+            ))
             .to_owned(),
     );
     out.push(
-        Index::create().name("ix_regions_parent").table(a("regions")).col(a("parent_code")).to_owned(),
+        Index::create()
+            .name("ix_regions_parent")
+            .table(a("regions"))
+            .col(a("parent_code"))
+            .to_owned(),
     );
     out.push(
         table("departments")
@@ -122,14 +139,29 @@ fn foundation(out: &mut Statements) {
             .col(text("kind"))
             .col(text("region_code"))
             .col(text("phone"))
-            .col(ColumnDef::new(a("active")).boolean().not_null().default(true))
+            .col(
+                ColumnDef::new(a("active"))
+                    .boolean()
+                    .not_null()
+                    .default(true),
+            )
             .col(ts("created_at"))
             .col(ts("updated_at"))
-            .foreign_key(&mut fk("departments", "region_code", "regions", "code", Restrict))
+            .foreign_key(&mut fk(
+                "departments",
+                "region_code",
+                "regions",
+                "code",
+                Restrict,
+            ))
             .to_owned(),
     );
     out.push(
-        Index::create().name("ix_departments_region").table(a("departments")).col(a("region_code")).to_owned(),
+        Index::create()
+            .name("ix_departments_region")
+            .table(a("departments"))
+            .col(a("region_code"))
+            .to_owned(),
     );
     out.push(
         table("users")
@@ -140,15 +172,30 @@ fn foundation(out: &mut Statements) {
             .col(text("region_code"))
             .col(bigint_null("department_id"))
             .col(text("password_hash"))
-            .col(ColumnDef::new(a("active")).boolean().not_null().default(true))
+            .col(
+                ColumnDef::new(a("active"))
+                    .boolean()
+                    .not_null()
+                    .default(true),
+            )
             .col(ts("created_at"))
             .col(ts("updated_at"))
             .foreign_key(&mut fk("users", "region_code", "regions", "code", Restrict))
-            .foreign_key(&mut fk("users", "department_id", "departments", "id", Restrict))
+            .foreign_key(&mut fk(
+                "users",
+                "department_id",
+                "departments",
+                "id",
+                Restrict,
+            ))
             .to_owned(),
     );
     out.push(
-        Index::create().name("ix_users_region").table(a("users")).col(a("region_code")).to_owned(),
+        Index::create()
+            .name("ix_users_region")
+            .table(a("users"))
+            .col(a("region_code"))
+            .to_owned(),
     );
     out.push(
         table("grids")
@@ -163,12 +210,22 @@ fn foundation(out: &mut Statements) {
             .col(bigint_null("worker_user_id"))
             .col(ts("created_at"))
             .col(ts("updated_at"))
-            .foreign_key(&mut fk("grids", "village_code", "regions", "code", Restrict))
+            .foreign_key(&mut fk(
+                "grids",
+                "village_code",
+                "regions",
+                "code",
+                Restrict,
+            ))
             .foreign_key(&mut fk("grids", "worker_user_id", "users", "id", SetNull))
             .to_owned(),
     );
     out.push(
-        Index::create().name("ix_grids_village").table(a("grids")).col(a("village_code")).to_owned(),
+        Index::create()
+            .name("ix_grids_village")
+            .table(a("grids"))
+            .col(a("village_code"))
+            .to_owned(),
     );
     out.push(
         Index::create()
@@ -181,7 +238,12 @@ fn foundation(out: &mut Statements) {
     out.push(
         table("login_throttle")
             .col(text("username").primary_key())
-            .col(ColumnDef::new(a("failures")).integer().not_null().default(0))
+            .col(
+                ColumnDef::new(a("failures"))
+                    .integer()
+                    .not_null()
+                    .default(0),
+            )
             .col(ts_null("window_start"))
             .col(ts_null("locked_until"))
             .to_owned(),
@@ -246,7 +308,6 @@ fn foundation(out: &mut Statements) {
             .values_panic([Expr::val(1).into(), Expr::val(0i64).into()])
             .to_owned(),
     );
-    out
 }
 
 pub(super) async fn run(db: &Db) -> anyhow::Result<Vec<&'static str>> {

@@ -23,7 +23,10 @@ impl Backend {
         match scheme {
             "sqlite" => Ok(Backend::Sqlite),
             "postgres" | "postgresql" => Ok(Backend::Postgres),
-            "" => bail!("数据库地址缺少协议（应以 sqlite:// 或 postgres:// 开头）：{}", redact_url(url)),
+            "" => bail!(
+                "数据库地址缺少协议（应以 sqlite:// 或 postgres:// 开头）：{}",
+                redact_url(url)
+            ),
             other => bail!("不支持的数据库协议“{other}”：只支持 sqlite:// 和 postgres://"),
         }
     }
@@ -102,10 +105,7 @@ impl Db {
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {
-        self.conn
-            .execute_unprepared("SELECT 1")
-            .await
-            .map(|_| ())
+        self.conn.execute_unprepared("SELECT 1").await.map(|_| ())
     }
 
     pub fn db_backend(&self) -> DbBackend {

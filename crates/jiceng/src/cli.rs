@@ -1,0 +1,419 @@
+//! The `jiceng` command line.
+
+use crate::app::App;
+use crate::config::{Config, Overrides};
+use crate::http::Server;
+use crate::service::import::{ImportFile, ImportKind};
+use crate::service::users::NewUser;
+use crate::service::{Actor, auth};
+use crate::store::{Backend, Db};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+pub const DEMO_DATABASE: &str = "sqlite://jiceng-demo.db?mode=rwc";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "jiceng",
+    version,
+    about = "jiceng (基层): work orders, one-window service and a tamper-evident audit log for county and township governments"
+)]
+pub struct Cli {
+    /// TOML configuration file (defaults < file < environment < flags)
+    #[arg(long, global = true, env = "JICENG_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://FILE or postgres://USER@HOST/DB
+    #[arg(long, global = true)]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server
+    Serve(ServeArgs),
+    /// Seed the demo county (示范县) into an empty database and serve it
+    Demo(DemoArgs),
+    /// Apply database migrations and exit
+    Migrate,
+    /// Manage accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Import data
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Print the effective configuration (secrets redacted)
+    PrintConfig,
+    /// Check that a running server answers /healthz
+    Healthcheck {
+        /// Base URL of the server (default: http://LISTEN from the configuration)
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Measure throughput
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8080
+    #[arg(long)]
+    listen: Option<String>,
+    /// Simulated clock that admins can move forward (POST /api/v1/admin/clock)
+    #[arg(long)]
+    fake_clock: bool,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    #[arg(long)]
+    listen: Option<String>,
+    /// Password for every demo account (default: one random password, printed once)
+    #[arg(long, env = "JICENG_DEMO_PASSWORD")]
+    password: Option<String>,
+    #[arg(long)]
+    fake_clock: bool,
+    /// Delete the demo database first and seed it anew
+    #[arg(long)]
+    reset: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a staff account
+    Add {
+        #[arg(long)]
+        username: String,
+        /// operator, dispatcher, handler, grid_worker, window_clerk, supervisor, leader, admin, auditor
+        #[arg(long)]
+        role: String,
+        /// Org unit: a 12-digit region code or a department code
+        #[arg(long)]
+        org: String,
+        /// Display name (default: the user name)
+        #[arg(long)]
+        name: Option<String>,
+        /// Initial password (default: JICENG_USER_PASSWORD, else a random one printed once)
+        #[arg(long, env = "JICENG_USER_PASSWORD")]
+        password: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// Regions (CSV: code,name[,parent_code][,boundary]), departments (CSV:
+    /// code,name,kind,region_code[,phone]) and grids (GeoJSON FeatureCollection with
+    /// properties code, name, village_code[, worker]) — all files in one transaction
+    Org {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Point-to-grid lookups per second on one core
+    Locate {
+        /// Generated grids instead of the demo county's 120
+        #[arg(long)]
+        grids: Option<usize>,
+        /// Seconds per measurement
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn load_config(cli: &Cli, listen: Option<String>, fake_clock: bool) -> anyhow::Result<Config> {
+    let flags = Overrides {
+        database_url: cli.database.clone(),
+        listen,
+        fake_clock: Some(fake_clock),
+    };
+    Config::load(cli.config.as_deref(), |k| std::env::var(k).ok(), &flags)
+}
+
+/// A progress bar on a terminal, plain lines otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new(len: u64) -> Self {
+        if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new(len);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").expect("valid template"),
+            );
+            Progress { bar: Some(bar) }
+        } else {
+            Progress { bar: None }
+        }
+    }
+
+    fn step(&self, pos: u64, len: u64, what: &str) {
+        match &self.bar {
+            Some(b) => {
+                b.set_length(len);
+                b.set_position(pos);
+                b.set_message(what.to_string());
+            }
+            None if pos % 50 == 0 || pos == len => eprintln!("  进度 {pos}/{len}：{what}"),
+            None => {}
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    eprintln!("正在停止……");
+}
+
+async fn serve(app: App) -> anyhow::Result<()> {
+    let listen = app.config.listen.clone();
+    let server = Server::bind(app, &listen).await?;
+    println!("jiceng 已启动：http://{}", server.local_addr());
+    server.run(shutdown_signal()).await
+}
+
+/// Deletes the demo database: the SQLite file with its WAL, or every table on PostgreSQL.
+async fn reset_database(url: &str) -> anyhow::Result<()> {
+    match Backend::from_url(url)? {
+        Backend::Sqlite => {
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or(path);
+            for suffix in ["", "-wal", "-shm"] {
+                let p = format!("{path}{suffix}");
+                if std::path::Path::new(&p).exists() {
+                    std::fs::remove_file(&p).with_context(|| format!("无法删除 {p}"))?;
+                }
+            }
+        }
+        Backend::Postgres => {
+            let db = Db::connect(url).await?;
+            use sea_orm::ConnectionTrait;
+            db.conn
+                .execute_unprepared("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
+    let mut config = load_config(cli, args.listen.clone(), args.fake_clock)?;
+    if cli.database.is_none() && std::env::var("JICENG_DATABASE_URL").is_err() {
+        config.database_url = DEMO_DATABASE.into();
+    }
+    if args.reset {
+        reset_database(&config.database_url).await?;
+    }
+    let app = App::open(config).await?;
+    let url = format!("http://{}", app.config.listen);
+    if crate::demo::is_seeded(&app).await? {
+        println!(
+            "演示数据已存在（{}），直接启动。",
+            crate::store::redact_url(&app.config.database_url)
+        );
+        if let Some(pw) = &args.password {
+            let n = crate::demo::set_passwords(&app, pw)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            println!("已将{n}个演示账号的密码设为 --password 指定的值。");
+        } else {
+            println!(
+                "沿用原有密码；用 --password 可以重设全部演示账号的密码，用 --reset 可以重建演示数据。"
+            );
+        }
+    } else {
+        let password = args
+            .password
+            .clone()
+            .unwrap_or_else(|| auth::random_token(12));
+        eprintln!("正在生成示范县演示数据……");
+        let progress = Progress::new(1);
+        let accounts = crate::demo::seed(&app, &password, &|p, l, w| progress.step(p, l, w))
+            .await
+            .map_err(|e| anyhow::anyhow!("{}（{}）", e.message, e.code))?;
+        progress.finish();
+        println!("示范县演示数据已生成。演示账号（密码均为：{password}）：");
+        for line in crate::demo::summarise(&accounts) {
+            println!("{line}");
+        }
+    }
+    println!("请在浏览器打开 {url}");
+    serve(app).await
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Serve(a) => {
+            let config = load_config(&cli, a.listen.clone(), a.fake_clock)?;
+            init_tracing(&config.log);
+            serve(App::open(config).await?).await
+        }
+        Command::Demo(a) => {
+            init_tracing("warn,jiceng=info");
+            demo(&cli, a).await
+        }
+        Command::Migrate => {
+            init_tracing("warn");
+            let config = load_config(&cli, None, false)?;
+            let db = Db::connect(&config.database_url).await?;
+            let applied = db.migrate().await?;
+            if applied.is_empty() {
+                println!("数据库已是最新，无需迁移。");
+            } else {
+                println!("已应用迁移：{}", applied.join("、"));
+            }
+            Ok(())
+        }
+        Command::User(UserCommand::Add {
+            username,
+            role,
+            org,
+            name,
+            password,
+        }) => {
+            init_tracing("warn");
+            let app = App::open(load_config(&cli, None, false)?).await?;
+            let (password, generated) = match password {
+                Some(p) => (p.clone(), false),
+                None => (auth::random_token(12), true),
+            };
+            let input = NewUser {
+                username: username.clone(),
+                display_name: name.clone().unwrap_or_else(|| username.clone()),
+                role: role.clone(),
+                org: org.clone(),
+                password: password.clone(),
+            };
+            let u = crate::service::users::create_user(&app, &Actor::System("cli"), input)
+                .await
+                .map_err(describe)?;
+            println!("已创建账号 {}（{}）。", u.username, u.role_label);
+            if generated {
+                println!("初始密码（只显示这一次）：{password}");
+            }
+            Ok(())
+        }
+        Command::Import(ImportCommand::Org { files }) => {
+            init_tracing("warn");
+            let app = App::open(load_config(&cli, None, false)?).await?;
+            let mut list = Vec::new();
+            for path in files {
+                let bytes =
+                    std::fs::read(path).with_context(|| format!("无法读取 {}", path.display()))?;
+                let name = path.display().to_string();
+                let kind = if name.ends_with(".geojson") || name.ends_with(".json") {
+                    ImportKind::Grids
+                } else {
+                    ImportKind::detect(&bytes).with_context(|| format!("{name}：无法识别文件类型（区划CSV需有 code 列，部门CSV需有 kind 列，网格为 GeoJSON）"))?
+                };
+                list.push(ImportFile { name, kind, bytes });
+            }
+            let progress = Progress::new(list.len() as u64);
+            let done = std::sync::atomic::AtomicU64::new(0);
+            let total = list.len() as u64;
+            let report =
+                crate::service::import::import(&app, &Actor::System("cli"), list, &|name, n| {
+                    let pos = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    progress.step(pos, total, &format!("{name}：{n}条"));
+                })
+                .await
+                .map_err(describe)?;
+            progress.finish();
+            println!(
+                "导入完成：区划{}个，部门{}个，网格{}个。",
+                report.regions, report.departments, report.grids
+            );
+            Ok(())
+        }
+        Command::PrintConfig => {
+            let config = load_config(&cli, None, false)?;
+            print!("{}", config.redacted_toml());
+            Ok(())
+        }
+        Command::Healthcheck { url } => {
+            let config = load_config(&cli, None, false)?;
+            let base = url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", config.listen));
+            let resp = reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(5))
+                .build()?
+                .get(format!("{}/healthz", base.trim_end_matches('/')))
+                .send()
+                .await
+                .with_context(|| format!("无法连接 {base}"))?;
+            let status = resp.status();
+            let body: serde_json::Value = resp.json().await.unwrap_or_default();
+            if status.is_success() && body["status"] == "ok" {
+                println!("正常：{body}");
+                Ok(())
+            } else {
+                bail!("不正常：HTTP {status}，{body}")
+            }
+        }
+        Command::Bench(BenchCommand::Locate { grids, seconds }) => {
+            let shapes = match grids {
+                Some(n) => crate::bench::generated_grids(*n),
+                None => crate::demo::grid_shapes(),
+            };
+            let f = crate::bench::locate(shapes, *seconds);
+            println!(
+                "locate: {} grids, {} lookups in {:.2} s on one thread = {:.0} lookups/s ({:.1}% of points inside a grid)",
+                f.grids,
+                f.lookups,
+                f.seconds,
+                f.per_second(),
+                100.0 * f.hits as f64 / f.lookups as f64
+            );
+            Ok(())
+        }
+    }
+}
+
+fn describe(e: crate::error::AppError) -> anyhow::Error {
+    let mut s = format!("{}（{}）", e.message, e.code);
+    for f in &e.fields {
+        s.push_str(&format!("\n  {}：{}", f.field, f.message));
+    }
+    anyhow::anyhow!(s)
+}

@@ -1,0 +1,59 @@
+//! HTTP: thin handlers over the use cases. JSON under `/api/v1`, Chinese pages elsewhere.
+
+pub mod api;
+pub mod extract;
+pub mod web;
+
+use crate::app::App;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub fn router(app: App) -> Router {
+    let limit = app.config.body_limit_bytes;
+    Router::new()
+        .merge(api::routes(&app))
+        .merge(web::routes())
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}
+
+/// A bound listener and the app it will serve. Bind first (port 0 in tests), then serve.
+pub struct Server {
+    listener: TcpListener,
+    app: App,
+}
+
+impl Server {
+    pub async fn bind(app: App, addr: &str) -> anyhow::Result<Server> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("无法监听 {addr}：{e}"))?;
+        Ok(Server { listener, app })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let router = router(self.app);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        Ok(())
+    }
+}
