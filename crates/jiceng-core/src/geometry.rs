@@ -148,8 +148,9 @@ pub fn overlap_area(a: &Polygon<f64>, b: &Polygon<f64>) -> f64 {
     a.intersection(b).unsigned_area()
 }
 
-/// Overlaps smaller than this (square degrees, about 0.01 m²) are rounding, not overlap.
-pub const OVERLAP_TOLERANCE: f64 = 1e-12;
+/// Overlaps smaller than this (square degrees, about 1 m² at these latitudes) are the
+/// rounding of the polygon clipper, not overlap.
+pub const OVERLAP_TOLERANCE: f64 = 1e-10;
 
 /// Part of `inner` that lies outside `outer`, in square degrees.
 pub fn area_outside(inner: &Polygon<f64>, outer: &MultiPolygon<f64>) -> f64 {

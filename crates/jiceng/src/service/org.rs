@@ -960,7 +960,7 @@ async fn check_grid_in_db(
         .as_deref()
         .and_then(|b| serde_json::from_str::<geojson::Geometry>(b).ok())
         && let Ok(boundary) = geometry::region_boundary(&b.value)
-        && geometry::area_outside(&g.polygon, &boundary) > 1e-10
+        && geometry::area_outside(&g.polygon, &boundary) > geometry::OVERLAP_TOLERANCE
     {
         return Err(AppError::field(
             "geometry",
