@@ -171,7 +171,7 @@ impl Progress {
                 b.set_position(pos);
                 b.set_message(what.to_string());
             }
-            None if pos % 50 == 0 || pos == len => eprintln!("  进度 {pos}/{len}：{what}"),
+            None if pos.is_multiple_of(50) || pos == len => eprintln!("  进度 {pos}/{len}：{what}"),
             None => {}
         }
     }

@@ -305,7 +305,7 @@ fn foundation(out: &mut Statements) {
         Query::insert()
             .into_table(a("audit_head"))
             .columns([a("id"), a("last_seq")])
-            .values_panic([Expr::val(1).into(), Expr::val(0i64).into()])
+            .values_panic([Expr::val(1), Expr::val(0i64)])
             .to_owned(),
     );
 }
