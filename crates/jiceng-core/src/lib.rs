@@ -8,6 +8,8 @@ pub mod audit;
 pub mod clock;
 pub mod geometry;
 pub mod lockout;
+pub mod merkle;
+pub mod note;
 pub mod password;
 pub mod region;
 pub mod role;

@@ -14,6 +14,8 @@ pub struct App {
     pub fake_clock: Option<Arc<FakeClock>>,
     pub config: Arc<Config>,
     pub locator: Locator,
+    /// The audit log's checkpoint signer, loaded or generated on first use.
+    pub signer: Arc<tokio::sync::OnceCell<Arc<jiceng_core::note::NoteSigner>>>,
 }
 
 impl App {
@@ -21,6 +23,7 @@ impl App {
     pub async fn open(config: Config) -> anyhow::Result<App> {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
+        crate::service::tree::backfill(&db).await?;
         let (clock, fake_clock): (Arc<dyn Clock>, _) = if config.fake_clock {
             let fake = Arc::new(FakeClock::new());
             (fake.clone(), Some(fake))
@@ -33,6 +36,7 @@ impl App {
             fake_clock,
             config: Arc::new(config),
             locator: Locator::default(),
+            signer: Default::default(),
         };
         app.locator.reload(&app.db).await?;
         Ok(app)

@@ -34,6 +34,17 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// tracing filter, e.g. `info` or `jiceng=debug`.
     pub log: String,
+    /// Where the server keeps files of its own (the audit signing key).
+    pub data_dir: PathBuf,
+    /// The audit log's Ed25519 signing key (`PRIVATE+KEY+…`); generated on first use when
+    /// missing. Default: `DATA_DIR/audit-signing.key`.
+    pub audit_key_file: Option<PathBuf>,
+    /// Origin line of checkpoints, used when the key is generated. Default: the county code.
+    pub audit_origin: Option<String>,
+    /// A new checkpoint is signed at most this often, when the log has grown.
+    pub checkpoint_interval_seconds: u64,
+    /// Verifier keys (cosignature/v1, type 0x04) of witnesses that may cosign checkpoints.
+    pub witnesses: Vec<String>,
 }
 
 impl Default for Config {
@@ -48,6 +59,11 @@ impl Default for Config {
             fake_clock: false,
             body_limit_bytes: 2 * 1024 * 1024,
             log: "info".into(),
+            data_dir: PathBuf::from("."),
+            audit_key_file: None,
+            audit_origin: None,
+            checkpoint_interval_seconds: 10,
+            witnesses: Vec::new(),
         }
     }
 }
@@ -114,6 +130,15 @@ impl Config {
         if let Some(v) = env("JICENG_LOG") {
             c.log = v;
         }
+        if let Some(v) = env("JICENG_DATA_DIR") {
+            c.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = env("JICENG_AUDIT_KEY_FILE") {
+            c.audit_key_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("JICENG_AUDIT_ORIGIN") {
+            c.audit_origin = Some(v);
+        }
         if let Some(v) = &flags.database_url {
             c.database_url = v.clone();
         }
@@ -138,7 +163,20 @@ impl Config {
         if self.body_limit_bytes < 1024 {
             bail!("body_limit_bytes 必须至少为 1024");
         }
+        if self.checkpoint_interval_seconds < 1 {
+            bail!("checkpoint_interval_seconds 必须至少为 1");
+        }
+        for w in &self.witnesses {
+            jiceng_core::note::NoteVerifier::parse(w)
+                .map_err(|_| anyhow::anyhow!("见证方公钥格式不正确：{w}"))?;
+        }
         Ok(())
+    }
+
+    pub fn audit_key_path(&self) -> PathBuf {
+        self.audit_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("audit-signing.key"))
     }
 
     /// The configuration as TOML with secrets redacted.

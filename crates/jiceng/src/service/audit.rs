@@ -4,6 +4,7 @@
 use super::{Actor, Page, PageParams};
 use crate::app::App;
 use crate::error::{AppError, AppResult};
+use crate::service::tree;
 use crate::store::entities::audit_entry;
 use chrono::{DateTime, Utc};
 use jiceng_core::audit::{AuditEntry, state_digest};
@@ -46,20 +47,15 @@ impl<'a> Event<'a> {
     }
 }
 
-/// Appends an audit entry in `txn`, taking the next sequence number. The row lock on
+/// Takes the next `count` sequence numbers in `txn` and returns the first. The row lock on
 /// `audit_head` orders concurrent writers, so numbers are gapless and follow commit order.
-pub async fn record(
-    txn: &DatabaseTransaction,
-    now: DateTime<Utc>,
-    actor: &str,
-    event: Event<'_>,
-) -> Result<AuditEntry, sea_orm::DbErr> {
+async fn take_seqs(txn: &DatabaseTransaction, count: i64) -> Result<i64, sea_orm::DbErr> {
     let backend = txn.get_database_backend();
     let bump = Query::update()
         .table(Alias::new("audit_head"))
         .value(
             Alias::new("last_seq"),
-            Expr::col(Alias::new("last_seq")).add(1),
+            Expr::col(Alias::new("last_seq")).add(count),
         )
         .and_where(Expr::col(Alias::new("id")).eq(1))
         .returning_col(Alias::new("last_seq"))
@@ -68,8 +64,12 @@ pub async fn record(
         .query_one_raw(backend.build(&bump))
         .await?
         .ok_or_else(|| sea_orm::DbErr::Custom("audit_head row missing".into()))?;
-    let seq: i64 = row.try_get("", "last_seq")?;
-    let entry = AuditEntry {
+    let last: i64 = row.try_get("", "last_seq")?;
+    Ok(last - count + 1)
+}
+
+fn make_entry(seq: i64, now: DateTime<Utc>, actor: &str, event: Event<'_>) -> AuditEntry {
+    AuditEntry {
         seq: seq as u64,
         // Stored with microsecond precision; the encoded time must match what is stored.
         time: DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now),
@@ -79,20 +79,88 @@ pub async fn record(
         entity_id: event.entity_id,
         state_digest: event.state.as_ref().map(state_digest),
         reason: event.reason,
-    };
-    audit_entry::Entity::insert(audit_entry::ActiveModel {
-        seq: Set(seq),
-        time: Set(entry.time),
-        actor: Set(entry.actor.clone()),
-        action: Set(entry.action.clone()),
-        entity_type: Set(entry.entity_type.clone()),
-        entity_id: Set(entry.entity_id.clone()),
-        state_digest: Set(entry.state_digest.map(hex::encode)),
-        reason: Set(entry.reason.clone()),
-    })
-    .exec_without_returning(txn)
-    .await?;
+    }
+}
+
+/// Appends an audit entry in `txn`: the row and its leaf in the Merkle tree, together.
+pub async fn record(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    actor: &str,
+    event: Event<'_>,
+) -> Result<AuditEntry, sea_orm::DbErr> {
+    let seq = take_seqs(txn, 1).await?;
+    let entry = make_entry(seq, now, actor, event);
+    append(txn, std::slice::from_ref(&entry)).await?;
     Ok(entry)
+}
+
+/// Appends many entries in `txn` at once (imports, benchmarks): one frontier read, batched
+/// inserts.
+pub async fn record_many(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    actor: &str,
+    events: Vec<Event<'_>>,
+) -> Result<Vec<AuditEntry>, sea_orm::DbErr> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let first = take_seqs(txn, events.len() as i64).await?;
+    let entries: Vec<AuditEntry> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| make_entry(first + i as i64, now, actor, e))
+        .collect();
+    append(txn, &entries).await?;
+    Ok(entries)
+}
+
+/// Writes entries (consecutive sequence numbers) and the tree nodes their leaves complete.
+async fn append(txn: &DatabaseTransaction, entries: &[AuditEntry]) -> Result<(), sea_orm::DbErr> {
+    let Some(first) = entries.first() else {
+        return Ok(());
+    };
+    let mut frontier = tree::frontier(txn, first.seq - 1).await?;
+    let mut nodes = Vec::with_capacity(entries.len() * 2);
+    for e in entries {
+        nodes.extend(frontier.push(e.leaf_hash()));
+    }
+    for chunk in entries.chunks(1000) {
+        audit_entry::Entity::insert_many(chunk.iter().map(|e| audit_entry::ActiveModel {
+            seq: Set(e.seq as i64),
+            time: Set(e.time),
+            actor: Set(e.actor.clone()),
+            action: Set(e.action.clone()),
+            entity_type: Set(e.entity_type.clone()),
+            entity_id: Set(e.entity_id.clone()),
+            state_digest: Set(e.state_digest.map(hex::encode)),
+            reason: Set(e.reason.clone()),
+        }))
+        .exec_without_returning(txn)
+        .await?;
+    }
+    tree::insert_nodes(txn, &nodes).await
+}
+
+/// Rebuilds the audit row as the entry whose bytes are its leaf.
+pub fn entry_of(m: &audit_entry::Model) -> AuditEntry {
+    AuditEntry {
+        seq: m.seq as u64,
+        time: m.time,
+        actor: m.actor.clone(),
+        action: m.action.clone(),
+        entity_type: m.entity_type.clone(),
+        entity_id: m.entity_id.clone(),
+        // A digest that does not decode cannot match its leaf, which is what verification wants.
+        state_digest: m.state_digest.as_deref().map(|d| {
+            hex::decode(d)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .unwrap_or([0xff; 32])
+        }),
+        reason: m.reason.clone(),
+    }
 }
 
 /// Records an event that changes nothing else (a failed login, a refused request) in a

@@ -6,6 +6,8 @@ pub mod auth;
 pub mod import;
 pub mod locate;
 pub mod org;
+pub mod transparency;
+pub mod tree;
 pub mod users;
 
 use jiceng_core::{Jurisdiction, Role};

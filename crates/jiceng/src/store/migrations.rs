@@ -27,11 +27,18 @@ struct Migration {
     statements: fn(&mut Statements),
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_foundation",
-    statements: foundation,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_foundation",
+        statements: foundation,
+    },
+    Migration {
+        version: 2,
+        name: "0002_audit_tree",
+        statements: audit_tree,
+    },
+];
 
 fn a(name: &str) -> Alias {
     Alias::new(name)
@@ -306,6 +313,67 @@ fn foundation(out: &mut Statements) {
             .into_table(a("audit_head"))
             .columns([a("id"), a("last_seq")])
             .values_panic([Expr::val(1), Expr::val(0i64)])
+            .to_owned(),
+    );
+}
+
+fn blob(name: &str) -> ColumnDef {
+    let mut c = ColumnDef::new(a(name));
+    c.binary().not_null();
+    c
+}
+
+/// The audit log's Merkle tree (perfect subtrees), its signed checkpoints and witness
+/// cosignatures.
+fn audit_tree(out: &mut Statements) {
+    out.push(
+        table("audit_tree")
+            .col(ColumnDef::new(a("level")).integer().not_null())
+            .col(bigint("idx"))
+            .col(blob("hash"))
+            .primary_key(Index::create().col(a("level")).col(a("idx")))
+            .to_owned(),
+    );
+    out.push(
+        Index::create()
+            .name("ix_audit_tree_hash")
+            .table(a("audit_tree"))
+            .col(a("hash"))
+            .to_owned(),
+    );
+    out.push(
+        table("audit_checkpoints")
+            .col(id())
+            .col(bigint("tree_size").unique_key())
+            .col(blob("root_hash"))
+            .col(text("note"))
+            .col(ts("created_at"))
+            .to_owned(),
+    );
+    out.push(
+        table("audit_cosignatures")
+            .col(id())
+            .col(bigint("checkpoint_id"))
+            .col(text("witness"))
+            .col(bigint("signed_at"))
+            .col(text("line"))
+            .col(ts("received_at"))
+            .foreign_key(&mut fk(
+                "audit_cosignatures",
+                "checkpoint_id",
+                "audit_checkpoints",
+                "id",
+                ForeignKeyAction::Cascade,
+            ))
+            .to_owned(),
+    );
+    out.push(
+        Index::create()
+            .name("ux_audit_cosignatures")
+            .table(a("audit_cosignatures"))
+            .col(a("checkpoint_id"))
+            .col(a("witness"))
+            .unique()
             .to_owned(),
     );
 }
