@@ -75,3 +75,94 @@ pub fn locate(grids: Vec<GridShape>, seconds: f64) -> LocateFigures {
         seconds: start.elapsed().as_secs_f64(),
     }
 }
+
+/// Appends `entries` audit entries in transactions of `batch`, then measures proofs and,
+/// when asked, the full verification.
+pub async fn audit(
+    config: crate::config::Config,
+    entries: u64,
+    batch: u64,
+    verify: bool,
+) -> anyhow::Result<Vec<String>> {
+    use crate::service::audit::{Event, record_many};
+    use crate::service::transparency;
+    let app = crate::app::App::open(config).await?;
+    let mut out = Vec::new();
+    let already = transparency::log_size(&app.db.conn)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let start = Instant::now();
+    let mut done = 0u64;
+    while done < entries {
+        let n = batch.min(entries - done);
+        let txn = app.db.begin_write().await?;
+        let events: Vec<Event> = (0..n)
+            .map(|i| {
+                Event::new("bench.append", "bench", (already + done + i).to_string())
+                    .reason("基准测试")
+            })
+            .collect();
+        record_many(&txn, app.now(), "system:bench", events).await?;
+        txn.commit().await?;
+        done += n;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    out.push(format!(
+        "append: {entries} entries in batches of {batch} in {secs:.2} s = {:.0} entries/s ({} backend)",
+        entries as f64 / secs,
+        app.db.backend.name()
+    ));
+    let size = already + entries;
+    transparency::checkpoint_now(&app)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let mut incl = Vec::new();
+    let mut cons = Vec::new();
+    for _ in 0..1000 {
+        let i = rng.random_range(0..size);
+        let t = Instant::now();
+        transparency::inclusion(&app, i, Some(size))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        incl.push(t.elapsed().as_secs_f64() * 1000.0);
+        let first = rng.random_range(1..=size);
+        let t = Instant::now();
+        transparency::consistency(&app, first, size)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        cons.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let pct = |v: &mut Vec<f64>, p: f64| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[((v.len() as f64 - 1.0) * p) as usize]
+    };
+    out.push(format!(
+        "inclusion proof at {size} entries: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms (1000 random leaves)",
+        pct(&mut incl, 0.5),
+        pct(&mut incl, 0.99),
+        pct(&mut incl, 1.0)
+    ));
+    out.push(format!(
+        "consistency proof at {size} entries: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms (1000 random sizes)",
+        pct(&mut cons, 0.5),
+        pct(&mut cons, 0.99),
+        pct(&mut cons, 1.0)
+    ));
+    if verify {
+        let key = transparency::signer(&app)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .verifier();
+        let t = Instant::now();
+        let report = transparency::verify(&app.db, &key, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        out.push(format!(
+            "verify: {} in {:.2} s",
+            report.summary(),
+            t.elapsed().as_secs_f64()
+        ));
+    }
+    Ok(out)
+}

@@ -54,9 +54,32 @@ enum Command {
         #[arg(long)]
         url: Option<String>,
     },
+    /// The tamper-evident audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Measure throughput
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Recompute every leaf and the root from the stored entries and check them against the
+    /// signed checkpoints; exits non-zero naming the first bad entry
+    Verify {
+        /// An older checkpoint saved by a witness, to prove the log is consistent with it
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Verifier key (vkey) of the log; default: derived from the signing key file
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Write the latest signed checkpoint (with cosignatures) for a witness
+    ExportCheckpoint {
+        /// File to write (default: standard output)
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -117,6 +140,18 @@ enum ImportCommand {
 
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
+    /// Audit log: appends per second in batches, proof latency, and verification time
+    Audit {
+        /// Entries to append
+        #[arg(long, default_value_t = 200_000)]
+        entries: u64,
+        /// Entries per transaction
+        #[arg(long, default_value_t = 5_000)]
+        batch: u64,
+        /// Also time `audit verify` over the whole log
+        #[arg(long)]
+        verify: bool,
+    },
     /// Point-to-grid lookups per second on one core
     Locate {
         /// Generated grids instead of the demo county's 120
@@ -391,6 +426,82 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("不正常：HTTP {status}，{body}")
             }
         }
+        Command::Audit(AuditCommand::Verify { checkpoint, key }) => {
+            init_tracing("warn");
+            let config = load_config(&cli, None, false)?;
+            let key = match key {
+                Some(k) => jiceng_core::note::NoteVerifier::parse(k)
+                    .map_err(|e| anyhow::anyhow!("公钥无效：{e}"))?,
+                None => {
+                    let path = config.audit_key_path();
+                    let text = std::fs::read_to_string(&path).with_context(|| {
+                        format!("无法读取签名密钥 {}（可用 --key 给出公钥）", path.display())
+                    })?;
+                    jiceng_core::note::NoteSigner::parse(&text)
+                        .map_err(|e| anyhow::anyhow!("签名密钥无效：{e}"))?
+                        .verifier()
+                }
+            };
+            let saved = match checkpoint {
+                Some(p) => Some(
+                    std::fs::read_to_string(p)
+                        .with_context(|| format!("无法读取 {}", p.display()))?,
+                ),
+                None => None,
+            };
+            let db = Db::connect(&config.database_url).await?;
+            let started = std::time::Instant::now();
+            let report = crate::service::transparency::verify(&db, &key, saved.as_deref())
+                .await
+                .map_err(describe)?;
+            println!(
+                "{}（用时 {:.1} 秒）",
+                report.summary(),
+                started.elapsed().as_secs_f64()
+            );
+            if report.ok {
+                Ok(())
+            } else {
+                bail!("审计日志未通过验证")
+            }
+        }
+        Command::Audit(AuditCommand::ExportCheckpoint { output }) => {
+            init_tracing("warn");
+            let app = App::open(load_config(&cli, None, false)?).await?;
+            let cp = crate::service::transparency::checkpoint_now(&app)
+                .await
+                .map_err(describe)?;
+            match output {
+                Some(p) => {
+                    std::fs::write(p, cp.cosigned_note())?;
+                    eprintln!("已写出检查点（大小{}）到 {}", cp.tree_size, p.display());
+                }
+                None => print!("{}", cp.cosigned_note()),
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Audit {
+            entries,
+            batch,
+            verify,
+        }) => {
+            let config = load_config(&cli, None, false)?;
+            let dir = tempfile_dir()?;
+            let url = if cli.database.is_some() || std::env::var("JICENG_DATABASE_URL").is_ok() {
+                config.database_url.clone()
+            } else {
+                format!("sqlite://{}?mode=rwc", dir.join("bench-audit.db").display())
+            };
+            let config = Config {
+                database_url: url,
+                data_dir: dir.clone(),
+                ..config
+            };
+            for line in crate::bench::audit(config, *entries, *batch, *verify).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
         Command::Bench(BenchCommand::Locate { grids, seconds }) => {
             let shapes = match grids {
                 Some(n) => crate::bench::generated_grids(*n),
@@ -416,4 +527,11 @@ fn describe(e: crate::error::AppError) -> anyhow::Error {
         s.push_str(&format!("\n  {}：{}", f.field, f.message));
     }
     anyhow::anyhow!(s)
+}
+
+/// A scratch directory for benchmarks, under the system temp dir.
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("jiceng-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }

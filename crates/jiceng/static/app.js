@@ -32,3 +32,49 @@
     use.hidden = true;
   }
 })();
+
+// Audit entry page: check the inclusion proof in the browser (RFC 9162 §2.1.3.2), so that the
+// answer does not depend on trusting the server's own check.
+(function () {
+  var el = document.getElementById("proof-check");
+  if (!el) return;
+  if (!window.crypto || !crypto.subtle) {
+    el.textContent = "此浏览器环境不能计算哈希（需要 HTTPS），请以服务器验证为准";
+    return;
+  }
+  function bytes(b64) { return Uint8Array.from(atob(b64), function (c) { return c.charCodeAt(0); }); }
+  function node(l, r) {
+    var buf = new Uint8Array(65);
+    buf[0] = 1; buf.set(l, 1); buf.set(r, 33);
+    return crypto.subtle.digest("SHA-256", buf).then(function (d) { return new Uint8Array(d); });
+  }
+  function same(a, b) {
+    if (a.length !== b.length) return false;
+    for (var i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  var fn = BigInt(el.dataset.index), sn = BigInt(el.dataset.size) - 1n;
+  var proof = JSON.parse(el.dataset.proof).map(bytes);
+  var root = bytes(el.dataset.root);
+  var r = Promise.resolve(bytes(el.dataset.leaf));
+  var ok = true;
+  proof.forEach(function (p) {
+    r = r.then(function (h) {
+      if (sn === 0n) { ok = false; return h; }
+      var next;
+      if ((fn & 1n) === 1n || fn === sn) {
+        next = node(p, h);
+        if ((fn & 1n) === 0n) { while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; } }
+      } else {
+        next = node(h, p);
+      }
+      fn >>= 1n; sn >>= 1n;
+      return next;
+    });
+  });
+  r.then(function (h) {
+    var good = ok && sn === 0n && same(h, root);
+    el.textContent = good ? "通过：由叶子和证明路径算出的根哈希与签名检查点一致" : "失败：算出的根哈希与签名检查点不一致";
+    el.className = good ? "notice" : "error";
+  });
+})();

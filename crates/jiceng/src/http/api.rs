@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`.
 
-use super::extract::{ApiJson, ApiQuery, ApiUser};
+use super::extract::{ApiJson, ApiQuery, ApiUser, MaybeApiUser};
 use crate::app::App;
 use crate::error::{AppError, AppResult};
 use crate::service::audit::{self, AuditFilter};
@@ -10,7 +10,7 @@ use crate::service::org::{
     RegionUpdate,
 };
 use crate::service::users::{self, NewUser, UserFilter, UserUpdate};
-use crate::service::{PageParams, auth};
+use crate::service::{PageParams, auth, transparency};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -53,7 +53,18 @@ pub fn routes(app: &App) -> Router<App> {
         .route("/api/v1/users", get(list_users).post(create_user))
         .route("/api/v1/users/{id}", get(get_user).put(update_user))
         .route("/api/v1/admin/import", post(import_org))
-        .route("/api/v1/audit", get(list_audit));
+        .route("/api/v1/audit", get(list_audit))
+        .route(
+            "/api/v1/audit/checkpoint",
+            get(latest_checkpoint).post(sign_checkpoint),
+        )
+        .route("/api/v1/audit/checkpoints", get(checkpoint_history))
+        .route("/api/v1/audit/key", get(audit_key))
+        .route("/api/v1/audit/proof/inclusion", get(inclusion_proof))
+        .route("/api/v1/audit/proof/consistency", get(consistency_proof))
+        .route("/api/v1/audit/leaves", get(audit_leaves))
+        .route("/api/v1/audit/cosignatures", post(add_cosignature))
+        .route("/api/v1/audit/verify", post(verify_audit_log));
     // The clock endpoint exists only under --fake-clock.
     if app.fake_clock.is_some() {
         r = r.route("/api/v1/admin/clock", post(advance_clock));
@@ -433,5 +444,135 @@ async fn advance_clock(
     audit::record_alone(&app, &actor.audit_name(), ev).await?;
     Ok(Json(
         json!({"now": now, "offset_minutes": fake.offset().num_minutes()}),
+    ))
+}
+
+fn plain_text(body: String) -> axum::response::Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// The latest signed checkpoint with its witnesses' cosignatures, as a C2SP signed note.
+async fn latest_checkpoint(State(app): State<App>) -> AppResult<axum::response::Response> {
+    Ok(plain_text(
+        transparency::latest_checkpoint(&app).await?.cosigned_note(),
+    ))
+}
+
+/// Signs a checkpoint now (auditors and admins).
+async fn sign_checkpoint(State(app): State<App>, user: ApiUser) -> AppResult<impl IntoResponse> {
+    if !user.0.role.reads_audit_log() {
+        return Err(audit::deny(
+            &app,
+            &user.actor(),
+            "audit.checkpoint",
+            "audit_checkpoint",
+            "",
+        )
+        .await);
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(transparency::checkpoint_now(&app).await?),
+    ))
+}
+
+async fn checkpoint_history(
+    State(app): State<App>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(transparency::checkpoint_history(&app, page).await?))
+}
+
+/// The verifier key (vkey) of the log's checkpoints.
+async fn audit_key(State(app): State<App>) -> AppResult<axum::response::Response> {
+    Ok(plain_text(format!(
+        "{}\n",
+        transparency::signer(&app).await?.verifier().vkey()
+    )))
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    index: Option<u64>,
+    leaf_hash: Option<String>,
+    tree_size: Option<u64>,
+}
+
+async fn inclusion_proof(
+    State(app): State<App>,
+    ApiQuery(q): ApiQuery<InclusionQuery>,
+) -> AppResult<impl IntoResponse> {
+    let proof = match (q.index, q.leaf_hash.as_deref()) {
+        (Some(i), None) => transparency::inclusion(&app, i, q.tree_size).await?,
+        (None, Some(h)) => transparency::inclusion_by_hash(&app, h, q.tree_size).await?,
+        _ => {
+            return Err(AppError::bad_request(
+                "audit.bad_proof_request",
+                "请给出 index 或 leaf_hash 之一",
+            ));
+        }
+    };
+    Ok(Json(proof))
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    first: u64,
+    second: u64,
+}
+
+async fn consistency_proof(
+    State(app): State<App>,
+    ApiQuery(q): ApiQuery<ConsistencyQuery>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        transparency::consistency(&app, q.first, q.second).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct LeavesQuery {
+    start: u64,
+    end: u64,
+}
+
+async fn audit_leaves(
+    State(app): State<App>,
+    user: MaybeApiUser,
+    ApiQuery(q): ApiQuery<LeavesQuery>,
+) -> AppResult<impl IntoResponse> {
+    let actor = user.0.map(crate::service::Actor::User);
+    Ok(Json(
+        json!({"leaves": transparency::leaves(&app, actor.as_ref(), q.start, q.end).await?}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct CosignatureInput {
+    tree_size: u64,
+    cosignature: String,
+}
+
+/// A witness posts its cosignature of a checkpoint; the signature is the credential.
+async fn add_cosignature(
+    State(app): State<App>,
+    ApiJson(c): ApiJson<CosignatureInput>,
+) -> AppResult<impl IntoResponse> {
+    Ok((
+        StatusCode::CREATED,
+        Json(transparency::add_cosignature(&app, c.tree_size, &c.cosignature).await?),
+    ))
+}
+
+async fn verify_audit_log(State(app): State<App>, user: ApiUser) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        transparency::verify_and_record(&app, &user.actor()).await?,
     ))
 }

@@ -174,3 +174,14 @@ impl<T: DeserializeOwned + Send> FromRequestParts<App> for ApiQuery<T> {
         }
     }
 }
+
+/// The caller if signed in, for public endpoints that show more to staff.
+pub struct MaybeApiUser(pub Option<UserActor>);
+
+impl FromRequestParts<App> for MaybeApiUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        Ok(MaybeApiUser(resolve(app, &parts.headers).await?))
+    }
+}

@@ -50,6 +50,10 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        // Signs a checkpoint every few seconds while the audit log grows.
+        tokio::spawn(crate::service::transparency::run_checkpointer(
+            self.app.clone(),
+        ));
         let router = router(self.app);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)

@@ -12,7 +12,7 @@ use crate::service::org::{
     self, DepartmentFilter, DepartmentInput, DepartmentKind, RegionFilter, RegionInput,
 };
 use crate::service::users::{self, NewUser, UserFilter};
-use crate::service::{Actor, Page, PageParams, UserActor, auth};
+use crate::service::{Actor, Page, PageParams, UserActor, auth, transparency};
 use askama::Template;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
@@ -40,6 +40,9 @@ pub fn routes() -> Router<App> {
         )
         .route("/admin/users", get(users_page).post(users_submit))
         .route("/audit", get(audit_page))
+        .route("/audit/verify", axum::routing::post(audit_verify))
+        .route("/audit/checkpoints", get(checkpoints_page))
+        .route("/audit/entries/{seq}", get(audit_entry_page))
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
 }
@@ -988,6 +991,11 @@ struct AuditPage {
     filter_actor: String,
     filter_action: String,
     filter_entity_type: String,
+    log_size: u64,
+    checkpoint: Option<transparency::CheckpointView>,
+    cp_time: String,
+    vkey: String,
+    last_verify: Option<String>,
 }
 
 async fn audit_page(
@@ -1021,7 +1029,29 @@ async fn audit_page(
         f.action.unwrap_or_default(),
         f.entity_type.unwrap_or_default(),
     );
+    let fail = |e| user.fail(&app, e);
+    let checkpoint = match transparency::latest_checkpoint(&app).await {
+        Ok(cp) => Some(cp),
+        Err(e) if e.status == StatusCode::NOT_FOUND => None,
+        Err(e) => return Err(fail(e)),
+    };
+    let last_verify = transparency::last_verification(&app)
+        .await
+        .map_err(fail)?
+        .map(|(t, who, what)| format!("{}，{}：{}", format_local(t), who, what));
     let view = AuditPage {
+        log_size: transparency::log_size(&app.db.conn).await.map_err(fail)?,
+        cp_time: checkpoint
+            .as_ref()
+            .map(|c| format_local(c.created_at))
+            .unwrap_or_default(),
+        checkpoint,
+        vkey: transparency::signer(&app)
+            .await
+            .map_err(fail)?
+            .verifier()
+            .vkey(),
+        last_verify,
         chrome: page_chrome(&app, &user.0, "/audit"),
         pager: pager(&page, &[("actor", &a), ("action", &b), ("entity_type", &c)]),
         page,
@@ -1029,6 +1059,137 @@ async fn audit_page(
         filter_actor: a,
         filter_action: b,
         filter_entity_type: c,
+    };
+    Ok(render(StatusCode::OK, &view))
+}
+
+async fn audit_verify(
+    State(app): State<App>,
+    user: WebUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    form_csrf(&user, &form)?;
+    transparency::verify_and_record(&app, &user.actor())
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+    Ok(Redirect::to("/audit").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "audit_checkpoints.html")]
+struct CheckpointsPage {
+    chrome: Chrome,
+    page: Page<transparency::CheckpointView>,
+    rows: Vec<(i64, String, String, String)>,
+    pager: Pager,
+    vkey: String,
+}
+
+async fn checkpoints_page(
+    State(app): State<App>,
+    user: WebUser,
+    Query(p): Query<PageParams>,
+) -> PageResult {
+    if !user.0.role.reads_audit_log() {
+        return Err(user.fail(
+            &app,
+            audit::deny(
+                &app,
+                &user.actor(),
+                "audit.checkpoints",
+                "audit_checkpoint",
+                "",
+            )
+            .await,
+        ));
+    }
+    let fail = |e| user.fail(&app, e);
+    let page = transparency::checkpoint_history(&app, p)
+        .await
+        .map_err(fail)?;
+    let rows = page
+        .items
+        .iter()
+        .map(|c| {
+            let witnesses = if c.cosignatures.is_empty() {
+                "暂无".to_string()
+            } else {
+                c.cosignatures
+                    .iter()
+                    .map(|w| w.witness.clone())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            };
+            (
+                c.tree_size,
+                format_local(c.created_at),
+                c.root_hash.clone(),
+                witnesses,
+            )
+        })
+        .collect();
+    let view = CheckpointsPage {
+        chrome: page_chrome(&app, &user.0, "/audit"),
+        pager: pager(&page, &[]),
+        rows,
+        page,
+        vkey: transparency::signer(&app)
+            .await
+            .map_err(fail)?
+            .verifier()
+            .vkey(),
+    };
+    Ok(render(StatusCode::OK, &view))
+}
+
+#[derive(Template)]
+#[template(path = "audit_entry.html")]
+struct AuditEntryPage {
+    chrome: Chrome,
+    entry: audit::AuditView,
+    time: String,
+    proof: Option<transparency::InclusionProof>,
+    proof_json: String,
+    server_check: String,
+}
+
+/// One entry with its inclusion proof against the latest checkpoint, checked by the server
+/// and again in the browser.
+async fn audit_entry_page(
+    State(app): State<App>,
+    user: WebUser,
+    Path(seq): Path<i64>,
+) -> PageResult {
+    let fail = |e| user.fail(&app, e);
+    let entry = audit::get(&app, &user.actor(), seq).await.map_err(fail)?;
+    let checkpoint = match transparency::latest_checkpoint(&app).await {
+        Ok(cp) => Some(cp),
+        Err(e) if e.status == StatusCode::NOT_FOUND => None,
+        Err(e) => return Err(fail(e)),
+    };
+    let mut proof = None;
+    let mut server_check = String::new();
+    if let Some(cp) = checkpoint.filter(|c| c.tree_size >= seq) {
+        let p = transparency::inclusion(&app, seq as u64 - 1, Some(cp.tree_size as u64))
+            .await
+            .map_err(fail)?;
+        let key = transparency::signer(&app).await.map_err(fail)?.verifier();
+        server_check = match transparency::check_inclusion(&key, &cp.note, &p) {
+            Ok(()) => "通过：检查点签名有效，证明路径算出的根哈希与之一致".into(),
+            Err(e) => format!("失败：{e}"),
+        };
+        proof = Some(p);
+    }
+    let view = AuditEntryPage {
+        chrome: page_chrome(&app, &user.0, "/audit"),
+        time: format_local(entry.time),
+        proof_json: proof
+            .as_ref()
+            .map(|p| serde_json::to_string(&p.proof).unwrap_or_default())
+            .unwrap_or_default(),
+        proof,
+        entry,
+        server_check,
     };
     Ok(render(StatusCode::OK, &view))
 }

@@ -278,3 +278,15 @@ pub async fn list(
         per_page: page.per_page,
     })
 }
+
+/// One audit entry by its sequence number. Auditors and admins only.
+pub async fn get(app: &App, actor: &Actor, seq: i64) -> AppResult<AuditView> {
+    if !actor.role().is_some_and(|r| r.reads_audit_log()) && !matches!(actor, Actor::System(_)) {
+        return Err(deny(app, actor, "audit.read", "audit_log", &seq.to_string()).await);
+    }
+    audit_entry::Entity::find_by_id(seq)
+        .one(&app.db.conn)
+        .await?
+        .map(AuditView::from)
+        .ok_or_else(|| AppError::not_found("audit.not_found", "没有这条审计记录"))
+}

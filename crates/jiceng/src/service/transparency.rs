@@ -463,6 +463,25 @@ pub async fn leaves(
         .collect())
 }
 
+/// Checks an inclusion proof against a signed checkpoint note, as any client would.
+pub fn check_inclusion(key: &NoteVerifier, note: &str, p: &InclusionProof) -> Result<(), String> {
+    let body = key.verify_note(note).map_err(|e| e.to_string())?;
+    let cp = Checkpoint::parse(body).map_err(|e| e.to_string())?;
+    let decode = |s: &str| B64.decode(s).ok().and_then(|b| <Hash>::try_from(b).ok());
+    let leaf = decode(&p.leaf_hash).ok_or("叶子哈希格式不正确")?;
+    let proof = p
+        .proof
+        .iter()
+        .map(|h| decode(h))
+        .collect::<Option<Vec<_>>>()
+        .ok_or("证明路径格式不正确")?;
+    if cp.size != p.tree_size {
+        return Err("证明的树大小与检查点不同".into());
+    }
+    merkle::verify_inclusion(p.leaf_index, p.tree_size, &leaf, &proof, &cp.root)
+        .map_err(|e| e.to_string())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Verification
 

@@ -10,8 +10,12 @@ pub const PASSWORD: &str = "demo-password-1";
 pub struct TestApp {
     pub base: String,
     pub app: App,
+    /// The database URL, for tools run beside the server.
+    pub db_url: String,
+    /// The server's data directory (audit signing key).
+    pub data_dir: std::path::PathBuf,
     client: reqwest::Client,
-    _dir: Option<tempfile::TempDir>,
+    _dir: tempfile::TempDir,
     pg: Option<(String, String)>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -26,6 +30,8 @@ pub struct Options {
     pub fake_clock: bool,
     pub seed_demo: bool,
     pub body_limit: Option<usize>,
+    /// Witness verifier keys (cosignature/v1).
+    pub witnesses: Vec<String>,
 }
 
 impl Default for Options {
@@ -34,6 +40,7 @@ impl Default for Options {
             fake_clock: true,
             seed_demo: true,
             body_limit: None,
+            witnesses: Vec::new(),
         }
     }
 }
@@ -44,7 +51,8 @@ impl TestApp {
     }
 
     pub async fn spawn_with(opts: Options) -> TestApp {
-        let (url, dir, pg) = match std::env::var("JICENG_TEST_DATABASE_URL") {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (url, pg) = match std::env::var("JICENG_TEST_DATABASE_URL") {
             Ok(base) if !base.is_empty() => {
                 let name = format!("jiceng_test_{}", random_suffix());
                 let admin = jiceng::store::Db::connect(&base)
@@ -59,18 +67,20 @@ impl TestApp {
                 admin.conn.close_by_ref().await.ok();
                 let mut u = url::Url::parse(&base).expect("test database URL");
                 u.set_path(&format!("/{name}"));
-                (u.to_string(), None, Some((base, name)))
+                (u.to_string(), Some((base, name)))
             }
-            _ => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                (url, Some(dir), None)
-            }
+            _ => (
+                format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display()),
+                None,
+            ),
         };
+        let data_dir = dir.path().join("data");
         let mut config = Config {
-            database_url: url,
+            database_url: url.clone(),
             listen: "127.0.0.1:0".into(),
             fake_clock: opts.fake_clock,
+            data_dir: data_dir.clone(),
+            witnesses: opts.witnesses,
             ..Config::default()
         };
         if let Some(l) = opts.body_limit {
@@ -97,6 +107,8 @@ impl TestApp {
         TestApp {
             base,
             app,
+            db_url: url,
+            data_dir,
             client,
             _dir: dir,
             pg,

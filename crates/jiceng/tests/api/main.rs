@@ -10,3 +10,4 @@ mod browser;
 mod demo;
 mod org;
 mod permissions;
+mod transparency;
