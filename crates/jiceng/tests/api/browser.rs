@@ -35,7 +35,7 @@ fn free_port() -> u16 {
 
 #[tokio::test]
 #[ignore = "needs chromium and chromium-driver; run with --ignored"]
-async fn browser_admin_logs_in_opens_the_map_turns_on_large_font_and_logs_out() {
+async fn browser_admin_logs_in_opens_the_map_turns_on_large_font_checks_a_proof_and_logs_out() {
     let app = TestApp::spawn().await;
     let port = free_port();
     let driver = Driver(
@@ -133,6 +133,27 @@ async fn browser_admin_logs_in_opens_the_map_turns_on_large_font_and_logs_out() 
         .await
         .unwrap();
     wait_for_path(&c, |p| p.starts_with("/grids/")).await;
+
+    // The browser checks an audit entry's inclusion proof itself.
+    jiceng::service::transparency::checkpoint_now(&app.app)
+        .await
+        .unwrap();
+    c.goto(&app.url("/audit/entries/3")).await.unwrap();
+    let mut verdict = String::new();
+    for _ in 0..50 {
+        verdict = c
+            .find(Locator::Id("proof-check"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if verdict.starts_with("通过") || verdict.starts_with("失败") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(verdict.starts_with("通过"), "{verdict}");
 
     c.find(Locator::Id("logout"))
         .await
