@@ -497,7 +497,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 data_dir: dir.clone(),
                 ..config
             };
-            for line in crate::bench::audit(config, *entries, *batch, *verify).await? {
+            let result = crate::bench::audit(config, *entries, *batch, *verify).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            for line in result? {
                 println!("{line}");
             }
             Ok(())

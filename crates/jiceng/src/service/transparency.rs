@@ -235,7 +235,8 @@ pub async fn checkpoint_history(
     })
 }
 
-/// Signs a checkpoint every `checkpoint_interval_seconds` while the log grows.
+/// Signs a checkpoint every `checkpoint_interval_seconds` while the log grows, and extends
+/// the leaf-hash index.
 pub async fn run_checkpointer(app: App) {
     let every = std::time::Duration::from_secs(app.config.checkpoint_interval_seconds);
     loop {
@@ -249,6 +250,12 @@ pub async fn run_checkpointer(app: App) {
         };
         if grown && let Err(e) = checkpoint_now(&app).await {
             tracing::warn!(error = %e, "checkpoint failed");
+        }
+        // Keep the leaf-hash index close behind the log.
+        while let Ok(n) = tree::index_leaf_hashes(&app.db, 50_000).await {
+            if n == 0 {
+                break;
+            }
         }
     }
 }

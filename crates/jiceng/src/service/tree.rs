@@ -2,11 +2,10 @@
 
 use crate::store::entities::{audit_entry, audit_node};
 use jiceng_core::merkle::{Frontier, Hash, MapSource, NodeSource, Recorder};
-use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement,
 };
 use std::collections::HashMap;
 
@@ -55,15 +54,29 @@ pub async fn insert_nodes<C: ConnectionTrait>(
     db: &C,
     nodes: &[(u32, u64, Hash)],
 ) -> Result<(), DbErr> {
-    for chunk in nodes.chunks(2000) {
-        audit_node::Entity::insert_many(chunk.iter().map(|(level, idx, hash)| {
-            audit_node::ActiveModel {
-                level: Set(*level as i32),
-                idx: Set(*idx as i64),
-                hash: Set(hash.to_vec()),
-            }
-        }))
-        .exec_without_returning(db)
+    // As for entries: one JSON document per statement, unpacked by the database.
+    let sql = match db.get_database_backend() {
+        DbBackend::Postgres => {
+            "INSERT INTO audit_tree (level, idx, hash) SELECT level, idx, decode(hash, 'hex') \
+             FROM jsonb_to_recordset($1::jsonb) AS x(level int, idx bigint, hash text)"
+        }
+        _ => {
+            "INSERT INTO audit_tree (level, idx, hash) SELECT value->>0, value->>1, unhex(value->>2) FROM json_each(?)"
+        }
+    };
+    for chunk in nodes.chunks(10_000) {
+        let doc = match db.get_database_backend() {
+            DbBackend::Postgres => serde_json::to_string(
+                &chunk.iter().map(|(l, i, h)| serde_json::json!({"level": l, "idx": i, "hash": hex::encode(h)})).collect::<Vec<_>>(),
+            ),
+            _ => serde_json::to_string(&chunk.iter().map(|(l, i, h)| (l, i, hex::encode(h))).collect::<Vec<_>>()),
+        }
+        .expect("nodes serialise");
+        db.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            [doc.into()],
+        ))
         .await?;
     }
     Ok(())
@@ -133,13 +146,103 @@ pub async fn leaves<C: ConnectionTrait>(
         .collect())
 }
 
-/// Index of the leaf with this hash, if any.
+async fn indexed_upto<C: ConnectionTrait>(db: &C) -> Result<u64, DbErr> {
+    let stmt = Statement::from_string(
+        db.get_database_backend(),
+        "SELECT upto FROM audit_leaf_index_state WHERE id = 1",
+    );
+    let row = db
+        .query_one_raw(stmt)
+        .await?
+        .ok_or_else(|| DbErr::Custom("audit_leaf_index_state row missing".into()))?;
+    Ok(row.try_get::<i64>("", "upto")? as u64)
+}
+
+/// Adds up to `batch` leaves after the indexed prefix to the leaf-hash index; returns how many.
+pub async fn index_leaf_hashes(db: &crate::store::Db, batch: u64) -> Result<u64, DbErr> {
+    let txn = db.begin_write().await?;
+    let upto = indexed_upto(&txn).await?;
+    let mut rows = leaves(&txn, upto, upto + batch).await?;
+    if rows.is_empty() {
+        txn.rollback().await?;
+        return Ok(0);
+    }
+    let n = rows.len() as u64;
+    // Sorted by hash, the inserts walk the index once from left to right.
+    rows.sort_unstable_by_key(|r| r.1);
+    let backend = txn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "INSERT INTO audit_leaf_index (hash, idx) SELECT decode(hash, 'hex'), idx \
+             FROM jsonb_to_recordset($1::jsonb) AS x(hash text, idx bigint)"
+        }
+        _ => {
+            "INSERT INTO audit_leaf_index (hash, idx) SELECT unhex(value->>0), value->>1 FROM json_each(?)"
+        }
+    };
+    for chunk in rows.chunks(20_000) {
+        let doc = match backend {
+            DbBackend::Postgres => serde_json::to_string(
+                &chunk
+                    .iter()
+                    .map(|(i, h)| serde_json::json!({"hash": hex::encode(h), "idx": i}))
+                    .collect::<Vec<_>>(),
+            ),
+            _ => serde_json::to_string(
+                &chunk
+                    .iter()
+                    .map(|(i, h)| (hex::encode(h), i))
+                    .collect::<Vec<_>>(),
+            ),
+        }
+        .expect("leaves serialise");
+        txn.execute_raw(Statement::from_sql_and_values(backend, sql, [doc.into()]))
+            .await?;
+    }
+    txn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        match backend {
+            DbBackend::Postgres => "UPDATE audit_leaf_index_state SET upto = $1 WHERE id = 1",
+            _ => "UPDATE audit_leaf_index_state SET upto = ? WHERE id = 1",
+        },
+        [((upto + n) as i64).into()],
+    ))
+    .await?;
+    txn.commit().await?;
+    Ok(n)
+}
+
+/// Index of the leaf with this hash, if any: from the leaf-hash index, else from the leaves
+/// not indexed yet.
 pub async fn find_leaf<C: ConnectionTrait>(db: &C, hash: &Hash) -> Result<Option<u64>, DbErr> {
-    let n = audit_node::Entity::find()
-        .filter(audit_node::Column::Level.eq(0))
-        .filter(Expr::col(audit_node::Column::Hash).eq(hash.to_vec()))
-        .order_by_asc(audit_node::Column::Idx)
-        .one(db)
+    let backend = db.get_database_backend();
+    let p = |n: usize| {
+        if backend == DbBackend::Postgres {
+            format!("${n}")
+        } else {
+            "?".into()
+        }
+    };
+    let indexed = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT idx FROM audit_leaf_index WHERE hash = {}", p(1)),
+            [hash.to_vec().into()],
+        ))
         .await?;
-    Ok(n.map(|n| n.idx as u64))
+    if let Some(row) = indexed {
+        return Ok(Some(row.try_get::<i64>("", "idx")? as u64));
+    }
+    let upto = indexed_upto(db).await?;
+    let tail = db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            format!("SELECT idx FROM audit_tree WHERE level = 0 AND idx >= {} AND hash = {} ORDER BY idx LIMIT 1", p(1), p(2)),
+            [(upto as i64).into(), hash.to_vec().into()],
+        ))
+        .await?;
+    Ok(match tail {
+        Some(row) => Some(row.try_get::<i64>("", "idx")? as u64),
+        None => None,
+    })
 }

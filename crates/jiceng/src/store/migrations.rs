@@ -19,6 +19,11 @@ impl Statements {
     fn push<S: StatementBuilder>(&mut self, s: S) {
         self.list.push(s.build(&self.backend));
     }
+
+    /// SQL that reads the same on SQLite and PostgreSQL.
+    fn push_sql(&mut self, sql: &str) {
+        self.list.push(Statement::from_string(self.backend, sql));
+    }
 }
 
 struct Migration {
@@ -83,6 +88,18 @@ fn bigint_null(name: &str) -> ColumnDef {
 fn double(name: &str) -> ColumnDef {
     let mut c = ColumnDef::new(a(name));
     c.double().not_null();
+    c
+}
+
+/// A caller-assigned 64-bit key. On SQLite it is declared `INTEGER PRIMARY KEY`, which makes
+/// it the rowid: one B-tree instead of a table plus a key index.
+fn int64_key(backend: DbBackend, name: &str) -> ColumnDef {
+    let mut c = ColumnDef::new(a(name));
+    match backend {
+        DbBackend::Sqlite => c.custom(a("INTEGER")),
+        _ => c.big_integer(),
+    };
+    c.not_null().primary_key();
     c
 }
 
@@ -279,7 +296,7 @@ fn foundation(out: &mut Statements) {
     );
     out.push(
         table("audit_log")
-            .col(bigint("seq").primary_key())
+            .col(int64_key(out.backend, "seq"))
             .col(ts("time"))
             .col(text("actor"))
             .col(text("action"))
@@ -326,19 +343,48 @@ fn blob(name: &str) -> ColumnDef {
 /// The audit log's Merkle tree (perfect subtrees), its signed checkpoints and witness
 /// cosignatures.
 fn audit_tree(out: &mut Statements) {
+    if out.backend == DbBackend::Sqlite {
+        // Nodes are looked up only by their key: store them in the key's B-tree itself.
+        out.push_sql(
+            "CREATE TABLE IF NOT EXISTS audit_tree (level integer NOT NULL, idx integer NOT NULL, \
+             hash blob NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID",
+        );
+    } else {
+        out.push(
+            table("audit_tree")
+                .col(ColumnDef::new(a("level")).integer().not_null())
+                .col(bigint("idx"))
+                .col(blob("hash"))
+                .primary_key(Index::create().col(a("level")).col(a("idx")))
+                .to_owned(),
+        );
+    }
+    // Leaf hash → index, filled behind the log in large batches (random keys would make every
+    // append rewrite pages all over an index); `audit_leaf_index_state.upto` says how far.
+    if out.backend == DbBackend::Sqlite {
+        out.push_sql(
+            "CREATE TABLE IF NOT EXISTS audit_leaf_index (hash blob NOT NULL PRIMARY KEY, idx integer NOT NULL) \
+             WITHOUT ROWID",
+        );
+    } else {
+        out.push(
+            table("audit_leaf_index")
+                .col(blob("hash").primary_key())
+                .col(bigint("idx"))
+                .to_owned(),
+        );
+    }
     out.push(
-        table("audit_tree")
-            .col(ColumnDef::new(a("level")).integer().not_null())
-            .col(bigint("idx"))
-            .col(blob("hash"))
-            .primary_key(Index::create().col(a("level")).col(a("idx")))
+        table("audit_leaf_index_state")
+            .col(ColumnDef::new(a("id")).integer().not_null().primary_key())
+            .col(bigint("upto"))
             .to_owned(),
     );
     out.push(
-        Index::create()
-            .name("ix_audit_tree_hash")
-            .table(a("audit_tree"))
-            .col(a("hash"))
+        Query::insert()
+            .into_table(a("audit_leaf_index_state"))
+            .columns([a("id"), a("upto")])
+            .values_panic([Expr::val(1), Expr::val(0i64)])
             .to_owned(),
     );
     out.push(

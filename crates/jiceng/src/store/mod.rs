@@ -71,6 +71,11 @@ impl Db {
                         .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
                         .foreign_keys(true)
                         .busy_timeout(Duration::from_secs(10))
+                        // Up to 64 MiB of page cache per connection, used only as the
+                        // database grows: index inserts stay in memory for large logs.
+                        .pragma("cache_size", "-65536")
+                        .pragma("temp_store", "memory")
+                        .pragma("mmap_size", "1073741824")
                 });
             }
             Backend::Postgres => {

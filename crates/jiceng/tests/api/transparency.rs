@@ -102,6 +102,51 @@ async fn checkpoints_are_signed_and_every_proof_checks_out_against_them() {
             .await;
         assert_eq!(by_hash["leaf_index"], i);
     }
+    // Found both before the leaf-hash index catches up (from the tail) and after.
+    while jiceng::service::tree::index_leaf_hashes(&app.app.db, 100)
+        .await
+        .unwrap()
+        > 0
+    {}
+    let (_, p) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/audit/proof/inclusion?index=7&tree_size={}",
+                cp1.size
+            ),
+            None,
+            None,
+        )
+        .await;
+    let (_, by_hash) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/audit/proof/inclusion?leaf_hash={}",
+                urlencode(p["leaf_hash"].as_str().unwrap())
+            ),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(by_hash["leaf_index"], 7);
+    let unknown = B64.encode([7u8; 32]);
+    let (s, b) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/audit/proof/inclusion?leaf_hash={}",
+                urlencode(&unknown)
+            ),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (StatusCode::NOT_FOUND, "audit.leaf_not_found")
+    );
     let row = jiceng::service::audit::get(&app.app, &jiceng::service::Actor::System("test"), 3)
         .await
         .unwrap();
