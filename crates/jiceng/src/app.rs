@@ -16,6 +16,8 @@ pub struct App {
     pub locator: Locator,
     /// The audit log's checkpoint signer, loaded or generated on first use.
     pub signer: Arc<tokio::sync::OnceCell<Arc<jiceng_core::note::NoteSigner>>>,
+    /// Upper-level Merkle tree nodes, which never change once written.
+    pub tree_cache: crate::service::tree::NodeCache,
 }
 
 impl App {
@@ -37,6 +39,7 @@ impl App {
             config: Arc::new(config),
             locator: Locator::default(),
             signer: Default::default(),
+            tree_cache: Default::default(),
         };
         app.locator.reload(&app.db).await?;
         Ok(app)

@@ -94,19 +94,27 @@ pub async fn authenticate(app: &App, username: &str, password: &str) -> AppResul
     let username = normalise_username(username);
     let policy = LockoutPolicy::default();
     let now = app.now();
-    let throttle = login_throttle::Entity::find_by_id(username.clone())
-        .one(&app.db.conn)
-        .await?;
-    if policy.is_locked(&state_of(&throttle), now) {
-        let ev =
-            Event::new("auth.login_refused", "user", username.clone()).reason("账户已临时锁定");
-        audit::record_alone(app, "anonymous", ev).await?;
-        return Err(locked());
-    }
     let found = user::Entity::find()
         .filter(user::Column::Username.eq(username.clone()))
         .one(&app.db.conn)
         .await?;
+    // Who the log names: the account, or for an unknown name only a digest of it (people do
+    // type their password into the name field, and the log keeps everything forever).
+    let subject = match &found {
+        Some(u) => u.id.to_string(),
+        None => format!(
+            "name:{}",
+            &jiceng_core::audit::personal_digest(&username)[..16]
+        ),
+    };
+    let throttle = login_throttle::Entity::find_by_id(username.clone())
+        .one(&app.db.conn)
+        .await?;
+    if policy.is_locked(&state_of(&throttle), now) {
+        let ev = Event::new("auth.login_refused", "user", subject).reason("账户已临时锁定");
+        audit::record_alone(app, "anonymous", ev).await?;
+        return Err(locked());
+    }
     let hash = found
         .as_ref()
         .filter(|u| u.active)
@@ -148,12 +156,11 @@ pub async fn authenticate(app: &App, username: &str, password: &str) -> AppResul
                 &txn,
                 now,
                 "anonymous",
-                Event::new("auth.login_failed", "user", username.clone()),
+                Event::new("auth.login_failed", "user", subject.clone()),
             )
             .await?;
             if outcome == FailureOutcome::Locked {
-                let ev = Event::new("auth.lockout", "user", username.clone())
-                    .reason("15分钟内连续失败5次");
+                let ev = Event::new("auth.lockout", "user", subject).reason("15分钟内连续失败5次");
                 audit::record(&txn, now, "system:auth", ev).await?;
             }
             txn.commit().await?;

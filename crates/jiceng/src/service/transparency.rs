@@ -166,7 +166,8 @@ pub async fn checkpoint_now(app: &App) -> AppResult<CheckpointView> {
     {
         return view(&app.db.conn, latest).await;
     }
-    let root = tree::with_nodes(&app.db.conn, |src| merkle::root(src, size)).await?;
+    let root =
+        tree::with_nodes(&app.db.conn, &app.tree_cache, |src| merkle::root(src, size)).await?;
     let body = Checkpoint {
         origin: signer.name().to_string(),
         size,
@@ -366,7 +367,7 @@ pub async fn inclusion(app: &App, index: u64, tree_size: Option<u64>) -> AppResu
             "index 必须小于 tree_size（{n}）"
         )));
     }
-    let (leaf, root, proof) = tree::with_nodes(&app.db.conn, |src| {
+    let (leaf, root, proof) = tree::with_nodes(&app.db.conn, &app.tree_cache, |src| {
         (
             src.node(0, index),
             merkle::root(src, n),
@@ -406,7 +407,7 @@ pub async fn consistency(app: &App, first: u64, second: u64) -> AppResult<Consis
             "需要 0 < first ≤ second ≤ 当前日志大小 {size}"
         )));
     }
-    let (r1, r2, proof) = tree::with_nodes(&app.db.conn, |src| {
+    let (r1, r2, proof) = tree::with_nodes(&app.db.conn, &app.tree_cache, |src| {
         (
             merkle::root(src, first),
             merkle::root(src, second),
@@ -634,7 +635,7 @@ pub async fn verify(db: &Db, key: &NoteVerifier, saved: Option<&str>) -> AppResu
             Some(r) if *r == c.root => {
                 // Prove it the way an outside witness would: a consistency proof from the stored tree.
                 if c.size < entries && c.size > 0 {
-                    let (proof, r2) = tree::with_nodes(&db.conn, |src| {
+                    let (proof, r2) = tree::with_nodes(&db.conn, &Default::default(), |src| {
                         (
                             merkle::consistency_proof(src, c.size, entries).unwrap_or_default(),
                             merkle::root(src, entries),

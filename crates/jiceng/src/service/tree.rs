@@ -30,18 +30,54 @@ pub async fn load<C: ConnectionTrait>(db: &C, ids: &[(u32, u64)]) -> Result<MapS
     Ok(MapSource(map))
 }
 
-/// Runs `f` over the stored tree: once to learn which nodes it needs, then over those nodes
-/// fetched in one go. `f` must ask for the same nodes both times (proofs and roots do).
+/// Perfect-subtree hashes of the upper levels, kept in memory. A stored node never changes,
+/// so the cache needs no invalidation and is safe with several server processes.
+#[derive(Clone, Default)]
+pub struct NodeCache(std::sync::Arc<std::sync::Mutex<HashMap<(u32, u64), Hash>>>);
+
+impl NodeCache {
+    /// Levels below this are many and rarely shared between proofs; they stay in the database.
+    const MIN_LEVEL: u32 = 6;
+    /// About 10 MB at most.
+    const MAX_NODES: usize = 200_000;
+}
+
+/// Runs `f` over the stored tree: once to learn which nodes it needs, then over those nodes,
+/// taken from `cache` or fetched in one go. `f` must ask for the same nodes both times (proofs
+/// and roots do).
 pub async fn with_nodes<C: ConnectionTrait, T>(
     db: &C,
+    cache: &NodeCache,
     f: impl Fn(&mut dyn NodeSource) -> T,
 ) -> Result<T, DbErr> {
     let mut rec = Recorder::default();
     f(&mut rec);
     rec.0.sort_unstable();
     rec.0.dedup();
-    let mut src = load(db, &rec.0).await?;
-    Ok(f(&mut src))
+    let mut known = HashMap::new();
+    let mut missing = Vec::new();
+    {
+        let c = cache.0.lock().expect("node cache lock");
+        for id in rec.0 {
+            match c.get(&id) {
+                Some(h) => {
+                    known.insert(id, *h);
+                }
+                None => missing.push(id),
+            }
+        }
+    }
+    let fetched = load(db, &missing).await?;
+    {
+        let mut c = cache.0.lock().expect("node cache lock");
+        for (id, h) in &fetched.0 {
+            if id.0 >= NodeCache::MIN_LEVEL && c.len() < NodeCache::MAX_NODES {
+                c.insert(*id, *h);
+            }
+        }
+    }
+    known.extend(fetched.0);
+    Ok(f(&mut MapSource(known)))
 }
 
 /// The right edge of the tree of `size` leaves.

@@ -376,7 +376,27 @@ async fn audit_log_is_filtered_and_paged_for_auditors() {
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(p["total"], 1);
-    assert_eq!(p["items"][0]["entity_id"], "leader");
+    // The account is named by its id; a name that is no account only by a digest.
+    let (_, me) = app.get("/api/v1/me", &app.token("leader").await).await;
+    assert_eq!(p["items"][0]["entity_id"], me["id"].to_string());
+    app.call(
+        Method::POST,
+        "/api/v1/auth/token",
+        None,
+        Some(json!({"username": "my-secret-password", "password": "x-password-x"})),
+    )
+    .await;
+    let (_, p) = app
+        .get("/api/v1/audit?action=auth.login_failed", &auditor)
+        .await;
+    let logged = p.to_string();
+    assert!(!logged.contains("my-secret-password"), "{logged}");
+    assert!(
+        p["items"][0]["entity_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("name:")
+    );
     let (_, p) = app.get("/api/v1/audit?per_page=5&page=2", &auditor).await;
     assert_eq!(p["items"].as_array().unwrap().len(), 5);
     assert_eq!(p["page"], 2);

@@ -334,6 +334,19 @@ async fn every_role_by_token_and_session_inside_and_outside() {
                     .await;
                 check!(&format!("PUT grid {v}-01"), want, s, &b);
 
+                // Deletion: refused to non-admins, unseen outside; an admin's deletion inside
+                // is the CRUD story's business (it would empty the matrix's fixtures).
+                if !pr.admin || !inside {
+                    for path in [
+                        format!("/api/v1/grids/{v}-01"),
+                        format!("/api/v1/departments/{id}"),
+                        format!("/api/v1/regions/{v}"),
+                    ] {
+                        let (s, b) = c.call(&app, Method::DELETE, &path, None).await;
+                        check!(&format!("DELETE {path}"), want, s, &b);
+                    }
+                }
+
                 serial += 1;
                 let want_create = if !pr.admin {
                     StatusCode::FORBIDDEN
