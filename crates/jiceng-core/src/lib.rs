@@ -5,7 +5,10 @@
 //! encoding and the injected clock. The app crate turns these into services and HTTP.
 
 pub mod audit;
+pub mod calendar;
+pub mod classify;
 pub mod clock;
+pub mod dispatch;
 pub mod geometry;
 pub mod lockout;
 pub mod merkle;
@@ -14,6 +17,8 @@ pub mod password;
 pub mod region;
 pub mod role;
 pub mod scope;
+pub mod sla;
+pub mod work_order;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use region::{RegionCode, RegionLevel};

@@ -1,0 +1,444 @@
+//! The work-order (工单) lifecycle: 受理 → 派单 → 签收 → 处置 → 回复 → 回访 → 办结, with send-backs,
+//! extensions, reopening, merging and withdrawal.
+//!
+//! [`transition`] is the only place a state changes; everything it refuses is an illegal
+//! transition with a stable code.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Accepted,
+    PendingDispatch,
+    PendingSign,
+    InProgress,
+    Replied,
+    PendingCallback,
+    Closed,
+    Withdrawn,
+    Merged,
+}
+
+impl State {
+    pub const ALL: [State; 9] = [
+        Self::Accepted,
+        Self::PendingDispatch,
+        Self::PendingSign,
+        Self::InProgress,
+        Self::Replied,
+        Self::PendingCallback,
+        Self::Closed,
+        Self::Withdrawn,
+        Self::Merged,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::PendingDispatch => "pending_dispatch",
+            Self::PendingSign => "pending_sign",
+            Self::InProgress => "in_progress",
+            Self::Replied => "replied",
+            Self::PendingCallback => "pending_callback",
+            Self::Closed => "closed",
+            Self::Withdrawn => "withdrawn",
+            Self::Merged => "merged",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Accepted => "已受理",
+            Self::PendingDispatch => "待派单",
+            Self::PendingSign => "待签收",
+            Self::InProgress => "办理中",
+            Self::Replied => "已回复",
+            Self::PendingCallback => "待回访",
+            Self::Closed => "已办结",
+            Self::Withdrawn => "已撤回",
+            Self::Merged => "已合并",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        Self::ALL.into_iter().find(|x| x.code() == s)
+    }
+
+    /// No further action but reading.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Closed | Self::Withdrawn | Self::Merged)
+    }
+}
+
+/// What the callback found (回访结果).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    Resolved,
+    PartlyResolved,
+    Unresolved,
+}
+
+/// How satisfied the citizen is (满意度).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    Satisfied,
+    BasicallySatisfied,
+    Dissatisfied,
+}
+
+/// Everything that can be done to a work order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// 直接答复并办结 (咨询类): the operator answers at once.
+    AnswerDirectly,
+    /// Automatic dispatch found no unit: to the dispatcher's manual queue.
+    QueueForDispatch,
+    /// 派单 (automatic or by the dispatcher).
+    Dispatch,
+    /// 签收 by the lead unit.
+    Sign,
+    /// 首次联系 the citizen.
+    Contact,
+    /// 退单 by the lead unit, within the send-back window.
+    SendBack,
+    /// The dispatcher accepts a send-back: the order goes to a new lead.
+    AcceptSendBack,
+    /// The dispatcher rejects a send-back: the same unit must handle it.
+    RejectSendBack,
+    /// 申请延期.
+    RequestExtension,
+    ApproveExtension,
+    RejectExtension,
+    /// 回复 by the lead unit.
+    Reply,
+    /// The reply is checked and the callback may start.
+    ApproveReply,
+    /// The reply is not good enough: back to the unit.
+    ReturnReply,
+    /// 回访: resolved (or partly) → 办结.
+    CallbackClose,
+    /// 回访: unresolved → 重办.
+    Reopen,
+    /// 合并 into a master order.
+    Merge,
+    /// 撤回 by the citizen.
+    Withdraw,
+}
+
+impl Action {
+    pub const ALL: [Action; 18] = [
+        Self::AnswerDirectly,
+        Self::QueueForDispatch,
+        Self::Dispatch,
+        Self::Sign,
+        Self::Contact,
+        Self::SendBack,
+        Self::AcceptSendBack,
+        Self::RejectSendBack,
+        Self::RequestExtension,
+        Self::ApproveExtension,
+        Self::RejectExtension,
+        Self::Reply,
+        Self::ApproveReply,
+        Self::ReturnReply,
+        Self::CallbackClose,
+        Self::Reopen,
+        Self::Merge,
+        Self::Withdraw,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::AnswerDirectly => "直接答复办结",
+            Self::QueueForDispatch => "转人工派单",
+            Self::Dispatch => "派单",
+            Self::Sign => "签收",
+            Self::Contact => "首次联系",
+            Self::SendBack => "退单",
+            Self::AcceptSendBack => "同意退单",
+            Self::RejectSendBack => "驳回退单",
+            Self::RequestExtension => "申请延期",
+            Self::ApproveExtension => "批准延期",
+            Self::RejectExtension => "驳回延期",
+            Self::Reply => "回复",
+            Self::ApproveReply => "审核回复",
+            Self::ReturnReply => "退回重办",
+            Self::CallbackClose => "回访办结",
+            Self::Reopen => "重办",
+            Self::Merge => "合并",
+            Self::Withdraw => "撤回",
+        }
+    }
+}
+
+/// What the order carries besides its state that the rules depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Flags {
+    /// A send-back awaits the dispatcher.
+    pub send_back_pending: bool,
+    /// An extension request awaits the dispatcher.
+    pub extension_pending: bool,
+    /// Extensions granted so far.
+    pub extensions: u32,
+    /// The citizen has been contacted.
+    pub contacted: bool,
+}
+
+/// Limits that come from configuration or the clock, decided by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    pub max_extensions: u32,
+    /// Whether the send-back window (default 2 working days from dispatch) is still open.
+    pub send_back_open: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("工单当前状态为“{}”，不能“{}”", .state.label(), .action.label())]
+    Illegal { state: State, action: Action },
+    #[error("退单期限已过，不能再退单")]
+    SendBackWindowClosed,
+    #[error("延期次数已达上限")]
+    TooManyExtensions,
+    #[error("已有待审批的申请，请等待派单员处理")]
+    AlreadyPending,
+    #[error("没有待审批的申请")]
+    NothingPending,
+}
+
+impl TransitionError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Illegal { .. } => "work_order.illegal_transition",
+            Self::SendBackWindowClosed => "work_order.send_back_window_closed",
+            Self::TooManyExtensions => "work_order.too_many_extensions",
+            Self::AlreadyPending => "work_order.request_pending",
+            Self::NothingPending => "work_order.nothing_pending",
+        }
+    }
+}
+
+/// The state and flags after `action`, or why it may not happen.
+pub fn transition(
+    state: State,
+    flags: Flags,
+    action: Action,
+    rules: Rules,
+) -> Result<(State, Flags), TransitionError> {
+    use Action as A;
+    use State as S;
+    let illegal = Err(TransitionError::Illegal { state, action });
+    let mut f = flags;
+    let next = match (state, action) {
+        (_, _) if state.is_final() => return illegal,
+        (S::Accepted, A::AnswerDirectly) => S::Closed,
+        (S::Accepted, A::QueueForDispatch) => S::PendingDispatch,
+        (S::Accepted | S::PendingDispatch, A::Dispatch) => {
+            f.send_back_pending = false;
+            S::PendingSign
+        }
+        (S::PendingSign, A::Sign) if !f.send_back_pending => S::InProgress,
+        (S::PendingSign | S::InProgress, A::Contact) if !f.contacted => {
+            f.contacted = true;
+            state
+        }
+        (S::PendingSign | S::InProgress, A::SendBack) => {
+            if f.send_back_pending {
+                return Err(TransitionError::AlreadyPending);
+            }
+            if !rules.send_back_open {
+                return Err(TransitionError::SendBackWindowClosed);
+            }
+            f.send_back_pending = true;
+            state
+        }
+        (S::PendingSign | S::InProgress, A::AcceptSendBack) => {
+            if !f.send_back_pending {
+                return Err(TransitionError::NothingPending);
+            }
+            f.send_back_pending = false;
+            f.extension_pending = false;
+            f.contacted = false;
+            S::PendingDispatch
+        }
+        (S::PendingSign | S::InProgress, A::RejectSendBack) => {
+            if !f.send_back_pending {
+                return Err(TransitionError::NothingPending);
+            }
+            f.send_back_pending = false;
+            state
+        }
+        (S::InProgress, A::RequestExtension) => {
+            if f.extension_pending {
+                return Err(TransitionError::AlreadyPending);
+            }
+            if f.extensions >= rules.max_extensions {
+                return Err(TransitionError::TooManyExtensions);
+            }
+            f.extension_pending = true;
+            state
+        }
+        (S::InProgress, A::ApproveExtension | A::RejectExtension) => {
+            if !f.extension_pending {
+                return Err(TransitionError::NothingPending);
+            }
+            f.extension_pending = false;
+            if action == A::ApproveExtension {
+                f.extensions += 1;
+            }
+            state
+        }
+        (S::InProgress, A::Reply) if !f.send_back_pending => {
+            f.extension_pending = false;
+            S::Replied
+        }
+        (S::Replied, A::ApproveReply) => S::PendingCallback,
+        (S::Replied, A::ReturnReply) => S::InProgress,
+        (S::PendingCallback, A::CallbackClose) => S::Closed,
+        (S::PendingCallback, A::Reopen) => S::InProgress,
+        (_, A::Merge) => S::Merged,
+        (_, A::Withdraw) => S::Withdrawn,
+        _ => return illegal,
+    };
+    Ok((next, f))
+}
+
+/// Actions allowed now, for showing the right buttons.
+pub fn allowed(state: State, flags: Flags, rules: Rules) -> Vec<Action> {
+    Action::ALL
+        .into_iter()
+        .filter(|a| transition(state, flags, *a, rules).is_ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const RULES: Rules = Rules {
+        max_extensions: 2,
+        send_back_open: true,
+    };
+
+    fn run(actions: &[Action]) -> Result<(State, Flags), TransitionError> {
+        let mut s = (State::Accepted, Flags::default());
+        for a in actions {
+            s = transition(s.0, s.1, *a, RULES)?;
+        }
+        Ok(s)
+    }
+
+    #[test]
+    fn the_closed_loop() {
+        use Action::*;
+        let (s, f) = run(&[Dispatch, Sign, Contact, Reply, ApproveReply, CallbackClose]).unwrap();
+        assert_eq!(s, State::Closed);
+        assert!(f.contacted);
+        assert_eq!(run(&[AnswerDirectly]).unwrap().0, State::Closed);
+        // Unresolved callback → 重办 → closed.
+        let (s, _) = run(&[
+            Dispatch,
+            Sign,
+            Reply,
+            ApproveReply,
+            Reopen,
+            Reply,
+            ApproveReply,
+            CallbackClose,
+        ])
+        .unwrap();
+        assert_eq!(s, State::Closed);
+    }
+
+    #[test]
+    fn send_back_and_extension_requests_wait_for_the_dispatcher() {
+        use Action::*;
+        let (s, f) = run(&[Dispatch, SendBack]).unwrap();
+        assert_eq!(s, State::PendingSign);
+        assert!(f.send_back_pending);
+        assert!(
+            transition(s, f, Sign, RULES).is_err(),
+            "no signing while the send-back is open"
+        );
+        assert_eq!(
+            transition(s, f, AcceptSendBack, RULES).unwrap().0,
+            State::PendingDispatch
+        );
+        assert_eq!(
+            transition(s, f, RejectSendBack, RULES).unwrap().0,
+            State::PendingSign
+        );
+        let closed = Rules {
+            send_back_open: false,
+            ..RULES
+        };
+        let (s, f) = run(&[Dispatch]).unwrap();
+        assert_eq!(
+            transition(s, f, SendBack, closed),
+            Err(TransitionError::SendBackWindowClosed)
+        );
+
+        let (s, f) = run(&[
+            Dispatch,
+            Sign,
+            RequestExtension,
+            ApproveExtension,
+            RequestExtension,
+            ApproveExtension,
+        ])
+        .unwrap();
+        assert_eq!(f.extensions, 2);
+        assert_eq!(
+            transition(s, f, RequestExtension, RULES),
+            Err(TransitionError::TooManyExtensions)
+        );
+        assert_eq!(
+            run(&[Dispatch, Sign, ApproveExtension]),
+            Err(TransitionError::NothingPending)
+        );
+    }
+
+    #[test]
+    fn final_states_accept_nothing() {
+        for s in [State::Closed, State::Withdrawn, State::Merged] {
+            assert!(allowed(s, Flags::default(), RULES).is_empty());
+            let e = transition(s, Flags::default(), Action::Withdraw, RULES).unwrap_err();
+            assert_eq!(e.code(), "work_order.illegal_transition");
+        }
+    }
+
+    fn reachable_invariants(s: State, f: Flags) -> bool {
+        // Requests only pend where someone can answer them; extensions stay within the cap.
+        (!f.send_back_pending
+            || matches!(s, State::PendingSign | State::InProgress)
+            || s.is_final())
+            && (!f.extension_pending || s == State::InProgress || s.is_final())
+            && f.extensions <= RULES.max_extensions
+    }
+
+    proptest! {
+        #[test]
+        fn random_action_sequences_never_reach_an_illegal_state(seq in proptest::collection::vec(0usize..Action::ALL.len(), 0..60), open in any::<bool>()) {
+            let rules = Rules { send_back_open: open, ..RULES };
+            let (mut s, mut f) = (State::Accepted, Flags::default());
+            for i in seq {
+                let a = Action::ALL[i];
+                match transition(s, f, a, rules) {
+                    Ok((ns, nf)) => {
+                        prop_assert!(!s.is_final(), "a final state moved");
+                        prop_assert!(allowed(s, f, rules).contains(&a));
+                        s = ns;
+                        f = nf;
+                    }
+                    Err(_) => prop_assert!(!allowed(s, f, rules).contains(&a)),
+                }
+                prop_assert!(reachable_invariants(s, f), "{s:?} {f:?}");
+            }
+        }
+    }
+}
