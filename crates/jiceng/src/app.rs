@@ -18,6 +18,10 @@ pub struct App {
     pub signer: Arc<tokio::sync::OnceCell<Arc<jiceng_core::note::NoteSigner>>>,
     /// Upper-level Merkle tree nodes, which never change once written.
     pub tree_cache: crate::service::tree::NodeCache,
+    /// Categories, calendar, SLA policies and the classifier.
+    pub reference: crate::service::reference::Reference,
+    /// Woken when the fake clock moves, so that the scheduler runs at once.
+    pub clock_moved: Arc<tokio::sync::Notify>,
 }
 
 impl App {
@@ -40,8 +44,12 @@ impl App {
             locator: Locator::default(),
             signer: Default::default(),
             tree_cache: Default::default(),
+            reference: Default::default(),
+            clock_moved: Default::default(),
         };
         app.locator.reload(&app.db).await?;
+        crate::service::reference::seed(&app.db, app.now()).await?;
+        app.reference.reload(&app.db).await?;
         Ok(app)
     }
 

@@ -45,6 +45,8 @@ pub struct Config {
     pub checkpoint_interval_seconds: u64,
     /// Verifier keys (cosignature/v1, type 0x04) of witnesses that may cosign checkpoints.
     pub witnesses: Vec<String>,
+    /// The escalation scheduler runs this often (and at once when the fake clock moves).
+    pub escalation_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -64,6 +66,7 @@ impl Default for Config {
             audit_origin: None,
             checkpoint_interval_seconds: 10,
             witnesses: Vec::new(),
+            escalation_interval_ms: 1000,
         }
     }
 }

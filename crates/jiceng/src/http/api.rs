@@ -439,6 +439,7 @@ async fn advance_clock(
         ));
     }
     let now = fake.advance(chrono::Duration::minutes(c.advance_minutes));
+    app.clock_moved.notify_waiters();
     let ev = audit::Event::new("clock.advance", "clock", "fake")
         .reason(format!("模拟时间前进{}分钟", c.advance_minutes));
     audit::record_alone(&app, &actor.audit_name(), ev).await?;

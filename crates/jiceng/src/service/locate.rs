@@ -64,6 +64,7 @@ pub struct Snapshot {
     grids: LocateIndex<(GridRef, RegionCode)>,
     layers: Vec<LocateIndex<RegionCode>>,
     names: HashMap<RegionCode, String>,
+    grid_names: HashMap<String, String>,
 }
 
 impl Snapshot {
@@ -89,6 +90,10 @@ impl Snapshot {
         .into_iter()
         .map(|l| LocateIndex::new(by_level.remove(&l).unwrap_or_default()))
         .collect();
+        let grid_names = grids
+            .iter()
+            .map(|g| (g.code.clone(), g.name.clone()))
+            .collect();
         let grids = LocateIndex::new(
             grids
                 .into_iter()
@@ -111,6 +116,7 @@ impl Snapshot {
             grids,
             layers,
             names,
+            grid_names,
         }
     }
 
@@ -160,6 +166,23 @@ impl Snapshot {
             township: None,
             county: None,
         }
+    }
+
+    pub fn region_name(&self, code: &str) -> Option<String> {
+        self.names.get(&RegionCode::parse(code).ok()?).cloned()
+    }
+
+    pub fn grid_name(&self, code: &str) -> Option<String> {
+        self.grid_names.get(code).cloned()
+    }
+
+    /// The code of a county, when there is one (orders without a location belong to it).
+    pub fn first_county(&self) -> Option<String> {
+        self.names
+            .keys()
+            .filter(|c| c.level() == RegionLevel::County)
+            .min()
+            .map(|c| c.to_string())
     }
 
     /// Only the grid's code: the hot path the benchmark measures.

@@ -3,12 +3,17 @@
 
 pub mod audit;
 pub mod auth;
+pub mod escalation;
 pub mod import;
 pub mod locate;
 pub mod org;
+pub mod outbox;
+pub mod reference;
+pub mod resp_list;
 pub mod transparency;
 pub mod tree;
 pub mod users;
+pub mod work_orders;
 
 use jiceng_core::{Jurisdiction, Role};
 use serde::{Deserialize, Serialize};

@@ -217,3 +217,234 @@ pub mod audit_cosignature {
     }
     no_relations!();
 }
+
+pub mod category {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "categories")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        pub name: String,
+        pub parent_code: Option<String>,
+        pub level: i32,
+        /// Keywords for the rule classifier, separated by `、`.
+        pub keywords: String,
+        pub active: bool,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod calendar_day {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "calendar_days")]
+    pub struct Model {
+        /// `YYYY-MM-DD`
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: String,
+        pub off: bool,
+        pub name: String,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod sla_policy {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sla_policies")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// A category code, or `*` for every category.
+        pub category_code: String,
+        pub priority: String,
+        /// JSON of `jiceng_core::sla::Policy`.
+        pub policy: String,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod resp_list {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "resp_lists")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub region_code: String,
+        pub version: i32,
+        /// `draft`, `published` or `superseded`.
+        pub status: String,
+        pub effective_date: Option<String>,
+        pub published_at: Option<DateTimeUtc>,
+        pub note: String,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod resp_item {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "resp_items")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub list_id: i64,
+        pub code: String,
+        pub name: String,
+        pub item_type: String,
+        pub legal_basis: String,
+        /// JSON array of category codes.
+        pub categories: String,
+        /// JSON of `jiceng_core::dispatch::UnitRef`.
+        pub lead: String,
+        /// JSON array of `UnitRef`.
+        pub assisting: String,
+    }
+    no_relations!();
+}
+
+pub mod work_order {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "work_orders")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        #[sea_orm(unique)]
+        pub tracking_code: String,
+        pub title: String,
+        pub description: String,
+        pub channel: String,
+        pub priority: String,
+        pub category_code: String,
+        pub category_confidence: f64,
+        pub lat: Option<f64>,
+        pub lon: Option<f64>,
+        pub address: String,
+        pub grid_code: Option<String>,
+        pub village_code: Option<String>,
+        pub township_code: Option<String>,
+        pub reporter_name: String,
+        /// Masked for display (`138****5678`); empty when anonymous.
+        pub reporter_phone: String,
+        pub reporter_phone_last4: String,
+        pub anonymous: bool,
+        pub status: String,
+        /// JSON of `jiceng_core::work_order::Flags`.
+        pub flags: String,
+        pub lead_unit_id: Option<i64>,
+        pub list_item_code: String,
+        /// JSON array of strings.
+        pub dispatch_reasons: String,
+        pub dispatched_at: Option<DateTimeUtc>,
+        pub signed_at: Option<DateTimeUtc>,
+        pub contacted_at: Option<DateTimeUtc>,
+        pub replied_at: Option<DateTimeUtc>,
+        pub closed_at: Option<DateTimeUtc>,
+        pub sign_by: Option<DateTimeUtc>,
+        pub contact_by: Option<DateTimeUtc>,
+        pub resolve_by: Option<DateTimeUtc>,
+        pub escalation: String,
+        pub next_escalation_at: Option<DateTimeUtc>,
+        pub master_id: Option<i64>,
+        pub resolution: String,
+        pub satisfaction: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod assignment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "work_order_assignments")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub order_id: i64,
+        pub unit_id: i64,
+        /// `lead` or `assist`.
+        pub role: String,
+        pub active: bool,
+        /// An assisting unit's reply to the lead.
+        pub reply: String,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod order_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "work_order_events")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub order_id: i64,
+        pub time: DateTimeUtc,
+        pub actor: String,
+        pub action: String,
+        pub from_status: String,
+        pub to_status: String,
+        pub note: String,
+    }
+    no_relations!();
+}
+
+pub mod escalation_step {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "escalation_steps")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub order_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub kind: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub level: String,
+        pub due_at: DateTimeUtc,
+        pub done_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod outbox {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "outbox")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        /// `log`, `webhook` or `smtp`.
+        pub channel: String,
+        pub recipient: String,
+        pub event: String,
+        pub subject: String,
+        pub body: String,
+        /// `pending`, `sent` or `dead`.
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub last_error: String,
+        pub created_at: DateTimeUtc,
+        pub sent_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}

@@ -1,0 +1,224 @@
+//! 督查督办: the escalation scheduler. Each step (yellow at 80%, red at 100%, 督办 at 150% of a
+//! deadline by default) happens exactly once per order and deadline: the step's row in
+//! `escalation_steps`, keyed by (order, deadline, level), is written in the same transaction as
+//! its effects, so a crash or a second server process cannot repeat it.
+
+use super::audit::{self, Event};
+use super::outbox;
+use super::reference::Loaded;
+use crate::app::App;
+use crate::error::AppResult;
+use crate::store::entities::{escalation_step, order_event, work_order};
+use chrono::{DateTime, Utc};
+use jiceng_core::sla::{DeadlineKind, Level, Priority, due_steps, next_step_at};
+use jiceng_core::work_order::State;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+
+/// Whether a deadline has been met (or no longer applies) in the order's current state.
+fn met(m: &work_order::Model, kind: DeadlineKind) -> bool {
+    let state = State::parse(&m.status).unwrap_or(State::Closed);
+    if state.is_final() || matches!(state, State::Accepted | State::PendingDispatch) {
+        return true;
+    }
+    match kind {
+        DeadlineKind::Sign => m.signed_at.is_some() || !matches!(state, State::PendingSign),
+        DeadlineKind::Contact => m.contacted_at.is_some(),
+        DeadlineKind::Resolve => {
+            m.replied_at.is_some() || matches!(state, State::Replied | State::PendingCallback)
+        }
+    }
+}
+
+/// Recomputes when the order's next escalation step falls due.
+pub async fn reschedule(
+    txn: &DatabaseTransaction,
+    reference: &Loaded,
+    m: work_order::Model,
+    now: DateTime<Utc>,
+) -> AppResult<work_order::Model> {
+    let next = match (m.dispatched_at, super::work_orders::deadlines_of(&m)) {
+        (Some(start), Some(d)) => {
+            let policy = reference.policy(
+                &m.category_code,
+                Priority::parse(&m.priority).unwrap_or(Priority::Normal),
+            );
+            // Steps already due but not yet taken are due now.
+            let pending = due_steps(start, &d, &policy.thresholds, now, |k| met(&m, k));
+            let done = escalation_step::Entity::find()
+                .filter(escalation_step::Column::OrderId.eq(m.id))
+                .all(txn)
+                .await?;
+            let untaken = pending.iter().any(|s| {
+                !done
+                    .iter()
+                    .any(|x| x.kind == s.kind.code() && x.level == s.level.code())
+            });
+            if untaken {
+                Some(now)
+            } else {
+                next_step_at(start, &d, &policy.thresholds, now, |k| met(&m, k))
+            }
+        }
+        _ => None,
+    };
+    if next == m.next_escalation_at {
+        return Ok(m);
+    }
+    let mut am: work_order::ActiveModel = m.into();
+    am.next_escalation_at = Set(next);
+    Ok(am.update(txn).await?)
+}
+
+pub async fn forget_steps(txn: &DatabaseTransaction, order_id: i64) -> AppResult<()> {
+    escalation_step::Entity::delete_many()
+        .filter(escalation_step::Column::OrderId.eq(order_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+pub async fn forget_kind(
+    txn: &DatabaseTransaction,
+    order_id: i64,
+    kind: DeadlineKind,
+) -> AppResult<()> {
+    escalation_step::Entity::delete_many()
+        .filter(escalation_step::Column::OrderId.eq(order_id))
+        .filter(escalation_step::Column::Kind.eq(kind.code()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Who hears of a step: the lead unit; at red also its head; at 督办 the supervision office.
+fn recipients(m: &work_order::Model, level: Level) -> Vec<String> {
+    let unit = m
+        .lead_unit_id
+        .map(|u| format!("unit:{u}"))
+        .unwrap_or_default();
+    match level {
+        Level::None => Vec::new(),
+        Level::Yellow => vec![unit],
+        Level::Red => vec![unit.clone(), format!("{unit}:head")],
+        Level::Supervised => vec![unit, "office:supervision".into()],
+    }
+}
+
+/// Takes every escalation step due by now, once. Returns the number of steps taken.
+pub async fn sweep(app: &App) -> AppResult<usize> {
+    let now = app.now();
+    let reference = app.reference.get();
+    let due: Vec<i64> = work_order::Entity::find()
+        .select_only()
+        .column(work_order::Column::Id)
+        .filter(work_order::Column::NextEscalationAt.lte(now))
+        .order_by_asc(work_order::Column::NextEscalationAt)
+        .limit(500)
+        .into_tuple()
+        .all(&app.db.conn)
+        .await?;
+    let mut taken = 0;
+    for id in due {
+        let txn = app.db.begin_write().await?;
+        let Some(m) = work_order::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+        else {
+            txn.rollback().await?;
+            continue;
+        };
+        let (Some(start), Some(d)) = (m.dispatched_at, super::work_orders::deadlines_of(&m)) else {
+            reschedule(&txn, &reference, m, now).await?;
+            txn.commit().await?;
+            continue;
+        };
+        let policy = reference.policy(
+            &m.category_code,
+            Priority::parse(&m.priority).unwrap_or(Priority::Normal),
+        );
+        let mut level = Level::parse(&m.escalation).unwrap_or(Level::None);
+        for step in due_steps(start, &d, &policy.thresholds, now, |k| met(&m, k)) {
+            let inserted = escalation_step::Entity::insert(escalation_step::ActiveModel {
+                order_id: Set(m.id),
+                kind: Set(step.kind.code().into()),
+                level: Set(step.level.code().into()),
+                due_at: Set(step.at),
+                done_at: Set(now),
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    escalation_step::Column::OrderId,
+                    escalation_step::Column::Kind,
+                    escalation_step::Column::Level,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+            if inserted == 0 {
+                continue;
+            }
+            taken += 1;
+            level = level.max(step.level);
+            let what = format!(
+                "{}：{}期限 {}",
+                step.level.label(),
+                step.kind.label(),
+                jiceng_core::clock::format_local(d.get(step.kind))
+            );
+            order_event::ActiveModel {
+                order_id: Set(m.id),
+                time: Set(now),
+                actor: Set("system:escalation".into()),
+                action: Set(step.level.label().into()),
+                from_status: Set(m.status.clone()),
+                to_status: Set(m.status.clone()),
+                note: Set(what.clone()),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+            for r in recipients(&m, step.level) {
+                outbox::enqueue(
+                    &txn,
+                    now,
+                    &r,
+                    &format!("work_order.{}", step.level.code()),
+                    step.level.label(),
+                    &format!("工单{}“{}”{}", m.tracking_code, m.title, what),
+                )
+                .await?;
+            }
+            let ev = Event::new("work_order.escalate", "work_order", m.id.to_string())
+                .reason(format!("{}:{}", step.kind.code(), step.level.code()));
+            audit::record(&txn, now, "system:escalation", ev).await?;
+        }
+        let mut am: work_order::ActiveModel = m.clone().into();
+        am.escalation = Set(level.code().into());
+        let m = am.update(&txn).await?;
+        reschedule(&txn, &reference, m, now).await?;
+        txn.commit().await?;
+    }
+    Ok(taken)
+}
+
+/// Runs the sweep every `escalation_interval_ms`, and at once when the fake clock moves.
+pub async fn run_scheduler(app: App) {
+    let every = std::time::Duration::from_millis(app.config.escalation_interval_ms);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = app.clock_moved.notified() => {}
+        }
+        if let Err(e) = sweep(&app).await {
+            tracing::warn!(error = %e, "escalation sweep failed");
+        }
+    }
+}

@@ -1,0 +1,1777 @@
+//! 接诉即办: intake, classification, dispatch by the responsibility list, the lifecycle, and
+//! what each step tells people (outbox). Every change goes through [`apply`] or [`create`],
+//! which write the order, its timeline, its audit entry and its notifications together.
+
+use super::audit::{self, Event};
+use super::locate::Match;
+use super::reference::Loaded;
+use super::{Actor, Page, PageParams, UserActor, outbox};
+use crate::app::App;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::store::entities::{
+    assignment, department, order_event, resp_item, resp_list, work_order,
+};
+use chrono::{DateTime, Utc};
+use jiceng_core::classify::Suggestion;
+use jiceng_core::dispatch::{self, ItemType, ListItem, Outcome, Place, Unit, UnitRef};
+use jiceng_core::sla::{DeadlineKind, Deadlines, Level, Priority};
+use jiceng_core::work_order::{Action, Flags, Resolution, Rules, Satisfaction, State, transition};
+use jiceng_core::{RegionCode, Role};
+use rand::Rng;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+
+pub const MAX_DESCRIPTION: usize = 4000;
+pub const MAX_EXTENSIONS: u32 = 2;
+
+/// Characters of tracking codes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
+const CODE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
+
+fn tracking_code() -> String {
+    let mut rng = rand::rng();
+    (0..8)
+        .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Hotline,
+    Grid,
+    Web,
+    App,
+    Api,
+    System,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 6] = [
+        Self::Hotline,
+        Self::Grid,
+        Self::Web,
+        Self::App,
+        Self::Api,
+        Self::System,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Hotline => "hotline",
+            Self::Grid => "grid",
+            Self::Web => "web",
+            Self::App => "app",
+            Self::Api => "api",
+            Self::System => "system",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Hotline => "12345热线",
+            Self::Grid => "网格上报",
+            Self::Web => "网站",
+            Self::App => "移动端",
+            Self::Api => "接口",
+            Self::System => "系统",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == s)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reporter {
+    pub name: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrder {
+    #[serde(default)]
+    pub title: Option<String>,
+    pub description: String,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub category_code: Option<String>,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub reporter: Option<Reporter>,
+    #[serde(default)]
+    pub anonymous: bool,
+}
+
+/// Masks a phone number for display: `138****5678`.
+pub fn mask_phone(p: &str) -> String {
+    let chars: Vec<char> = p.chars().collect();
+    if chars.len() < 7 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+fn check_phone(p: &str) -> AppResult<String> {
+    let digits: String = p.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let mobile =
+        digits.len() == 11 && digits.starts_with('1') && digits.bytes().all(|b| b.is_ascii_digit());
+    let landline = (7..=12).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    if mobile || landline {
+        Ok(digits)
+    } else {
+        Err(AppError::field(
+            "reporter.phone",
+            "work_order.bad_phone",
+            "电话号码格式不正确（11位手机号或带区号的固定电话）",
+        ))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryRef {
+    pub code: String,
+    pub name: String,
+    pub confidence: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NamedRef {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LocationView {
+    pub grid: Option<NamedRef>,
+    pub village: Option<NamedRef>,
+    pub township: Option<NamedRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitView {
+    pub unit_id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DispatchView {
+    pub lead: Option<UnitView>,
+    pub assisting: Vec<UnitView>,
+    pub reasons: Vec<String>,
+    pub list_item_code: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlinesView {
+    pub sign_by: Option<DateTime<Utc>>,
+    pub contact_by: Option<DateTime<Utc>>,
+    pub resolve_by: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EscalationView {
+    pub level: String,
+    pub label: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub time: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderView {
+    pub id: i64,
+    pub tracking_code: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub title: String,
+    pub description: String,
+    pub channel: String,
+    pub priority: String,
+    pub category: CategoryRef,
+    pub location: LocationView,
+    pub address: String,
+    pub reporter: Option<NamedRef>,
+    pub dispatch: DispatchView,
+    pub deadlines: DeadlinesView,
+    pub escalation: EscalationView,
+    pub extensions: u32,
+    pub send_back_pending: bool,
+    pub extension_pending: bool,
+    pub master_id: Option<i64>,
+    pub resolution: String,
+    pub satisfaction: String,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Vec<EventView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_actions: Option<Vec<Action>>,
+}
+
+fn flags_of(m: &work_order::Model) -> Flags {
+    serde_json::from_str(&m.flags).unwrap_or_default()
+}
+
+fn state_of(m: &work_order::Model) -> AppResult<State> {
+    State::parse(&m.status)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown state {}", m.status)))
+}
+
+async fn view<C: ConnectionTrait>(
+    db: &C,
+    app: &App,
+    m: &work_order::Model,
+    detail: bool,
+    actor: Option<&Actor>,
+) -> AppResult<OrderView> {
+    let reference = app.reference.get();
+    let snapshot = app.locator.snapshot();
+    let units = assignment::Entity::find()
+        .filter(assignment::Column::OrderId.eq(m.id))
+        .filter(assignment::Column::Active.eq(true))
+        .order_by_asc(assignment::Column::Id)
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = units.iter().map(|u| u.unit_id).collect();
+    let names: std::collections::HashMap<i64, String> = department::Entity::find()
+        .filter(department::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    let unit = |id: i64| UnitView {
+        unit_id: id,
+        name: names.get(&id).cloned().unwrap_or_default(),
+    };
+    let region = |c: &Option<String>| {
+        c.as_ref().map(|c| NamedRef {
+            code: c.clone(),
+            name: snapshot.region_name(c).unwrap_or_default(),
+        })
+    };
+    let flags = flags_of(m);
+    let state = state_of(m)?;
+    let level = Level::parse(&m.escalation).unwrap_or(Level::None);
+    let timeline = if detail {
+        Some(
+            order_event::Entity::find()
+                .filter(order_event::Column::OrderId.eq(m.id))
+                .order_by_asc(order_event::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|e| EventView {
+                    time: e.time,
+                    actor: e.actor,
+                    action: e.action,
+                    from_status: e.from_status,
+                    to_status: e.to_status,
+                    note: e.note,
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let allowed_actions = match (detail, actor) {
+        (true, Some(a)) => Some(allowed_for(app, a, m, &units).await),
+        _ => None,
+    };
+    Ok(OrderView {
+        id: m.id,
+        tracking_code: m.tracking_code.clone(),
+        status: m.status.clone(),
+        status_label: state.label(),
+        title: m.title.clone(),
+        description: m.description.clone(),
+        channel: m.channel.clone(),
+        priority: m.priority.clone(),
+        category: CategoryRef {
+            code: m.category_code.clone(),
+            name: reference
+                .categories
+                .get(&m.category_code)
+                .map(|c| c.path.clone())
+                .unwrap_or_default(),
+            confidence: m.category_confidence,
+        },
+        location: LocationView {
+            grid: m.grid_code.as_ref().map(|g| NamedRef {
+                code: g.clone(),
+                name: snapshot.grid_name(g).unwrap_or_default(),
+            }),
+            village: region(&m.village_code),
+            township: region(&m.township_code),
+        },
+        address: m.address.clone(),
+        reporter: (!m.anonymous).then(|| NamedRef {
+            code: m.reporter_phone.clone(),
+            name: m.reporter_name.clone(),
+        }),
+        dispatch: DispatchView {
+            lead: units
+                .iter()
+                .find(|u| u.role == "lead")
+                .map(|u| unit(u.unit_id)),
+            assisting: units
+                .iter()
+                .filter(|u| u.role == "assist")
+                .map(|u| unit(u.unit_id))
+                .collect(),
+            reasons: serde_json::from_str(&m.dispatch_reasons).unwrap_or_default(),
+            list_item_code: m.list_item_code.clone(),
+        },
+        deadlines: DeadlinesView {
+            sign_by: m.sign_by,
+            contact_by: m.contact_by,
+            resolve_by: m.resolve_by,
+        },
+        escalation: EscalationView {
+            level: level.code().into(),
+            label: level.label(),
+        },
+        extensions: flags.extensions,
+        send_back_pending: flags.send_back_pending,
+        extension_pending: flags.extension_pending,
+        master_id: m.master_id,
+        resolution: m.resolution.clone(),
+        satisfaction: m.satisfaction.clone(),
+        created_at: m.created_at,
+        timeline,
+        allowed_actions,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch
+
+/// The published list in force for a place: the village's, else the township's, else the
+/// county's.
+async fn list_items<C: ConnectionTrait>(db: &C, regions: &[String]) -> AppResult<Vec<ListItem>> {
+    for r in regions {
+        let list = resp_list::Entity::find()
+            .filter(resp_list::Column::RegionCode.eq(r.as_str()))
+            .filter(resp_list::Column::Status.eq("published"))
+            .order_by_desc(resp_list::Column::Version)
+            .one(db)
+            .await?;
+        if let Some(l) = list {
+            let items = resp_item::Entity::find()
+                .filter(resp_item::Column::ListId.eq(l.id))
+                .all(db)
+                .await?;
+            return Ok(items.into_iter().filter_map(|i| item_of(&i)).collect());
+        }
+    }
+    Ok(Vec::new())
+}
+
+pub(crate) fn item_of(i: &resp_item::Model) -> Option<ListItem> {
+    Some(ListItem {
+        code: i.code.clone(),
+        name: i.name.clone(),
+        item_type: serde_json::from_value(serde_json::Value::String(i.item_type.clone())).ok()?,
+        legal_basis: i.legal_basis.clone(),
+        categories: serde_json::from_str(&i.categories).ok()?,
+        lead: serde_json::from_str(&i.lead).ok()?,
+        assisting: serde_json::from_str(&i.assisting).ok()?,
+    })
+}
+
+/// Plans the dispatch of an order in a place.
+async fn plan<C: ConnectionTrait>(
+    db: &C,
+    reference: &Loaded,
+    category: &str,
+    place: &Place,
+    county: &str,
+) -> AppResult<Outcome> {
+    let mut regions: Vec<String> = Vec::new();
+    if let Some(v) = &place.village {
+        regions.push(v.0.clone());
+    }
+    if let Some(t) = &place.township {
+        regions.push(t.0.clone());
+    }
+    regions.push(county.to_string());
+    let items = list_items(db, &regions).await?;
+    let named: Vec<String> = items
+        .iter()
+        .flat_map(|i| std::iter::once(&i.lead).chain(i.assisting.iter()))
+        .filter_map(|r| match r {
+            UnitRef::Named { code } => Some(code.clone()),
+            _ => None,
+        })
+        .collect();
+    let depts = department::Entity::find()
+        .filter(department::Column::Active.eq(true))
+        .filter(
+            Condition::any()
+                .add(department::Column::RegionCode.is_in(regions.clone()))
+                .add(department::Column::Code.is_in(named)),
+        )
+        .all(db)
+        .await?;
+    let unit = |d: &department::Model| Unit {
+        id: d.id,
+        name: d.name.clone(),
+    };
+    let resolve = |r: &UnitRef, p: &Place| -> Option<Unit> {
+        match r {
+            UnitRef::Named { code } => depts.iter().find(|d| &d.code == code).map(unit),
+            UnitRef::TownshipOffice => {
+                let t = &p.township.as_ref()?.0;
+                depts
+                    .iter()
+                    .find(|d| d.kind == "township_office" && &d.region_code == t)
+                    .map(unit)
+            }
+            UnitRef::VillageCommittee => {
+                let v = &p.village.as_ref()?.0;
+                depts
+                    .iter()
+                    .find(|d| d.kind == "village_committee" && &d.region_code == v)
+                    .map(unit)
+            }
+            UnitRef::AssistingUnit { name_contains } => {
+                let near = p.township.as_ref().map(|t| t.0.clone()).unwrap_or_default();
+                let fits = |d: &&department::Model| {
+                    d.kind == "assisting_unit" && d.name.contains(name_contains.as_str())
+                };
+                depts
+                    .iter()
+                    .filter(fits)
+                    .find(|d| d.region_code == near)
+                    .or_else(|| depts.iter().filter(fits).find(|d| d.region_code == county))
+                    .map(unit)
+            }
+        }
+    };
+    let name = reference
+        .categories
+        .get(category)
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| category.to_string());
+    Ok(dispatch::plan(&items, category, &name, place, resolve))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intake
+
+/// Who may register orders and on which channel; citizens (no actor) use the web.
+fn channel_for(actor: Option<&Actor>, asked: Option<&str>) -> AppResult<Channel> {
+    let asked = match asked.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(Channel::parse(s).ok_or_else(|| {
+            AppError::field(
+                "channel",
+                "work_order.bad_channel",
+                "渠道只能是 hotline、grid、web、app、api 或 system",
+            )
+        })?),
+        None => None,
+    };
+    Ok(match actor {
+        None => match asked {
+            Some(c @ (Channel::Web | Channel::App)) => c,
+            None => Channel::Web,
+            Some(_) => {
+                return Err(AppError::field(
+                    "channel",
+                    "work_order.bad_channel",
+                    "群众只能通过网站或移动端提交",
+                ));
+            }
+        },
+        Some(Actor::User(u)) => asked.unwrap_or(match (u.role, &u.via) {
+            (Role::GridWorker, _) => Channel::Grid,
+            (_, super::AuthVia::Token { .. }) => Channel::Api,
+            _ => Channel::Hotline,
+        }),
+        Some(Actor::System(_)) => asked.unwrap_or(Channel::System),
+    })
+}
+
+/// Classification suggestions for a text, with category names.
+pub fn suggest(app: &App, text: &str, n: usize) -> Vec<(Suggestion, String)> {
+    let r = app.reference.get();
+    r.classifier
+        .suggest(text, n)
+        .into_iter()
+        .map(|s| {
+            let name = r
+                .categories
+                .get(&s.label)
+                .map(|c| c.path.clone())
+                .unwrap_or_default();
+            (s, name)
+        })
+        .collect()
+}
+
+struct Checked {
+    title: String,
+    description: String,
+    priority: Priority,
+    channel: Channel,
+    category: (String, f64),
+    lat_lon: Option<(f64, f64)>,
+    address: String,
+    reporter: Option<(String, String)>,
+}
+
+fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppResult<Checked> {
+    let mut errors = Vec::new();
+    let description = input.description.trim().to_string();
+    if description.is_empty() {
+        errors.push(FieldError {
+            field: "description".into(),
+            message: "请填写诉求内容".into(),
+        });
+    } else if description.chars().count() > MAX_DESCRIPTION {
+        errors.push(FieldError {
+            field: "description".into(),
+            message: format!("诉求内容不能超过{MAX_DESCRIPTION}个字"),
+        });
+    }
+    let title = input
+        .title
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .to_string();
+    if title.chars().count() > 100 {
+        errors.push(FieldError {
+            field: "title".into(),
+            message: "标题不能超过100个字".into(),
+        });
+    }
+    let priority = match input
+        .priority
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => Priority::Normal,
+        Some(p) => Priority::parse(p).unwrap_or_else(|| {
+            errors.push(FieldError {
+                field: "priority".into(),
+                message: "紧急程度只能是 urgent、expedited 或 normal".into(),
+            });
+            Priority::Normal
+        }),
+    };
+    let lat_lon = match (input.lat, input.lon) {
+        (Some(la), Some(lo)) if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&lo) => {
+            Some((la, lo))
+        }
+        (None, None) => None,
+        _ => {
+            errors.push(FieldError {
+                field: "lat".into(),
+                message: "经纬度不完整或超出范围（纬度 -90～90，经度 -180～180）".into(),
+            });
+            None
+        }
+    };
+    let address = input
+        .address
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .to_string();
+    if address.chars().count() > 200 {
+        errors.push(FieldError {
+            field: "address".into(),
+            message: "地址不能超过200个字".into(),
+        });
+    }
+    let reporter = match (&input.reporter, input.anonymous) {
+        (Some(r), false) => {
+            let name = r.name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 50 {
+                errors.push(FieldError {
+                    field: "reporter.name".into(),
+                    message: "请填写1～50个字的姓名".into(),
+                });
+            }
+            match check_phone(&r.phone) {
+                Ok(p) => Some((name, p)),
+                Err(e) => {
+                    errors.extend(e.fields);
+                    None
+                }
+            }
+        }
+        (None, true) | (Some(_), true) => None,
+        (None, false) => {
+            errors.push(FieldError {
+                field: "reporter".into(),
+                message: "请填写反映人姓名和电话，或选择匿名".into(),
+            });
+            None
+        }
+    };
+    let channel = match channel_for(actor, input.channel.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            errors.extend(e.fields);
+            Channel::Web
+        }
+    };
+    let reference = app.reference.get();
+    let category = match input
+        .category_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(code) => match reference.categories.get(code) {
+            Some(_) => (code.to_string(), 1.0),
+            None => {
+                errors.push(FieldError {
+                    field: "category_code".into(),
+                    message: format!("分类 {code} 不存在"),
+                });
+                (String::new(), 0.0)
+            }
+        },
+        None => {
+            let text = format!("{title} {description}");
+            match reference.classifier.suggest(&text, 1).into_iter().next() {
+                Some(s) => (s.label, s.confidence),
+                None => {
+                    errors.push(FieldError {
+                        field: "category_code".into(),
+                        message: "无法自动分类，请选择分类".into(),
+                    });
+                    (String::new(), 0.0)
+                }
+            }
+        }
+    };
+    if !errors.is_empty() {
+        let first = errors[0].message.clone();
+        let code = if errors
+            .iter()
+            .any(|e| e.field == "category_code" && e.message.contains("不存在"))
+        {
+            "work_order.unknown_category"
+        } else {
+            "work_order.invalid"
+        };
+        return Err(AppError::invalid(code, first, errors));
+    }
+    let title = if title.is_empty() {
+        description.chars().take(30).collect()
+    } else {
+        title
+    };
+    Ok(Checked {
+        title,
+        description,
+        priority,
+        channel,
+        category,
+        lat_lon,
+        address,
+        reporter,
+    })
+}
+
+/// Registers an order: classified, located, dispatched and given its deadlines, all in one
+/// transaction with its audit entry and the notifications it causes.
+pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppResult<OrderView> {
+    let c = check(app, actor, &input)?;
+    let reference = app.reference.get();
+    let snapshot = app.locator.snapshot();
+    let located = c.lat_lon.map(|(la, lo)| snapshot.locate(lo, la));
+    if let Some(l) = &located
+        && l.matched == Match::OutsideJurisdiction
+    {
+        return Err(AppError::field(
+            "lat",
+            "work_order.outside_jurisdiction",
+            "该位置不在本系统管辖范围内",
+        ));
+    }
+    let village = located
+        .as_ref()
+        .and_then(|l| l.village.clone())
+        .map(|r| (r.code, r.name));
+    let township = located
+        .as_ref()
+        .and_then(|l| l.township.clone())
+        .map(|r| (r.code, r.name));
+    let county = located
+        .as_ref()
+        .and_then(|l| l.county.clone())
+        .map(|r| r.code)
+        .or_else(|| {
+            actor
+                .and_then(|a| a.jurisdiction())
+                .and_then(|j| j.region.lineage().first().map(|c| c.to_string()))
+        })
+        .or_else(|| snapshot.first_county())
+        .unwrap_or_default();
+    let place = Place {
+        village: village.clone(),
+        township: township.clone(),
+    };
+    let now = app.now();
+    let actor_name = actor
+        .map(Actor::audit_name)
+        .unwrap_or_else(|| "citizen".into());
+    let txn = app.db.begin_write().await?;
+    let outcome = plan(&txn, &reference, &c.category.0, &place, &county).await?;
+    let rules = Rules {
+        max_extensions: MAX_EXTENSIONS,
+        send_back_open: true,
+    };
+    let mut code = tracking_code();
+    while work_order::Entity::find()
+        .filter(work_order::Column::TrackingCode.eq(code.clone()))
+        .count(&txn)
+        .await?
+        > 0
+    {
+        code = tracking_code();
+    }
+    let (reporter_name, phone) = c.reporter.clone().unwrap_or_default();
+    let m = work_order::ActiveModel {
+        tracking_code: Set(code.clone()),
+        title: Set(c.title.clone()),
+        description: Set(c.description.clone()),
+        channel: Set(c.channel.code().into()),
+        priority: Set(c.priority.code().into()),
+        category_code: Set(c.category.0.clone()),
+        category_confidence: Set((c.category.1 * 1000.0).round() / 1000.0),
+        lat: Set(c.lat_lon.map(|x| x.0)),
+        lon: Set(c.lat_lon.map(|x| x.1)),
+        address: Set(c.address.clone()),
+        grid_code: Set(located
+            .as_ref()
+            .and_then(|l| l.grid.as_ref())
+            .map(|g| g.code.clone())),
+        village_code: Set(village.as_ref().map(|v| v.0.clone())),
+        township_code: Set(township.as_ref().map(|t| t.0.clone())),
+        reporter_name: Set(reporter_name),
+        reporter_phone: Set(mask_phone(&phone)),
+        reporter_phone_last4: Set(phone
+            .chars()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect()),
+        anonymous: Set(c.reporter.is_none()),
+        status: Set(State::Accepted.code().into()),
+        flags: Set(serde_json::to_string(&Flags::default()).expect("flags")),
+        lead_unit_id: Set(None),
+        list_item_code: Set(String::new()),
+        dispatch_reasons: Set("[]".into()),
+        escalation: Set(Level::None.code().into()),
+        resolution: Set(String::new()),
+        satisfaction: Set(String::new()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    event(
+        &txn,
+        m.id,
+        now,
+        &actor_name,
+        "受理",
+        "",
+        State::Accepted.code(),
+        &format!("{}，{}", c.channel.label(), c.priority.label()),
+    )
+    .await?;
+    let m = match outcome {
+        Outcome::Dispatch(p) => {
+            do_dispatch(&txn, app, &reference, m, &p, now, &actor_name, rules).await?
+        }
+        Outcome::Manual(reasons) => {
+            let (s, f) = transition(
+                State::Accepted,
+                Flags::default(),
+                Action::QueueForDispatch,
+                rules,
+            )
+            .map_err(illegal)?;
+            let mut am: work_order::ActiveModel = m.into();
+            am.status = Set(s.code().into());
+            am.flags = Set(serde_json::to_string(&f).expect("flags"));
+            am.dispatch_reasons = Set(serde_json::to_string(&reasons).expect("reasons"));
+            let m = am.update(&txn).await?;
+            event(
+                &txn,
+                m.id,
+                now,
+                "system:dispatch",
+                "转人工派单",
+                State::Accepted.code(),
+                s.code(),
+                &reasons.join("；"),
+            )
+            .await?;
+            m
+        }
+    };
+    let ev =
+        Event::new("work_order.create", "work_order", m.id.to_string()).state(&snapshot_of(&m));
+    audit::record(&txn, now, &actor_name, ev).await?;
+    if !phone.is_empty() {
+        outbox::enqueue(
+            &txn,
+            now,
+            &format!("phone:{}", mask_phone(&phone)),
+            "work_order.received",
+            "您的诉求已受理",
+            &format!(
+                "您反映的问题已受理，查询码{}。可凭查询码和手机号后四位查询办理进度。",
+                m.tracking_code
+            ),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    view(&app.db.conn, app, &m, false, actor).await
+}
+
+/// What the audit digest covers: the order's state, not its personal data.
+fn snapshot_of(m: &work_order::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": m.id,
+        "tracking_code": m.tracking_code,
+        "status": m.status,
+        "category_code": m.category_code,
+        "priority": m.priority,
+        "lead_unit_id": m.lead_unit_id,
+        "flags": m.flags,
+        "sign_by": m.sign_by,
+        "contact_by": m.contact_by,
+        "resolve_by": m.resolve_by,
+        "escalation": m.escalation,
+        "master_id": m.master_id,
+        "resolution": m.resolution,
+        "satisfaction": m.satisfaction,
+        "description_digest": jiceng_core::audit::personal_digest(&m.description),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn event(
+    txn: &DatabaseTransaction,
+    order_id: i64,
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    from: &str,
+    to: &str,
+    note: &str,
+) -> AppResult<()> {
+    order_event::ActiveModel {
+        order_id: Set(order_id),
+        time: Set(now),
+        actor: Set(actor.to_string()),
+        action: Set(action.to_string()),
+        from_status: Set(from.to_string()),
+        to_status: Set(to.to_string()),
+        note: Set(note.to_string()),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+fn illegal(e: jiceng_core::work_order::TransitionError) -> AppError {
+    AppError::conflict(e.code(), e.to_string())
+}
+
+/// Assigns the planned units, starts the deadlines and tells the lead unit.
+#[allow(clippy::too_many_arguments)]
+async fn do_dispatch(
+    txn: &DatabaseTransaction,
+    app: &App,
+    reference: &Loaded,
+    m: work_order::Model,
+    p: &dispatch::Plan,
+    now: DateTime<Utc>,
+    actor: &str,
+    rules: Rules,
+) -> AppResult<work_order::Model> {
+    let from = state_of(&m)?;
+    let (s, f) = transition(from, flags_of(&m), Action::Dispatch, rules).map_err(illegal)?;
+    assignment::Entity::update_many()
+        .col_expr(
+            assignment::Column::Active,
+            sea_orm::sea_query::Expr::value(false),
+        )
+        .filter(assignment::Column::OrderId.eq(m.id))
+        .exec(txn)
+        .await?;
+    for (unit, role) in
+        std::iter::once((&p.lead, "lead")).chain(p.assisting.iter().map(|u| (u, "assist")))
+    {
+        assignment::ActiveModel {
+            order_id: Set(m.id),
+            unit_id: Set(unit.id),
+            role: Set(role.into()),
+            active: Set(true),
+            reply: Set(String::new()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+    }
+    let priority = Priority::parse(&m.priority).unwrap_or(Priority::Normal);
+    let policy = reference.policy(&m.category_code, priority);
+    let d = policy.deadlines(&reference.calendar, now);
+    let mut am: work_order::ActiveModel = m.into();
+    am.status = Set(s.code().into());
+    am.flags = Set(serde_json::to_string(&f).expect("flags"));
+    am.lead_unit_id = Set(Some(p.lead.id));
+    am.list_item_code = Set(p.item_code.clone());
+    am.dispatch_reasons = Set(serde_json::to_string(&p.reasons).expect("reasons"));
+    am.dispatched_at = Set(Some(now));
+    am.signed_at = Set(None);
+    am.contacted_at = Set(None);
+    am.sign_by = Set(Some(d.sign_by));
+    am.contact_by = Set(Some(d.contact_by));
+    am.resolve_by = Set(Some(d.resolve_by));
+    am.escalation = Set(Level::None.code().into());
+    am.next_escalation_at = Set(jiceng_core::sla::next_step_at(
+        now,
+        &d,
+        &policy.thresholds,
+        now,
+        |_| false,
+    ));
+    am.updated_at = Set(now);
+    let m = am.update(txn).await?;
+    // A re-dispatch starts every deadline afresh.
+    super::escalation::forget_steps(txn, m.id).await?;
+    let assisting: Vec<&str> = p.assisting.iter().map(|u| u.name.as_str()).collect();
+    let note = format!(
+        "主办：{}{}",
+        p.lead.name,
+        if assisting.is_empty() {
+            String::new()
+        } else {
+            format!("；协办：{}", assisting.join("、"))
+        }
+    );
+    event(txn, m.id, now, actor, "派单", from.code(), s.code(), &note).await?;
+    outbox::enqueue(
+        txn,
+        now,
+        &format!("unit:{}", p.lead.id),
+        "work_order.dispatched",
+        "新工单待签收",
+        &format!(
+            "工单{}“{}”已派至贵单位主办，请在{}前签收。",
+            m.tracking_code,
+            m.title,
+            jiceng_core::clock::format_local(d.sign_by)
+        ),
+    )
+    .await?;
+    let _ = app;
+    Ok(m)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/// Whether the actor may see an order: it lies in the actor's region subtree, or the actor's
+/// department is assigned to it.
+async fn visible<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    m: &work_order::Model,
+) -> AppResult<bool> {
+    let Actor::User(u) = actor else {
+        return Ok(true);
+    };
+    let region = m
+        .village_code
+        .as_ref()
+        .or(m.township_code.as_ref())
+        .and_then(|c| RegionCode::parse(c).ok());
+    if region
+        .as_ref()
+        .is_some_and(|r| u.jurisdiction.covers_region(r))
+    {
+        return Ok(true);
+    }
+    if region.is_none() && u.jurisdiction.region.level() == jiceng_core::RegionLevel::County {
+        return Ok(true);
+    }
+    if let Some(d) = u.jurisdiction.department_id {
+        let n = assignment::Entity::find()
+            .filter(assignment::Column::OrderId.eq(m.id))
+            .filter(assignment::Column::UnitId.eq(d))
+            .count(db)
+            .await?;
+        return Ok(n > 0);
+    }
+    Ok(false)
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("work_order.not_found", "工单不存在")
+}
+
+pub async fn get(app: &App, actor: &Actor, id: i64) -> AppResult<OrderView> {
+    let m = work_order::Entity::find_by_id(id)
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(not_found)?;
+    if !visible(&app.db.conn, actor, &m).await? {
+        audit::deny(app, actor, "work_order.read", "work_order", &id.to_string()).await;
+        return Err(not_found());
+    }
+    view(&app.db.conn, app, &m, true, Some(actor)).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    pub unit: Option<i64>,
+    pub grid: Option<String>,
+    pub township: Option<String>,
+    pub category: Option<String>,
+    pub channel: Option<String>,
+    pub overdue: Option<bool>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub q: Option<String>,
+}
+
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    f: &OrderFilter,
+    page: PageParams,
+) -> AppResult<Page<OrderView>> {
+    let page = page.normalised();
+    let mut q = work_order::Entity::find();
+    if let Actor::User(u) = actor {
+        let mut scope = Condition::any()
+            .add(work_order::Column::VillageCode.like(u.jurisdiction.region_like_pattern()))
+            .add(work_order::Column::TownshipCode.like(u.jurisdiction.region_like_pattern()));
+        if u.jurisdiction.region.level() == jiceng_core::RegionLevel::County {
+            scope = scope.add(work_order::Column::TownshipCode.is_null());
+        }
+        if let Some(d) = u.jurisdiction.department_id {
+            let mine = assignment::Entity::find()
+                .select_only()
+                .column(assignment::Column::OrderId)
+                .filter(assignment::Column::UnitId.eq(d));
+            scope = scope
+                .add(work_order::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(mine)));
+        }
+        q = q.filter(scope);
+    }
+    let nonempty = |o: &Option<String>| {
+        o.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+    };
+    if let Some(s) = nonempty(&f.status) {
+        q = q.filter(work_order::Column::Status.eq(s));
+    }
+    if let Some(u) = f.unit {
+        let of_unit = assignment::Entity::find()
+            .select_only()
+            .column(assignment::Column::OrderId)
+            .filter(assignment::Column::UnitId.eq(u))
+            .filter(assignment::Column::Active.eq(true));
+        q = q.filter(work_order::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(of_unit)));
+    }
+    if let Some(g) = nonempty(&f.grid) {
+        q = q.filter(work_order::Column::GridCode.eq(g));
+    }
+    if let Some(t) = nonempty(&f.township) {
+        q = q.filter(work_order::Column::TownshipCode.eq(t));
+    }
+    if let Some(c) = nonempty(&f.category) {
+        q = q.filter(work_order::Column::CategoryCode.starts_with(c));
+    }
+    if let Some(c) = nonempty(&f.channel) {
+        q = q.filter(work_order::Column::Channel.eq(c));
+    }
+    if f.overdue == Some(true) {
+        q = q.filter(work_order::Column::Escalation.is_in(["red", "supervised"]));
+    }
+    if let Some(t) = f.from {
+        q = q.filter(work_order::Column::CreatedAt.gte(t));
+    }
+    if let Some(t) = f.to {
+        q = q.filter(work_order::Column::CreatedAt.lt(t));
+    }
+    if let Some(text) = nonempty(&f.q) {
+        q = q.filter(
+            Condition::any()
+                .add(work_order::Column::Title.contains(text.as_str()))
+                .add(work_order::Column::Description.contains(text.as_str()))
+                .add(work_order::Column::TrackingCode.eq(text.to_uppercase())),
+        );
+    }
+    let total = q.clone().count(&app.db.conn).await?;
+    let rows = q
+        .order_by_desc(work_order::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(&app.db.conn)
+        .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for m in &rows {
+        items.push(view(&app.db.conn, app, m, false, Some(actor)).await?);
+    }
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// A citizen tracks an order by its code and the last four digits of the phone.
+pub async fn track(app: &App, code: &str, last4: &str) -> AppResult<OrderView> {
+    let m = work_order::Entity::find()
+        .filter(work_order::Column::TrackingCode.eq(code.trim().to_uppercase()))
+        .one(&app.db.conn)
+        .await?
+        .filter(|m| {
+            !m.anonymous
+                && !last4.is_empty()
+                && crate::http::extract::same_secret(&m.reporter_phone_last4, last4.trim())
+        })
+        .ok_or_else(|| AppError::not_found("work_order.not_found", "查询码或手机号后四位不正确"))?;
+    let mut v = view(&app.db.conn, app, &m, true, None).await?;
+    // Citizens see the progress, not the names of staff.
+    if let Some(t) = v.timeline.as_mut() {
+        for e in t.iter_mut() {
+            e.actor = String::new();
+        }
+    }
+    Ok(v)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actions
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionInput {
+    pub action: Action,
+    #[serde(default)]
+    pub note: String,
+    /// Re-dispatch or manual dispatch: the lead unit.
+    #[serde(default)]
+    pub unit_id: Option<i64>,
+    /// Manual dispatch: assisting units.
+    #[serde(default)]
+    pub assisting: Vec<i64>,
+    /// Extension: working days asked for.
+    #[serde(default)]
+    pub days: Option<u32>,
+    /// Merge: the master order.
+    #[serde(default)]
+    pub master_id: Option<i64>,
+    /// Callback.
+    #[serde(default)]
+    pub resolution: Option<Resolution>,
+    #[serde(default)]
+    pub satisfaction: Option<Satisfaction>,
+}
+
+/// Which roles may take which actions (the unit-level check comes on top).
+fn role_may(role: Role, action: Action) -> bool {
+    use Action::*;
+    match action {
+        AnswerDirectly => matches!(role, Role::Operator | Role::Dispatcher),
+        QueueForDispatch => false,
+        Dispatch | AcceptSendBack | RejectSendBack | ApproveExtension | RejectExtension | Merge => {
+            matches!(role, Role::Dispatcher)
+        }
+        Sign | Contact | SendBack | RequestExtension | Reply => {
+            matches!(role, Role::Handler | Role::Dispatcher)
+        }
+        ApproveReply | ReturnReply | CallbackClose | Reopen => {
+            matches!(role, Role::Operator | Role::Dispatcher)
+        }
+        Withdraw => matches!(role, Role::Operator),
+    }
+}
+
+/// Lead-unit actions need the actor's department to be the lead.
+fn needs_lead_unit(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Sign
+            | Action::Contact
+            | Action::SendBack
+            | Action::RequestExtension
+            | Action::Reply
+    )
+}
+
+async fn allowed_for(
+    app: &App,
+    actor: &Actor,
+    m: &work_order::Model,
+    units: &[assignment::Model],
+) -> Vec<Action> {
+    let Ok(state) = state_of(m) else {
+        return Vec::new();
+    };
+    let rules = rules_for(app, m);
+    let Actor::User(u) = actor else {
+        return Vec::new();
+    };
+    jiceng_core::work_order::allowed(state, flags_of(m), rules)
+        .into_iter()
+        .filter(|a| *a != Action::QueueForDispatch && role_may(u.role, *a))
+        .filter(|a| !needs_lead_unit(*a) || is_lead(u, units))
+        .collect()
+}
+
+fn is_lead(u: &UserActor, units: &[assignment::Model]) -> bool {
+    u.jurisdiction.department_id.is_some_and(|d| {
+        units
+            .iter()
+            .any(|a| a.active && a.role == "lead" && a.unit_id == d)
+    })
+}
+
+/// The send-back window: 2 working days from dispatch.
+fn rules_for(app: &App, m: &work_order::Model) -> Rules {
+    let reference = app.reference.get();
+    let open = m.dispatched_at.is_none_or(|d| {
+        app.now() < jiceng_core::calendar::Limit::working_days(2).deadline(&reference.calendar, d)
+    });
+    Rules {
+        max_extensions: MAX_EXTENSIONS,
+        send_back_open: open,
+    }
+}
+
+/// Takes one action on an order: checks role, unit and state, then writes the new state, the
+/// timeline, the audit entry and the notifications in one transaction.
+pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> AppResult<OrderView> {
+    let Actor::User(u) = actor else {
+        return Err(AppError::forbidden());
+    };
+    if !role_may(u.role, input.action) {
+        return Err(audit::deny(
+            app,
+            actor,
+            &format!("work_order.{:?}", input.action),
+            "work_order",
+            &id.to_string(),
+        )
+        .await);
+    }
+    if input.note.chars().count() > MAX_DESCRIPTION {
+        return Err(AppError::field(
+            "note",
+            "work_order.note_too_long",
+            format!("说明不能超过{MAX_DESCRIPTION}个字"),
+        ));
+    }
+    let now = app.now();
+    let reference = app.reference.get();
+    let txn = app.db.begin_write().await?;
+    let m = work_order::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
+    if !visible(&txn, actor, &m).await? {
+        txn.rollback().await?;
+        audit::deny(app, actor, "work_order.act", "work_order", &id.to_string()).await;
+        return Err(not_found());
+    }
+    let units = assignment::Entity::find()
+        .filter(assignment::Column::OrderId.eq(id))
+        .filter(assignment::Column::Active.eq(true))
+        .all(&txn)
+        .await?;
+    if needs_lead_unit(input.action) && !is_lead(u, &units) {
+        txn.rollback().await?;
+        return Err(audit::deny(
+            app,
+            actor,
+            "work_order.not_lead_unit",
+            "work_order",
+            &id.to_string(),
+        )
+        .await);
+    }
+    let from = state_of(&m)?;
+    let rules = rules_for(app, &m);
+    let (to, flags) = transition(from, flags_of(&m), input.action, rules).map_err(illegal)?;
+    let actor_name = actor.audit_name();
+    let note = input.note.trim().to_string();
+    let mut am: work_order::ActiveModel = m.clone().into();
+    am.status = Set(to.code().into());
+    am.flags = Set(serde_json::to_string(&flags).expect("flags"));
+    am.updated_at = Set(now);
+    let mut message: Option<(String, &str, String)> = None;
+    match input.action {
+        Action::Sign => am.signed_at = Set(Some(now)),
+        Action::Contact => am.contacted_at = Set(Some(now)),
+        Action::Reply => {
+            if note.is_empty() {
+                return Err(AppError::field(
+                    "note",
+                    "work_order.reply_required",
+                    "请填写回复内容",
+                ));
+            }
+            am.replied_at = Set(Some(now));
+        }
+        Action::SendBack
+        | Action::RequestExtension
+        | Action::RejectSendBack
+        | Action::RejectExtension
+        | Action::ReturnReply
+            if note.is_empty() =>
+        {
+            return Err(AppError::field(
+                "note",
+                "work_order.reason_required",
+                "请填写理由",
+            ));
+        }
+        Action::ApproveExtension => {
+            let days = extension_days(&txn, id).await?;
+            let base = m.resolve_by.unwrap_or(now);
+            let due = jiceng_core::calendar::Limit::working_days(days)
+                .deadline(&reference.calendar, base);
+            am.resolve_by = Set(Some(due));
+            message = Some((
+                reporter_of(&m),
+                "延期通知",
+                format!(
+                    "您的诉求（查询码{}）办理期限延至{}。",
+                    m.tracking_code,
+                    jiceng_core::clock::format_local(due)
+                ),
+            ));
+        }
+        Action::AnswerDirectly | Action::CallbackClose => {
+            am.closed_at = Set(Some(now));
+            if input.action == Action::CallbackClose {
+                let (Some(r), Some(s)) = (input.resolution, input.satisfaction) else {
+                    return Err(AppError::field(
+                        "resolution",
+                        "work_order.callback_incomplete",
+                        "回访须记录解决情况和满意度",
+                    ));
+                };
+                if r == Resolution::Unresolved {
+                    return Err(AppError::field(
+                        "resolution",
+                        "work_order.unresolved",
+                        "群众反映未解决，应选择“重办”",
+                    ));
+                }
+                am.resolution = Set(code_of(&r));
+                am.satisfaction = Set(code_of(&s));
+            }
+        }
+        Action::Reopen => {
+            am.resolution = Set("unresolved".into());
+            if let Some(s) = input.satisfaction {
+                am.satisfaction = Set(code_of(&s));
+            }
+            am.replied_at = Set(None);
+        }
+        Action::Withdraw => am.closed_at = Set(Some(now)),
+        Action::Merge => {
+            let master_id = input.master_id.ok_or_else(|| {
+                AppError::field("master_id", "work_order.master_required", "请指定主工单")
+            })?;
+            let master = work_order::Entity::find_by_id(master_id)
+                .one(&txn)
+                .await?
+                .ok_or_else(|| {
+                    AppError::field("master_id", "work_order.master_not_found", "主工单不存在")
+                })?;
+            if master.id == m.id
+                || master.master_id.is_some()
+                || State::parse(&master.status).is_none_or(|s| s.is_final())
+            {
+                return Err(AppError::field(
+                    "master_id",
+                    "work_order.bad_master",
+                    "主工单必须是另一张未办结的工单",
+                ));
+            }
+            am.master_id = Set(Some(master.id));
+            am.closed_at = Set(Some(now));
+        }
+        _ => {}
+    }
+    if input.action == Action::RequestExtension {
+        let days = input.days.filter(|d| (1..=30).contains(d)).ok_or_else(|| {
+            AppError::field("days", "work_order.bad_days", "延期天数须为1～30个工作日")
+        })?;
+        event(
+            &txn,
+            id,
+            now,
+            &actor_name,
+            "申请延期",
+            from.code(),
+            to.code(),
+            &format!("{days}个工作日：{note}"),
+        )
+        .await?;
+    }
+    let mut m2 = am.update(&txn).await?;
+    if input.action != Action::RequestExtension {
+        event(
+            &txn,
+            id,
+            now,
+            &actor_name,
+            input.action.label(),
+            from.code(),
+            to.code(),
+            &note,
+        )
+        .await?;
+    }
+    // Side effects that need the updated row.
+    match input.action {
+        Action::Dispatch | Action::AcceptSendBack => {
+            let plan = match input.unit_id {
+                Some(unit) => manual_plan(&txn, unit, &input.assisting, &note).await?,
+                None if input.action == Action::AcceptSendBack => None,
+                None => {
+                    return Err(AppError::field(
+                        "unit_id",
+                        "work_order.unit_required",
+                        "请选择主办单位",
+                    ));
+                }
+            };
+            if let Some(p) = plan {
+                m2 = do_dispatch(&txn, app, &reference, m2, &p, now, &actor_name, rules).await?;
+            } else {
+                // Accepted send-back without a new unit: it waits in the manual queue.
+                assignment::Entity::update_many()
+                    .col_expr(
+                        assignment::Column::Active,
+                        sea_orm::sea_query::Expr::value(false),
+                    )
+                    .filter(assignment::Column::OrderId.eq(id))
+                    .exec(&txn)
+                    .await?;
+                let mut am: work_order::ActiveModel = m2.into();
+                am.lead_unit_id = Set(None);
+                am.next_escalation_at = Set(None);
+                m2 = am.update(&txn).await?;
+            }
+        }
+        Action::Reopen => {
+            // 重办: the resolve deadline starts again from now.
+            let priority = Priority::parse(&m2.priority).unwrap_or(Priority::Normal);
+            let policy = reference.policy(&m2.category_code, priority);
+            let due = policy.resolve.deadline(&reference.calendar, now);
+            let mut am: work_order::ActiveModel = m2.into();
+            am.resolve_by = Set(Some(due));
+            m2 = am.update(&txn).await?;
+            super::escalation::forget_kind(&txn, id, DeadlineKind::Resolve).await?;
+        }
+        Action::Merge => {
+            // Everything merged into the master is called back with it.
+            let master = m2.master_id.expect("merge sets the master");
+            event(
+                &txn,
+                master,
+                now,
+                &actor_name,
+                "合并",
+                "",
+                "",
+                &format!("合并工单{}", m2.tracking_code),
+            )
+            .await?;
+        }
+        Action::CallbackClose => {
+            for dup in work_order::Entity::find()
+                .filter(work_order::Column::MasterId.eq(id))
+                .all(&txn)
+                .await?
+            {
+                let r = reporter_of(&dup);
+                if !r.is_empty() {
+                    outbox::enqueue(
+                        &txn,
+                        now,
+                        &r,
+                        "work_order.closed",
+                        "诉求已办结",
+                        &format!(
+                            "您反映的问题（查询码{}）已与同类诉求一并办结，感谢您的监督。",
+                            dup.tracking_code
+                        ),
+                    )
+                    .await?;
+                }
+            }
+            let r = reporter_of(&m2);
+            if !r.is_empty() {
+                message = Some((
+                    r,
+                    "诉求已办结",
+                    format!(
+                        "您反映的问题（查询码{}）已办结，感谢您的监督。",
+                        m2.tracking_code
+                    ),
+                ));
+            }
+        }
+        Action::Reply => {
+            let r = reporter_of(&m2);
+            if !r.is_empty() {
+                message = Some((
+                    r,
+                    "诉求已答复",
+                    format!(
+                        "您反映的问题（查询码{}）已有答复：{}",
+                        m2.tracking_code, note
+                    ),
+                ));
+            }
+        }
+        _ => {}
+    }
+    m2 = super::escalation::reschedule(&txn, &reference, m2, now).await?;
+    if let Some((to, subject, body)) = message {
+        outbox::enqueue(&txn, now, &to, "work_order.update", subject, &body).await?;
+    }
+    let ev = Event::new("work_order.action", "work_order", id.to_string())
+        .state(&snapshot_of(&m2))
+        .reason(format!(
+            "{}{}",
+            input.action.label(),
+            if note.is_empty() {
+                String::new()
+            } else {
+                format!("：{note}")
+            }
+        ));
+    audit::record(&txn, now, &actor_name, ev).await?;
+    txn.commit().await?;
+    view(&app.db.conn, app, &m2, true, Some(actor)).await
+}
+
+fn code_of<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+fn reporter_of(m: &work_order::Model) -> String {
+    if m.anonymous || m.reporter_phone.is_empty() {
+        String::new()
+    } else {
+        format!("phone:{}", m.reporter_phone)
+    }
+}
+
+/// The working days of the pending extension request, from its timeline entry.
+async fn extension_days(txn: &DatabaseTransaction, id: i64) -> AppResult<u32> {
+    let e = order_event::Entity::find()
+        .filter(order_event::Column::OrderId.eq(id))
+        .filter(order_event::Column::Action.eq("申请延期"))
+        .order_by_desc(order_event::Column::Id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::conflict("work_order.nothing_pending", "没有待审批的延期申请"))?;
+    e.note
+        .split('个')
+        .next()
+        .and_then(|d| d.parse().ok())
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("bad extension note")))
+}
+
+/// A dispatcher's own choice of units.
+async fn manual_plan(
+    txn: &DatabaseTransaction,
+    lead: i64,
+    assisting: &[i64],
+    note: &str,
+) -> AppResult<Option<dispatch::Plan>> {
+    let find = |id: i64| async move {
+        department::Entity::find_by_id(id)
+            .one(txn)
+            .await?
+            .filter(|d| d.active)
+            .map(|d| Unit {
+                id: d.id,
+                name: d.name,
+            })
+            .ok_or_else(|| {
+                AppError::field(
+                    "unit_id",
+                    "department.not_found",
+                    format!("单位 {id} 不存在或已停用"),
+                )
+            })
+    };
+    let lead = find(lead).await?;
+    let mut units = Vec::new();
+    for a in assisting {
+        if *a != lead.id {
+            units.push(find(*a).await?);
+        }
+    }
+    let mut reasons = vec![format!("派单员人工派单，主办：{}", lead.name)];
+    if !note.is_empty() {
+        reasons.push(format!("理由：{note}"));
+    }
+    Ok(Some(dispatch::Plan {
+        item_code: String::new(),
+        lead,
+        assisting: units,
+        reasons,
+    }))
+}
+
+/// An assisting unit's reply to the lead (协办回复); the order's state does not change.
+pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppResult<OrderView> {
+    let Actor::User(u) = actor else {
+        return Err(AppError::forbidden());
+    };
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > MAX_DESCRIPTION {
+        return Err(AppError::field(
+            "note",
+            "work_order.reply_required",
+            format!("请填写1～{MAX_DESCRIPTION}个字的协办意见"),
+        ));
+    }
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    let m = work_order::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
+    let mine = assignment::Entity::find()
+        .filter(assignment::Column::OrderId.eq(id))
+        .filter(assignment::Column::Role.eq("assist"))
+        .filter(assignment::Column::Active.eq(true))
+        .filter(assignment::Column::UnitId.eq(u.jurisdiction.department_id.unwrap_or(-1)))
+        .one(&txn)
+        .await?;
+    let Some(a) = mine else {
+        txn.rollback().await?;
+        return Err(audit::deny(
+            app,
+            actor,
+            "work_order.assist_reply",
+            "work_order",
+            &id.to_string(),
+        )
+        .await);
+    };
+    if State::parse(&m.status).is_none_or(|s| s.is_final()) {
+        return Err(AppError::conflict(
+            "work_order.illegal_transition",
+            "工单已结束，不能再提交协办意见",
+        ));
+    }
+    let mut am: assignment::ActiveModel = a.into();
+    am.reply = Set(text.to_string());
+    am.update(&txn).await?;
+    event(
+        &txn,
+        id,
+        now,
+        &actor.audit_name(),
+        "协办回复",
+        &m.status,
+        &m.status,
+        text,
+    )
+    .await?;
+    if let Some(lead) = m.lead_unit_id {
+        outbox::enqueue(
+            &txn,
+            now,
+            &format!("unit:{lead}"),
+            "work_order.assist_reply",
+            "协办单位已回复",
+            &format!("工单{}收到协办意见：{text}", m.tracking_code),
+        )
+        .await?;
+    }
+    let ev = Event::new("work_order.assist_reply", "work_order", id.to_string())
+        .reason(text.to_string());
+    audit::record(&txn, now, &actor.audit_name(), ev).await?;
+    txn.commit().await?;
+    view(&app.db.conn, app, &m, true, Some(actor)).await
+}
+
+/// Publishing and the classifier's status for the API: the item types with their labels.
+pub fn item_types() -> Vec<(ItemType, &'static str)> {
+    [
+        ItemType::TownshipPower,
+        ItemType::VillageAssist,
+        ItemType::CountyDuty,
+    ]
+    .into_iter()
+    .map(|t| (t, t.label()))
+    .collect()
+}
+
+pub fn deadlines_of(m: &work_order::Model) -> Option<Deadlines> {
+    Some(Deadlines {
+        sign_by: m.sign_by?,
+        contact_by: m.contact_by?,
+        resolve_by: m.resolve_by?,
+    })
+}
