@@ -182,6 +182,17 @@ impl FromRequestParts<App> for MaybeApiUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        Ok(MaybeApiUser(resolve(app, &parts.headers).await?))
+        let user = resolve(app, &parts.headers).await?;
+        if let Some(u) = &user
+            && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            check_csrf(u, sent)?;
+        }
+        Ok(MaybeApiUser(user))
     }
 }

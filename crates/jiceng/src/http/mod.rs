@@ -3,6 +3,7 @@
 pub mod api;
 pub mod extract;
 pub mod web;
+pub mod work_api;
 
 use crate::app::App;
 use axum::Router;
@@ -17,6 +18,7 @@ pub fn router(app: App) -> Router {
     let limit = app.config.body_limit_bytes;
     Router::new()
         .merge(api::routes(&app))
+        .merge(work_api::routes())
         .merge(web::routes())
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))

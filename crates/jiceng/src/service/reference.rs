@@ -360,3 +360,158 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> AppResult<()> {
     txn.commit().await?;
     Ok(())
 }
+
+fn require_admin(actor: &super::Actor) -> bool {
+    actor.is_admin()
+}
+
+/// Replaces one year of the calendar's holidays and adjusted workdays (admins, when the
+/// State Council's notice for the year is out).
+pub async fn set_year(
+    app: &crate::app::App,
+    actor: &super::Actor,
+    year: i32,
+    days: Vec<SpecialDay>,
+) -> AppResult<usize> {
+    if !require_admin(actor) {
+        return Err(
+            audit::deny(app, actor, "calendar.update", "calendar", &year.to_string()).await,
+        );
+    }
+    if !(2000..=2100).contains(&year) {
+        return Err(AppError::field(
+            "year",
+            "calendar.bad_year",
+            "年份须在2000～2100之间",
+        ));
+    }
+    if let Some(d) = days
+        .iter()
+        .find(|d| chrono::Datelike::year(&d.date) != year)
+    {
+        return Err(AppError::field(
+            "days",
+            "calendar.wrong_year",
+            format!("{} 不属于{year}年", d.date),
+        ));
+    }
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    calendar_day::Entity::delete_many()
+        .filter(calendar_day::Column::Day.starts_with(format!("{year}-")))
+        .exec(&txn)
+        .await?;
+    for d in &days {
+        calendar_day::Entity::insert(calendar_day::ActiveModel {
+            day: Set(d.date.format("%Y-%m-%d").to_string()),
+            off: Set(d.off),
+            name: Set(d.name.trim().to_string()),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+    }
+    let ev = Event::new("calendar.update", "calendar", year.to_string()).state(&days);
+    audit::record(&txn, now, &actor.audit_name(), ev).await?;
+    txn.commit().await?;
+    app.reference.reload(&app.db).await?;
+    Ok(days.len())
+}
+
+/// The special days of a year.
+pub fn year(app: &crate::app::App, year: i32) -> Vec<SpecialDay> {
+    let r = app.reference.get();
+    let mut out = Vec::new();
+    let mut d = NaiveDate::from_ymd_opt(year, 1, 1);
+    while let Some(day) = d.filter(|x| chrono::Datelike::year(x) == year) {
+        if let Some(name) = r.calendar.name_of(day) {
+            out.push(SpecialDay {
+                date: day,
+                off: !r.calendar.is_workday(day),
+                name: name.to_string(),
+            });
+        }
+        d = day.succ_opt();
+    }
+    out
+}
+
+/// Sets the policy for a category (or `*`) and priority.
+pub async fn set_policy(
+    app: &crate::app::App,
+    actor: &super::Actor,
+    category: &str,
+    priority: Priority,
+    policy: Policy,
+) -> AppResult<()> {
+    if !require_admin(actor) {
+        return Err(audit::deny(app, actor, "sla.update", "sla_policy", category).await);
+    }
+    if category != "*" && app.reference.get().categories.get(category).is_none() {
+        return Err(AppError::field(
+            "category_code",
+            "work_order.unknown_category",
+            format!("分类 {category} 不存在"),
+        ));
+    }
+    let t = policy.thresholds;
+    if policy.sign.amount == 0
+        || policy.contact.amount == 0
+        || policy.resolve.amount == 0
+        || !(t.yellow_percent < t.red_percent && t.red_percent < t.supervise_percent)
+    {
+        return Err(AppError::field(
+            "policy",
+            "sla.invalid",
+            "时限须大于0，且预警、催办、督办的比例须依次增大",
+        ));
+    }
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    sla_policy::Entity::delete_many()
+        .filter(sla_policy::Column::CategoryCode.eq(category))
+        .filter(sla_policy::Column::Priority.eq(priority.code()))
+        .exec(&txn)
+        .await?;
+    sla_policy::Entity::insert(sla_policy::ActiveModel {
+        category_code: Set(category.to_string()),
+        priority: Set(priority.code().into()),
+        policy: Set(serde_json::to_string(&policy).expect("policy")),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let ev = Event::new(
+        "sla.update",
+        "sla_policy",
+        format!("{category}/{}", priority.code()),
+    )
+    .state(&policy);
+    audit::record(&txn, now, &actor.audit_name(), ev).await?;
+    txn.commit().await?;
+    app.reference.reload(&app.db).await?;
+    Ok(())
+}
+
+#[derive(Debug, Serialize)]
+pub struct PolicyView {
+    pub category_code: String,
+    pub priority: String,
+    pub policy: Policy,
+}
+
+pub fn policies(app: &crate::app::App) -> Vec<PolicyView> {
+    let r = app.reference.get();
+    let mut v: Vec<PolicyView> = r
+        .policies
+        .iter()
+        .map(|((c, p), pol)| PolicyView {
+            category_code: c.clone(),
+            priority: p.code().into(),
+            policy: *pol,
+        })
+        .collect();
+    v.sort_by(|a, b| (&a.category_code, &a.priority).cmp(&(&b.category_code, &b.priority)));
+    v
+}

@@ -11,3 +11,4 @@ mod demo;
 mod org;
 mod permissions;
 mod transparency;
+mod work_orders;

@@ -1,0 +1,269 @@
+//! JSON API of 接诉即办: work orders, categories, calendar, SLA policies, responsibility
+//! lists, citizens' tracking, and the outbox for admins.
+
+use super::extract::{ApiJson, ApiQuery, ApiUser, MaybeApiUser};
+use crate::app::App;
+use crate::error::{AppError, AppResult};
+use crate::service::work_orders::{self, ActionInput, NewOrder, OrderFilter};
+use crate::service::{Actor, PageParams, audit, outbox, reference, resp_list};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiceng_core::calendar::SpecialDay;
+use jiceng_core::sla::{Policy, Priority};
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/api/v1/work-orders", post(create).get(list))
+        .route("/api/v1/work-orders/suggest", post(suggest))
+        .route("/api/v1/work-orders/{id}", get(detail))
+        .route("/api/v1/work-orders/{id}/actions", post(act))
+        .route("/api/v1/work-orders/{id}/assist-reply", post(assist_reply))
+        .route("/api/v1/track", get(track))
+        .route("/api/v1/categories", get(categories))
+        .route("/api/v1/calendar/{year}", get(calendar).put(set_calendar))
+        .route("/api/v1/sla-policies", get(policies).put(set_policy))
+        .route("/api/v1/responsibility-lists", get(lists).post(create_list))
+        .route("/api/v1/responsibility-lists/diff", get(diff_lists))
+        .route("/api/v1/responsibility-lists/{id}", get(get_list))
+        .route(
+            "/api/v1/responsibility-lists/{id}/publish",
+            post(publish_list),
+        )
+        .route("/api/v1/admin/outbox", get(outbox_messages))
+}
+
+/// Staff register orders with their token or session; citizens without either.
+async fn create(
+    State(app): State<App>,
+    user: MaybeApiUser,
+    ApiJson(input): ApiJson<NewOrder>,
+) -> AppResult<impl IntoResponse> {
+    let actor = user.0.map(Actor::User);
+    Ok((
+        StatusCode::CREATED,
+        Json(work_orders::create(&app, actor.as_ref(), input).await?),
+    ))
+}
+
+async fn list(
+    State(app): State<App>,
+    user: ApiUser,
+    ApiQuery(f): ApiQuery<OrderFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        work_orders::list(&app, &user.actor(), &f, page).await?,
+    ))
+}
+
+async fn detail(
+    State(app): State<App>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(work_orders::get(&app, &user.actor(), id).await?))
+}
+
+async fn act(
+    State(app): State<App>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ActionInput>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        work_orders::apply(&app, &user.actor(), id, input).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct AssistReply {
+    note: String,
+}
+
+async fn assist_reply(
+    State(app): State<App>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(r): ApiJson<AssistReply>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        work_orders::assist_reply(&app, &user.actor(), id, &r.note).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct SuggestInput {
+    text: String,
+}
+
+/// Category suggestions with their confidence and the words that drove them.
+async fn suggest(
+    State(app): State<App>,
+    _user: ApiUser,
+    ApiJson(s): ApiJson<SuggestInput>,
+) -> AppResult<impl IntoResponse> {
+    if s.text.chars().count() > work_orders::MAX_DESCRIPTION {
+        return Err(AppError::field(
+            "text",
+            "work_order.invalid",
+            "文本不能超过4000个字",
+        ));
+    }
+    let items: Vec<_> = work_orders::suggest(&app, &s.text, 3)
+        .into_iter()
+        .map(|(s, name)| json!({"code": s.label, "name": name, "confidence": s.confidence, "words": s.words, "source": s.source}))
+        .collect();
+    Ok(Json(json!({"suggestions": items})))
+}
+
+#[derive(Deserialize)]
+struct TrackQuery {
+    code: String,
+    phone4: String,
+}
+
+async fn track(
+    State(app): State<App>,
+    ApiQuery(q): ApiQuery<TrackQuery>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(work_orders::track(&app, &q.code, &q.phone4).await?))
+}
+
+async fn categories(State(app): State<App>) -> impl IntoResponse {
+    let r = app.reference.get();
+    Json(json!({"items": r.categories.all()}))
+}
+
+async fn calendar(State(app): State<App>, Path(year): Path<i32>) -> impl IntoResponse {
+    Json(json!({"year": year, "days": reference::year(&app, year)}))
+}
+
+#[derive(Deserialize)]
+struct CalendarInput {
+    days: Vec<SpecialDay>,
+}
+
+async fn set_calendar(
+    State(app): State<App>,
+    user: ApiUser,
+    Path(year): Path<i32>,
+    ApiJson(c): ApiJson<CalendarInput>,
+) -> AppResult<impl IntoResponse> {
+    let n = reference::set_year(&app, &user.actor(), year, c.days).await?;
+    Ok(Json(json!({"year": year, "days": n})))
+}
+
+async fn policies(State(app): State<App>, _user: ApiUser) -> impl IntoResponse {
+    Json(json!({"items": reference::policies(&app)}))
+}
+
+#[derive(Deserialize)]
+struct PolicyInput {
+    category_code: String,
+    priority: String,
+    policy: Policy,
+}
+
+async fn set_policy(
+    State(app): State<App>,
+    user: ApiUser,
+    ApiJson(p): ApiJson<PolicyInput>,
+) -> AppResult<impl IntoResponse> {
+    let priority = Priority::parse(&p.priority).ok_or_else(|| {
+        AppError::field(
+            "priority",
+            "work_order.invalid",
+            "紧急程度只能是 urgent、expedited 或 normal",
+        )
+    })?;
+    reference::set_policy(
+        &app,
+        &user.actor(),
+        p.category_code.trim(),
+        priority,
+        p.policy,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn lists(State(app): State<App>, user: ApiUser) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        json!({"items": resp_list::versions(&app, &user.actor()).await?}),
+    ))
+}
+
+async fn create_list(
+    State(app): State<App>,
+    user: ApiUser,
+    ApiJson(input): ApiJson<resp_list::NewList>,
+) -> AppResult<impl IntoResponse> {
+    Ok((
+        StatusCode::CREATED,
+        Json(resp_list::create_draft(&app, &user.actor(), input).await?),
+    ))
+}
+
+async fn get_list(
+    State(app): State<App>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(resp_list::get(&app, &user.actor(), id).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PublishInput {
+    effective_date: Option<String>,
+}
+
+/// Body `{}` or `{"effective_date": "2026-12-01"}`.
+async fn publish_list(
+    State(app): State<App>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<PublishInput>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        resp_list::publish(&app, &user.actor(), id, input.effective_date.as_deref()).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct DiffQuery {
+    a: i64,
+    b: i64,
+}
+
+async fn diff_lists(
+    State(app): State<App>,
+    user: ApiUser,
+    ApiQuery(q): ApiQuery<DiffQuery>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(resp_list::diff(&app, &user.actor(), q.a, q.b).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct OutboxQuery {
+    recipient: Option<String>,
+}
+
+async fn outbox_messages(
+    State(app): State<App>,
+    user: ApiUser,
+    ApiQuery(q): ApiQuery<OutboxQuery>,
+) -> AppResult<impl IntoResponse> {
+    if !user.0.role.manages_organisation() {
+        return Err(audit::deny(&app, &user.actor(), "outbox.read", "outbox", "").await);
+    }
+    Ok(Json(
+        json!({"items": outbox::recent(&app, q.recipient.as_deref(), 200).await?}),
+    ))
+}

@@ -1,0 +1,694 @@
+//! 接诉即办 stories on the fake clock: the fire lane, send-backs, an extension across National
+//! Day, reopening, merging, two server processes, and bad input.
+
+use crate::helpers::*;
+use chrono::{DateTime, Duration, Utc};
+use jiceng::service::escalation;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const FIRE_LANE: &str = "小区3号楼下的消防通道被私家车长期占用堵塞，消防车根本进不来，物业不管";
+
+async fn report(app: &TestApp, token: Option<&str>, phone: &str, priority: &str) -> Value {
+    let (s, o) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            token,
+            Some(json!({"description": FIRE_LANE, "lat": 29.8125, "lon": 119.915, "priority": priority, "reporter": {"name": "王建国", "phone": phone}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    o
+}
+
+async fn act(app: &TestApp, token: &str, id: i64, body: Value) -> (StatusCode, Value) {
+    app.call(
+        Method::POST,
+        &format!("/api/v1/work-orders/{id}/actions"),
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
+async fn ok(app: &TestApp, token: &str, id: i64, body: Value) -> Value {
+    let (s, o) = act(app, token, id, body.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{body} → {o}");
+    o
+}
+
+/// Escalation steps taken for an order, in order: "sign:yellow", …
+async fn steps(app: &TestApp, id: i64) -> Vec<String> {
+    app.audit_since(0)
+        .await
+        .into_iter()
+        .filter(|e| e.action == "work_order.escalate" && e.entity_id == id.to_string())
+        .map(|e| e.reason)
+        .collect()
+}
+
+/// Moves the clock to `minutes` after `start` and runs the sweep (twice: a step is taken once).
+async fn at_minute(app: &TestApp, start: DateTime<Utc>, minutes: i64) {
+    let target = start + Duration::minutes(minutes);
+    let now = app.app.now();
+    if target > now {
+        app.advance_clock(((target - now).num_seconds() + 59) / 60)
+            .await;
+    }
+    escalation::sweep(&app.app).await.unwrap();
+    escalation::sweep(&app.app).await.unwrap();
+}
+
+fn time(v: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(v.as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+#[tokio::test]
+async fn fire_lane_nobody_signs_yellow_red_then_supervised() {
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let o = report(&app, Some(&gw), "13800138000", "urgent").await;
+    assert_eq!(o["status"], "pending_sign");
+    assert_eq!(o["channel"], "grid");
+    assert!(
+        o["category"]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("占用消防通道"),
+        "{o}"
+    );
+    assert_eq!(o["dispatch"]["lead"]["name"], "示范县消防救援大队");
+    let assisting: Vec<&str> = o["dispatch"]["assisting"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        assisting.iter().any(|n| n.contains("物业"))
+            && assisting.iter().any(|n| n.contains("居民委员会")),
+        "{assisting:?}"
+    );
+    assert_eq!(o["dispatch"]["list_item_code"], "XF-01");
+    assert!(
+        o["dispatch"]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("权责清单第XF-01项")
+    );
+    assert_eq!(o["location"]["township"]["name"], "城关街道");
+    let created = time(&o["created_at"]);
+    assert_eq!(
+        time(&o["deadlines"]["sign_by"]) - created,
+        Duration::minutes(30)
+    );
+    assert_eq!(
+        time(&o["deadlines"]["resolve_by"]) - created,
+        Duration::hours(2)
+    );
+    let id = o["id"].as_i64().unwrap();
+
+    at_minute(&app, created, 23).await;
+    assert!(steps(&app, id).await.is_empty());
+    at_minute(&app, created, 24).await;
+    assert_eq!(steps(&app, id).await, vec!["sign:yellow"]);
+    at_minute(&app, created, 30).await;
+    assert_eq!(steps(&app, id).await, vec!["sign:yellow", "sign:red"]);
+    at_minute(&app, created, 45).await;
+    assert_eq!(
+        steps(&app, id).await,
+        vec!["sign:yellow", "sign:red", "sign:supervised"]
+    );
+    let admin = app.token("admin").await;
+    let (_, detail) = app.get(&format!("/api/v1/work-orders/{id}"), &admin).await;
+    assert_eq!(detail["escalation"]["level"], "supervised");
+    let (_, msgs) = app
+        .get("/api/v1/admin/outbox?recipient=office:supervision", &admin)
+        .await;
+    assert_eq!(msgs["items"].as_array().unwrap().len(), 1, "{msgs}");
+    let (_, citizen) = app
+        .get("/api/v1/admin/outbox?recipient=phone:138****8000", &admin)
+        .await;
+    assert!(
+        citizen["items"][0]["body"]
+            .as_str()
+            .unwrap()
+            .contains(o["tracking_code"].as_str().unwrap())
+    );
+}
+
+#[tokio::test]
+async fn fire_lane_signed_at_once_but_not_resolved() {
+    let app = TestApp::spawn().await;
+    let o = report(
+        &app,
+        Some(&app.token("gw001").await),
+        "13800138000",
+        "urgent",
+    )
+    .await;
+    let id = o["id"].as_i64().unwrap();
+    let created = time(&o["created_at"]);
+    let xf = app.token("handler.xfjy").await;
+    let o = ok(&app, &xf, id, json!({"action": "sign"})).await;
+    assert_eq!(o["status"], "in_progress");
+    ok(
+        &app,
+        &xf,
+        id,
+        json!({"action": "contact", "note": "已电话联系反映人"}),
+    )
+    .await;
+    at_minute(&app, created, 95).await;
+    assert!(steps(&app, id).await.is_empty());
+    at_minute(&app, created, 96).await;
+    assert_eq!(steps(&app, id).await, vec!["resolve:yellow"]);
+    at_minute(&app, created, 120).await;
+    at_minute(&app, created, 180).await;
+    assert_eq!(
+        steps(&app, id).await,
+        vec!["resolve:yellow", "resolve:red", "resolve:supervised"]
+    );
+}
+
+#[tokio::test]
+async fn a_send_back_is_accepted_and_redispatched_or_rejected() {
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let xf = app.token("handler.xfjy").await;
+    let dispatcher = app.token("dispatcher").await;
+    let id = report(&app, Some(&gw), "13800138000", "normal").await["id"]
+        .as_i64()
+        .unwrap();
+    let (s, b) = act(&app, &xf, id, json!({"action": "send_back"})).await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "work_order.reason_required"
+        )
+    );
+    let o = ok(
+        &app,
+        &xf,
+        id,
+        json!({"action": "send_back", "note": "车辆占道属城管执法范围"}),
+    )
+    .await;
+    assert_eq!(o["send_back_pending"], true);
+    let (s, b) = act(&app, &xf, id, json!({"action": "sign"})).await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (StatusCode::CONFLICT, "work_order.illegal_transition")
+    );
+    let (_, depts) = app.get("/api/v1/departments?q=cgj", &dispatcher).await;
+    let cgj = depts["items"][0]["id"].as_i64().unwrap();
+    let o = ok(
+        &app,
+        &dispatcher,
+        id,
+        json!({"action": "accept_send_back", "unit_id": cgj, "note": "改派城管"}),
+    )
+    .await;
+    assert_eq!(o["status"], "pending_sign");
+    assert_eq!(o["dispatch"]["lead"]["name"], "示范县城市管理局");
+    let actions: Vec<&str> = o["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.ends_with(&["退单", "同意退单", "派单"]),
+        "{actions:?}"
+    );
+    // The old unit may no longer act; the new one signs.
+    let (s, _) = act(&app, &xf, id, json!({"action": "sign"})).await;
+    assert!(s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND);
+    ok(
+        &app,
+        &app.token("handler").await,
+        id,
+        json!({"action": "sign"}),
+    )
+    .await;
+
+    // Rejected: the same unit keeps it.
+    let id2 = report(&app, Some(&gw), "13800138001", "normal").await["id"]
+        .as_i64()
+        .unwrap();
+    ok(
+        &app,
+        &xf,
+        id2,
+        json!({"action": "send_back", "note": "不归我们管"}),
+    )
+    .await;
+    let o = ok(
+        &app,
+        &dispatcher,
+        id2,
+        json!({"action": "reject_send_back", "note": "权责清单第XF-01项明确由消防救援主办"}),
+    )
+    .await;
+    assert_eq!(o["send_back_pending"], false);
+    assert_eq!(
+        ok(&app, &xf, id2, json!({"action": "sign"})).await["status"],
+        "in_progress"
+    );
+}
+
+#[tokio::test]
+async fn an_extension_across_national_day_lands_on_the_right_day() {
+    let app = TestApp::spawn().await;
+    let xf = app.token("handler.xfjy").await;
+    let id = report(
+        &app,
+        Some(&app.token("gw001").await),
+        "13800138000",
+        "normal",
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    ok(&app, &xf, id, json!({"action": "sign"})).await;
+    let (s, b) = act(
+        &app,
+        &xf,
+        id,
+        json!({"action": "request_extension", "note": "需协调车主"}),
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "work_order.bad_days")
+    );
+    ok(
+        &app,
+        &xf,
+        id,
+        json!({"action": "request_extension", "days": 5, "note": "需协调车主，节后处理"}),
+    )
+    .await;
+    // The order was due on Friday 26 September 2025 at 16:00.
+    use jiceng::store::entities::work_order;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait};
+    let m = work_order::Entity::find_by_id(id)
+        .one(&app.app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut am: work_order::ActiveModel = m.into();
+    am.resolve_by = Set(Some(
+        DateTime::parse_from_rfc3339("2025-09-26T16:00:00+08:00")
+            .unwrap()
+            .with_timezone(&Utc),
+    ));
+    am.update(&app.app.db.conn).await.unwrap();
+    let o = ok(
+        &app,
+        &app.token("dispatcher").await,
+        id,
+        json!({"action": "approve_extension"}),
+    )
+    .await;
+    // Sun 28 Sep (adjusted workday), Mon 29, Tue 30, then the holiday to 8 Oct, Thu 9, Fri 10.
+    assert_eq!(
+        time(&o["deadlines"]["resolve_by"]),
+        DateTime::parse_from_rfc3339("2025-10-11T00:00:00+08:00").unwrap()
+    );
+    assert_eq!(o["extensions"], 1);
+    let (_, cal) = app
+        .call(Method::GET, "/api/v1/calendar/2025", None, None)
+        .await;
+    assert!(
+        cal["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["date"] == "2025-10-11" && d["off"] == false)
+    );
+}
+
+#[tokio::test]
+async fn an_unresolved_callback_reopens_then_closes() {
+    let app = TestApp::spawn().await;
+    let xf = app.token("handler.xfjy").await;
+    let op = app.token("operator").await;
+    let id = report(&app, None, "13900139000", "normal").await["id"]
+        .as_i64()
+        .unwrap();
+    ok(&app, &xf, id, json!({"action": "sign"})).await;
+    ok(
+        &app,
+        &xf,
+        id,
+        json!({"action": "reply", "note": "已联系车主挪车"}),
+    )
+    .await;
+    ok(&app, &op, id, json!({"action": "approve_reply"})).await;
+    let (s, b) = act(&app, &op, id, json!({"action": "callback_close", "resolution": "unresolved", "satisfaction": "dissatisfied"})).await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "work_order.unresolved")
+    );
+    let o = ok(
+        &app,
+        &op,
+        id,
+        json!({"action": "reopen", "satisfaction": "dissatisfied", "note": "车又停回来了"}),
+    )
+    .await;
+    assert_eq!(o["status"], "in_progress");
+    ok(
+        &app,
+        &xf,
+        id,
+        json!({"action": "reply", "note": "已加装隔离桩"}),
+    )
+    .await;
+    ok(&app, &op, id, json!({"action": "approve_reply"})).await;
+    let o = ok(
+        &app,
+        &op,
+        id,
+        json!({"action": "callback_close", "resolution": "resolved", "satisfaction": "satisfied"}),
+    )
+    .await;
+    assert_eq!(o["status"], "closed");
+    assert_eq!(o["satisfaction"], "satisfied");
+    // Nothing more can be done.
+    let (s, b) = act(&app, &op, id, json!({"action": "withdraw"})).await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (StatusCode::CONFLICT, "work_order.illegal_transition")
+    );
+    // The citizen tracks it with the code and the phone's last four digits.
+    let (s, t) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/track?code={}&phone4=9000",
+                o["tracking_code"].as_str().unwrap()
+            ),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(t["status"], "closed");
+    let (s, _) = app
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/track?code={}&phone4=1234",
+                o["tracking_code"].as_str().unwrap()
+            ),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_merged_duplicate_is_called_back_with_its_master() {
+    let app = TestApp::spawn().await;
+    let xf = app.token("handler.xfjy").await;
+    let op = app.token("operator").await;
+    let dispatcher = app.token("dispatcher").await;
+    let a = report(&app, None, "13800000001", "normal").await["id"]
+        .as_i64()
+        .unwrap();
+    let b = report(&app, None, "13900000002", "normal").await["id"]
+        .as_i64()
+        .unwrap();
+    let o = ok(
+        &app,
+        &dispatcher,
+        b,
+        json!({"action": "merge", "master_id": a, "note": "同一地点同一问题"}),
+    )
+    .await;
+    assert_eq!(o["status"], "merged");
+    assert_eq!(o["master_id"], a);
+    ok(&app, &xf, a, json!({"action": "sign"})).await;
+    ok(&app, &xf, a, json!({"action": "reply", "note": "已清理"})).await;
+    ok(&app, &op, a, json!({"action": "approve_reply"})).await;
+    ok(&app, &op, a, json!({"action": "callback_close", "resolution": "resolved", "satisfaction": "basically_satisfied"})).await;
+    let admin = app.token("admin").await;
+    for phone in ["phone:138****0001", "phone:139****0002"] {
+        let (_, m) = app
+            .get(&format!("/api/v1/admin/outbox?recipient={phone}"), &admin)
+            .await;
+        assert!(
+            m["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["body"].as_str().unwrap().contains("办结")),
+            "{phone}: {m}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_server_processes_take_every_escalation_step_once() {
+    let app = TestApp::spawn().await;
+    let second = jiceng::app::App::open(jiceng::config::Config {
+        database_url: app.db_url.clone(),
+        fake_clock: true,
+        data_dir: app.data_dir.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let gw = app.token("gw001").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            report(&app, Some(&gw), &format!("1380013800{i}"), "urgent").await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    app.advance_clock(200).await;
+    second
+        .fake_clock
+        .as_ref()
+        .unwrap()
+        .advance(Duration::minutes(200));
+    let (x, y) = tokio::join!(escalation::sweep(&app.app), escalation::sweep(&second));
+    x.unwrap();
+    y.unwrap();
+    escalation::sweep(&second).await.unwrap();
+    for id in ids {
+        let s = steps(&app, id).await;
+        // sign, contact and resolve deadlines, three steps each, each exactly once.
+        assert_eq!(s.len(), 9, "{id}: {s:?}");
+        let unique: std::collections::HashSet<_> = s.iter().collect();
+        assert_eq!(unique.len(), 9);
+    }
+}
+
+#[tokio::test]
+async fn bad_work_order_input_is_refused_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let admin = app.token("admin").await;
+    let id = report(&app, Some(&gw), "13800138000", "normal").await["id"]
+        .as_i64()
+        .unwrap();
+    let (_, before) = app.get("/api/v1/work-orders?per_page=1", &admin).await;
+    let head = app.audit_head().await;
+    let base = json!({"description": "路灯不亮", "lat": 29.8125, "lon": 119.915, "reporter": {"name": "李", "phone": "13800138000"}});
+    let with = |k: &str, v: Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    for (body, status, code) in [
+        (
+            with("category_code", json!("9999")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "work_order.unknown_category",
+        ),
+        (
+            with("lat", json!(95.0)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "work_order.invalid",
+        ),
+        (
+            with("description", json!("很".repeat(4001))),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "work_order.invalid",
+        ),
+        (
+            with("priority", json!("asap")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "work_order.invalid",
+        ),
+        (
+            with("photos", json!(["x.jpg"])),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "request.invalid_body",
+        ),
+        (
+            with("lat", json!(10.0)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "work_order.outside_jurisdiction",
+        ),
+        (
+            json!({"description": "路灯不亮"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "work_order.invalid",
+        ),
+    ] {
+        let (s, b) = app
+            .call(
+                Method::POST,
+                "/api/v1/work-orders",
+                Some(&gw),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(
+            (s, b["code"].as_str().unwrap_or("")),
+            (status, code),
+            "{body} → {b}"
+        );
+        assert!(
+            b["message"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        );
+    }
+    // An illegal transition, and another unit acting on the order.
+    let xf = app.token("handler.xfjy").await;
+    let (s, b) = act(&app, &xf, id, json!({"action": "reply", "note": "x"})).await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (StatusCode::CONFLICT, "work_order.illegal_transition")
+    );
+    let (s, b) = act(
+        &app,
+        &app.token("handler").await,
+        id,
+        json!({"action": "sign"}),
+    )
+    .await;
+    assert!(
+        s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
+        "{b}"
+    );
+    let (s, b) = act(
+        &app,
+        &app.token("leader").await,
+        id,
+        json!({"action": "dispatch"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    // A list over the village-assist cap is not published.
+    let (_, cats) = app
+        .call(Method::GET, "/api/v1/categories", None, None)
+        .await;
+    let cat = cats["items"][0]["code"].as_str().unwrap().to_string();
+    let items: Vec<Value> = (0..31)
+        .map(|i| json!({"code": format!("V{i}"), "name": "协助事项", "item_type": "village_assist", "legal_basis": "", "categories": [cat], "lead": {"by": "village_committee"}, "assisting": []}))
+        .collect();
+    let (s, l) = app
+        .call(
+            Method::POST,
+            "/api/v1/responsibility-lists",
+            Some(&admin),
+            Some(json!({"region_code": "339901000000", "items": items})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{l}");
+    let (s, b) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/responsibility-lists/{}/publish", l["id"]),
+            Some(&admin),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "resp_list.over_cap")
+    );
+    assert!(b["message"].as_str().unwrap().contains("上限30项"));
+    let (_, after) = app.get("/api/v1/work-orders?per_page=1", &admin).await;
+    assert_eq!(before["total"], after["total"]);
+    let writes: Vec<_> = app
+        .audit_since(head)
+        .await
+        .into_iter()
+        .filter(|e| e.action.starts_with("work_order.") && e.action != "work_order.escalate")
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+}
+
+#[tokio::test]
+async fn citizens_report_without_an_account_and_staff_see_only_their_own() {
+    let app = TestApp::spawn().await;
+    let (s, o) = app
+        .call(Method::POST, "/api/v1/work-orders", None, Some(json!({"description": "晚上广场舞噪音扰民，音响开得太大", "anonymous": true, "address": "南山街道某广场"})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    assert_eq!(o["channel"], "web");
+    // No location: the township office cannot be found, so a dispatcher decides.
+    assert_eq!(o["status"], "pending_dispatch", "{o}");
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            None,
+            Some(json!({"description": "x", "anonymous": true, "channel": "hotline"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let gw = app.token("gw001").await;
+    let fire = report(&app, Some(&gw), "13800138000", "normal").await;
+    // A township account elsewhere does not see the order, the lead unit does.
+    let other = app.token("nanshan.dispatcher").await;
+    let (s, _) = app
+        .get(&format!("/api/v1/work-orders/{}", fire["id"]), &other)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, l) = app.get("/api/v1/work-orders", &other).await;
+    assert!(
+        l["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["id"] != fire["id"])
+    );
+    let (_, l) = app
+        .get("/api/v1/work-orders", &app.token("handler.xfjy").await)
+        .await;
+    assert!(
+        l["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["id"] == fire["id"])
+    );
+    let (s, sug) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders/suggest",
+            Some(&gw),
+            Some(json!({"text": "公司拖欠工资三个月"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(sug["suggestions"].as_array().unwrap().len(), 3);
+    assert!(sug["suggestions"][0]["words"].as_array().unwrap().len() > 0);
+}
