@@ -617,15 +617,17 @@ async fn responsibility_list(app: &App) -> AppResult<()> {
     };
     use ItemType::*;
     use UnitRef::{TownshipOffice, VillageCommittee};
-    let rows: Vec<(
-        &str,
-        &str,
+    // (code, name, type, legal basis, category, lead, assisting)
+    type Row = (
+        &'static str,
+        &'static str,
         ItemType,
-        &str,
+        &'static str,
         Option<String>,
         UnitRef,
         Vec<UnitRef>,
-    )> = vec![
+    );
+    let rows: Vec<Row> = vec![
         (
             "XF-01",
             "占用、堵塞消防通道的查处",
