@@ -690,5 +690,10 @@ async fn citizens_report_without_an_account_and_staff_see_only_their_own() {
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(sug["suggestions"].as_array().unwrap().len(), 3);
-    assert!(sug["suggestions"][0]["words"].as_array().unwrap().len() > 0);
+    assert!(
+        !sug["suggestions"][0]["words"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 }
