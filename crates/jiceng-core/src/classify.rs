@@ -135,8 +135,15 @@ impl Classifier {
                 *s += v;
             }
         }
+        // Naive Bayes multiplies evidence as if every bigram were independent, which makes
+        // its probabilities far too sure of themselves on long texts; a temperature growing
+        // with the square root of the length keeps them usable as confidences.
+        let temperature = (grams.len() as f64).sqrt().max(1.0);
         let max = score.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let exp: Vec<f64> = score.iter().map(|s| (s - max).exp()).collect();
+        let exp: Vec<f64> = score
+            .iter()
+            .map(|s| ((s - max) / temperature).exp())
+            .collect();
         let sum: f64 = exp.iter().sum();
         let mut out: Vec<Suggestion> = (0..k)
             .map(|i| Suggestion {

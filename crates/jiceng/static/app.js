@@ -78,3 +78,45 @@
     el.className = good ? "notice" : "error";
   });
 })();
+
+// Intake form: category suggestions while typing, and the browser's position.
+(function () {
+  var form = document.getElementById("order-form");
+  if (!form) return;
+  var box = document.getElementById("suggestions");
+  var text = document.getElementById("description");
+  var timer = null;
+  if (box && text) {
+    text.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        if (text.value.trim().length < 4) { box.textContent = ""; return; }
+        fetch("/api/v1/work-orders/suggest", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-csrf-token": form.csrf.value },
+          body: JSON.stringify({ text: text.value })
+        }).then(function (r) { return r.json(); }).then(function (d) {
+          box.textContent = "";
+          (d.suggestions || []).forEach(function (s) {
+            var b = document.createElement("button");
+            b.type = "button";
+            b.textContent = s.name + "（" + Math.round(s.confidence * 100) + "%，依据：" + s.words.join("、") + "）";
+            b.addEventListener("click", function () { document.getElementById("category_code").value = s.code; });
+            box.appendChild(b);
+          });
+        }).catch(function () {});
+      }, 400);
+    });
+  }
+  var pos = document.getElementById("use-position-order");
+  if (pos && navigator.geolocation) {
+    pos.addEventListener("click", function () {
+      navigator.geolocation.getCurrentPosition(function (p) {
+        document.getElementById("lat").value = p.coords.latitude.toFixed(6);
+        document.getElementById("lon").value = p.coords.longitude.toFixed(6);
+      }, function () { alert("无法获取当前位置，请手动填写地址"); });
+    });
+  } else if (pos) {
+    pos.hidden = true;
+  }
+})();

@@ -4,6 +4,7 @@ pub mod api;
 pub mod extract;
 pub mod web;
 pub mod work_api;
+pub mod work_web;
 
 use crate::app::App;
 use axum::Router;
@@ -19,6 +20,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .merge(api::routes(&app))
         .merge(work_api::routes())
+        .merge(work_web::routes())
         .merge(web::routes())
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))

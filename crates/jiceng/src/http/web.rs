@@ -83,6 +83,7 @@ pub struct Chrome {
 fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut nav = vec![
         ("/", "首页"),
+        ("/work-orders", "工单"),
         ("/map", "网格地图"),
         ("/locate", "位置查询"),
         ("/admin/regions", "区划"),
@@ -97,7 +98,12 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     nav
 }
 
-fn chrome(app: &App, user: Option<&UserActor>, current: &'static str, csrf: String) -> Chrome {
+pub(crate) fn chrome(
+    app: &App,
+    user: Option<&UserActor>,
+    current: &'static str,
+    csrf: String,
+) -> Chrome {
     Chrome {
         nav: user.map(|u| nav_for(u.role)).unwrap_or_default(),
         current,
@@ -107,18 +113,18 @@ fn chrome(app: &App, user: Option<&UserActor>, current: &'static str, csrf: Stri
     }
 }
 
-fn session_csrf(u: &UserActor) -> String {
+pub(crate) fn session_csrf(u: &UserActor) -> String {
     match &u.via {
         crate::service::AuthVia::Session { csrf_token, .. } => csrf_token.clone(),
         crate::service::AuthVia::Token { .. } => String::new(),
     }
 }
 
-fn page_chrome(app: &App, u: &UserActor, current: &'static str) -> Chrome {
+pub(crate) fn page_chrome(app: &App, u: &UserActor, current: &'static str) -> Chrome {
     chrome(app, Some(u), current, session_csrf(u))
 }
 
-fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+pub(crate) fn render<T: Template>(status: StatusCode, t: &T) -> Response {
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => AppError::internal(anyhow::anyhow!("template: {e}")).into_response(),
@@ -192,11 +198,11 @@ impl FromRequestParts<App> for WebUser {
 }
 
 impl WebUser {
-    fn actor(&self) -> Actor {
+    pub(crate) fn actor(&self) -> Actor {
         Actor::User(self.0.clone())
     }
 
-    fn fail(&self, app: &App, err: AppError) -> WebError {
+    pub(crate) fn fail(&self, app: &App, err: AppError) -> WebError {
         WebError {
             err,
             chrome: Some(page_chrome(app, &self.0, "")),
@@ -204,19 +210,19 @@ impl WebUser {
     }
 }
 
-type PageResult = Result<Response, WebError>;
+pub(crate) type PageResult = Result<Response, WebError>;
 
 /// Submitted form values and per-field errors, so a form comes back with what was typed.
 #[derive(Default)]
 pub struct FormState {
-    values: HashMap<String, String>,
-    errors: HashMap<String, String>,
-    message: Option<String>,
-    ok: bool,
+    pub(crate) values: HashMap<String, String>,
+    pub(crate) errors: HashMap<String, String>,
+    pub(crate) message: Option<String>,
+    pub(crate) ok: bool,
 }
 
 impl FormState {
-    fn from_error(values: HashMap<String, String>, e: &AppError) -> Self {
+    pub(crate) fn from_error(values: HashMap<String, String>, e: &AppError) -> Self {
         let errors = e
             .fields
             .iter()
@@ -230,7 +236,7 @@ impl FormState {
         }
     }
 
-    fn saved(message: String) -> Self {
+    pub(crate) fn saved(message: String) -> Self {
         Self {
             message: Some(message),
             ok: true,
@@ -249,13 +255,13 @@ impl FormState {
 
 /// Paging links keep the filters in the query string.
 pub struct Pager {
-    page: u64,
-    pages: u64,
-    total: u64,
-    query: String,
+    pub(crate) page: u64,
+    pub(crate) pages: u64,
+    pub(crate) total: u64,
+    pub(crate) query: String,
 }
 
-fn pager<T>(p: &Page<T>, filters: &[(&str, &str)]) -> Pager {
+pub(crate) fn pager<T>(p: &Page<T>, filters: &[(&str, &str)]) -> Pager {
     let query = filters
         .iter()
         .filter(|(_, v)| !v.is_empty())
@@ -274,12 +280,12 @@ fn pager<T>(p: &Page<T>, filters: &[(&str, &str)]) -> Pager {
     }
 }
 
-fn field(form: &HashMap<String, String>, k: &str) -> String {
+pub(crate) fn field(form: &HashMap<String, String>, k: &str) -> String {
     form.get(k).cloned().unwrap_or_default()
 }
 
 /// Checks the form's CSRF token against the session.
-fn form_csrf(user: &WebUser, form: &HashMap<String, String>) -> Result<(), AppError> {
+pub(crate) fn form_csrf(user: &WebUser, form: &HashMap<String, String>) -> Result<(), AppError> {
     check_csrf(&user.0, form.get("csrf").map(String::as_str).unwrap_or(""))
 }
 
@@ -307,7 +313,7 @@ fn secure(app: &App, headers: &HeaderMap) -> bool {
     }
 }
 
-fn set_cookie(
+pub(crate) fn set_cookie(
     app: &App,
     headers: &HeaderMap,
     name: &str,
@@ -438,6 +444,11 @@ struct HomePage {
 
 fn cards_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     let mut cards = vec![
+        (
+            "/work-orders",
+            "工单（接诉即办）",
+            "登记、派单、签收、办理、回复与回访，超期自动督办",
+        ),
         ("/map", "网格地图", "查看管辖范围内的网格划分和网格员"),
         (
             "/locate",
@@ -466,15 +477,11 @@ fn cards_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
 
 fn coming_for(role: Role) -> Vec<&'static str> {
     match role {
-        Role::Operator => vec!["12345 来电登记与智能分类", "工单派发与回访"],
-        Role::Dispatcher => vec!["自动派单复核", "退单仲裁与延期审批"],
-        Role::Handler => vec!["待签收工单", "办理、回复与申请延期"],
-        Role::GridWorker => vec!["手机上报事件（定位、拍照）", "办结核查"],
+        Role::Operator | Role::Supervisor => vec!["月度排名与通报"],
+        Role::Dispatcher | Role::Handler | Role::GridWorker | Role::Auditor => vec![],
         Role::WindowClerk => vec!["一窗受理与一次性告知", "排队叫号"],
-        Role::Supervisor => vec!["超期预警与督办", "月度排名"],
         Role::Leader => vec!["数据驾驶舱：趋势、热点、排名"],
-        Role::Admin => vec!["权责清单", "工作日历与时限策略"],
-        Role::Auditor => vec!["默克尔树存证、签名检查点与离线验证"],
+        Role::Admin => vec!["权责清单的表格导入导出"],
     }
 }
 

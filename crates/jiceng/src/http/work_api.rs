@@ -24,6 +24,7 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/work-orders/{id}/actions", post(act))
         .route("/api/v1/work-orders/{id}/assist-reply", post(assist_reply))
         .route("/api/v1/track", get(track))
+        .route("/api/v1/track/rate", post(rate))
         .route("/api/v1/categories", get(categories))
         .route("/api/v1/calendar/{year}", get(calendar).put(set_calendar))
         .route("/api/v1/sla-policies", get(policies).put(set_policy))
@@ -265,5 +266,24 @@ async fn outbox_messages(
     }
     Ok(Json(
         json!({"items": outbox::recent(&app, q.recipient.as_deref(), 200).await?}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct RateInput {
+    code: String,
+    phone4: String,
+    resolution: jiceng_core::work_order::Resolution,
+    satisfaction: jiceng_core::work_order::Satisfaction,
+}
+
+/// The citizen's callback rating from the tracking page.
+async fn rate(
+    State(app): State<App>,
+    ApiJson(r): ApiJson<RateInput>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        work_orders::citizen_callback(&app, &r.code, &r.phone4, r.resolution, r.satisfaction)
+            .await?,
     ))
 }

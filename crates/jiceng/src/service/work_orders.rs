@@ -1775,3 +1775,117 @@ pub fn deadlines_of(m: &work_order::Model) -> Option<Deadlines> {
         resolve_by: m.resolve_by?,
     })
 }
+
+/// The citizen's own callback (回访) from the tracking page once the reply is approved:
+/// resolved closes the order, unresolved reopens it.
+pub async fn citizen_callback(
+    app: &App,
+    code: &str,
+    last4: &str,
+    resolution: Resolution,
+    satisfaction: Satisfaction,
+) -> AppResult<OrderView> {
+    let m = work_order::Entity::find()
+        .filter(work_order::Column::TrackingCode.eq(code.trim().to_uppercase()))
+        .one(&app.db.conn)
+        .await?
+        .filter(|m| {
+            !m.anonymous
+                && !last4.is_empty()
+                && crate::http::extract::same_secret(&m.reporter_phone_last4, last4.trim())
+        })
+        .ok_or_else(|| AppError::not_found("work_order.not_found", "查询码或手机号后四位不正确"))?;
+    if m.status != State::PendingCallback.code() {
+        return Err(AppError::conflict(
+            "work_order.not_ready_for_rating",
+            "工单答复审核通过后才能评价",
+        ));
+    }
+    let (action, state) = if resolution == Resolution::Unresolved {
+        (Action::Reopen, State::InProgress)
+    } else {
+        (Action::CallbackClose, State::Closed)
+    };
+    let now = app.now();
+    let reference = app.reference.get();
+    let txn = app.db.begin_write().await?;
+    let m = work_order::Entity::find_by_id(m.id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
+    let from = state_of(&m)?;
+    let (to, flags) =
+        transition(from, flags_of(&m), action, rules_for(app, &m)).map_err(illegal)?;
+    debug_assert_eq!(to, state);
+    let mut am: work_order::ActiveModel = m.clone().into();
+    am.status = Set(to.code().into());
+    am.flags = Set(serde_json::to_string(&flags).expect("flags"));
+    am.resolution = Set(code_of(&resolution));
+    am.satisfaction = Set(code_of(&satisfaction));
+    am.updated_at = Set(now);
+    if to == State::Closed {
+        am.closed_at = Set(Some(now));
+    } else {
+        let policy = reference.policy(
+            &m.category_code,
+            Priority::parse(&m.priority).unwrap_or(Priority::Normal),
+        );
+        am.resolve_by = Set(Some(policy.resolve.deadline(&reference.calendar, now)));
+        am.replied_at = Set(None);
+        super::escalation::forget_kind(&txn, m.id, DeadlineKind::Resolve).await?;
+    }
+    let m2 = am.update(&txn).await?;
+    let m2 = super::escalation::reschedule(&txn, &reference, m2, now).await?;
+    let note = format!(
+        "群众评价：{}，{}",
+        resolution_label(resolution),
+        satisfaction_label(satisfaction)
+    );
+    event(
+        &txn,
+        m2.id,
+        now,
+        "citizen",
+        action.label(),
+        from.code(),
+        to.code(),
+        &note,
+    )
+    .await?;
+    if let Some(lead) = m2.lead_unit_id
+        && to == State::InProgress
+    {
+        outbox::enqueue(
+            &txn,
+            now,
+            &format!("unit:{lead}"),
+            "work_order.reopened",
+            "工单重办",
+            &format!("工单{}经群众回访未解决，请重新办理。", m2.tracking_code),
+        )
+        .await?;
+    }
+    let ev = Event::new("work_order.action", "work_order", m2.id.to_string())
+        .state(&snapshot_of(&m2))
+        .reason(note);
+    audit::record(&txn, now, "citizen", ev).await?;
+    txn.commit().await?;
+    view(&app.db.conn, app, &m2, true, None).await
+}
+
+pub fn resolution_label(r: Resolution) -> &'static str {
+    match r {
+        Resolution::Resolved => "已解决",
+        Resolution::PartlyResolved => "部分解决",
+        Resolution::Unresolved => "未解决",
+    }
+}
+
+pub fn satisfaction_label(s: Satisfaction) -> &'static str {
+    match s {
+        Satisfaction::Satisfied => "满意",
+        Satisfaction::BasicallySatisfied => "基本满意",
+        Satisfaction::Dissatisfied => "不满意",
+    }
+}

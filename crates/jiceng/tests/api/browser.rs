@@ -33,10 +33,8 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test]
-#[ignore = "needs chromium and chromium-driver; run with --ignored"]
-async fn browser_admin_logs_in_opens_the_map_turns_on_large_font_checks_a_proof_and_logs_out() {
-    let app = TestApp::spawn().await;
+/// A headless Chromium driven through chromedriver on a free port.
+async fn browser() -> (fantoccini::Client, Driver) {
     let port = free_port();
     let driver = Driver(
         Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
@@ -69,6 +67,14 @@ async fn browser_admin_logs_in_opens_the_map_turns_on_large_font_checks_a_proof_
         }
     }
     let c = client.expect("connect to chromedriver");
+    (c, driver)
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromium-driver; run with --ignored"]
+async fn browser_admin_logs_in_opens_the_map_turns_on_large_font_checks_a_proof_and_logs_out() {
+    let app = TestApp::spawn().await;
+    let (c, driver) = browser().await;
 
     c.goto(&app.url("/login")).await.unwrap();
     c.find(Locator::Id("username"))
@@ -162,6 +168,201 @@ async fn browser_admin_logs_in_opens_the_map_turns_on_large_font_checks_a_proof_
         .await
         .unwrap();
     wait_for_path(&c, |p| p == "/login").await;
+    c.close().await.unwrap();
+    drop(driver);
+}
+
+async fn login(c: &fantoccini::Client, app: &TestApp, user: &str) {
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(user)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, |p| p == "/").await;
+}
+
+async fn logout(c: &fantoccini::Client) {
+    c.find(Locator::Id("logout"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, |p| p == "/login").await;
+}
+
+/// Waits until the element's text contains `want` (the page may still be reloading).
+async fn wait_text(c: &fantoccini::Client, id: &str, want: &str) {
+    let mut last = String::new();
+    for _ in 0..50 {
+        if let Ok(e) = c.find(Locator::Id(id)).await
+            && let Ok(t) = e.text().await
+        {
+            if t.contains(want) {
+                return;
+            }
+            last = t;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("#{id} never showed “{want}”: {last}");
+}
+
+async fn fill(c: &fantoccini::Client, name: &str, value: &str) {
+    c.find(Locator::Css(&format!("[name='{name}']")))
+        .await
+        .unwrap()
+        .send_keys(value)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromium-driver; run with --ignored"]
+async fn browser_operator_registers_handler_replies_citizen_tracks_and_rates() {
+    let app = TestApp::spawn().await;
+    let (c, driver) = browser().await;
+
+    // The 12345 operator registers a call.
+    login(&c, &app, "operator").await;
+    c.goto(&app.url("/work-orders/new")).await.unwrap();
+    fill(&c, "description", "小区消防通道被私家车堵塞，消防车进不来").await;
+    // Live suggestions appear while typing.
+    let mut suggested = false;
+    for _ in 0..30 {
+        if !c
+            .find_all(Locator::Css("#suggestions button"))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            suggested = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(suggested, "suggestions shown");
+    fill(&c, "lat", "29.8125").await;
+    fill(&c, "lon", "119.915").await;
+    fill(&c, "reporter_name", "王建国").await;
+    fill(&c, "reporter_phone", "13800138000").await;
+    c.find(Locator::Id("submit-order"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&c, |p| {
+        p.starts_with("/work-orders/") && p != "/work-orders/new"
+    })
+    .await;
+    let code = c
+        .find(Locator::Css("#order-facts dd.mono"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let path = c.current_url().await.unwrap().path().to_string();
+    logout(&c).await;
+
+    // The lead unit signs and replies.
+    login(&c, &app, "handler.xfjy").await;
+    c.goto(&app.url(&path)).await.unwrap();
+    c.find(Locator::Id("act-sign"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "order-status", "办理中").await;
+    let reply_form = c.find(Locator::Id("act-reply")).await.unwrap();
+    let form = reply_form.find(Locator::XPath("..")).await.unwrap();
+    form.find(Locator::Css("textarea[name='note']"))
+        .await
+        .unwrap()
+        .send_keys("已联系车主挪车，并在通道口加装隔离桩")
+        .await
+        .unwrap();
+    reply_form.click().await.unwrap();
+    wait_text(&c, "order-status", "已回复").await;
+    logout(&c).await;
+
+    // The operator checks the reply.
+    login(&c, &app, "operator").await;
+    c.goto(&app.url(&path)).await.unwrap();
+    c.find(Locator::Id("act-approve_reply"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_text(&c, "order-status", "待回访").await;
+    logout(&c).await;
+
+    // The citizen tracks it and rates it.
+    c.goto(&app.url("/track")).await.unwrap();
+    c.find(Locator::Id("track-code"))
+        .await
+        .unwrap()
+        .send_keys(&code)
+        .await
+        .unwrap();
+    c.find(Locator::Id("track-phone4"))
+        .await
+        .unwrap()
+        .send_keys("8000")
+        .await
+        .unwrap();
+    c.find(Locator::Id("track-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("rate-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Id("track-message"))
+        .await
+        .unwrap();
+    assert!(
+        c.find(Locator::Id("track-message"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("感谢")
+    );
+    assert_eq!(
+        c.find(Locator::Id("track-status"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "已办结"
+    );
     c.close().await.unwrap();
     drop(driver);
 }

@@ -1,0 +1,639 @@
+//! Pages of 接诉即办: the board, an order with its actions, intake for staff and citizens, the
+//! dispatcher's queue, and citizens' tracking with the callback rating.
+
+use super::extract::{LOGIN_CSRF_COOKIE, cookie_value, same_secret};
+use super::web::{
+    Chrome, FormState, PageResult, WebUser, chrome, field, form_csrf, page_chrome, pager, render,
+    set_cookie,
+};
+use crate::app::App;
+use crate::error::AppError;
+use crate::service::work_orders::{self, ActionInput, NewOrder, OrderFilter, OrderView, Reporter};
+use crate::service::{Page, PageParams};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use jiceng_core::clock::format_local;
+use jiceng_core::sla::Priority;
+use jiceng_core::work_order::{Action, State as OrderState};
+use std::collections::HashMap;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/work-orders", get(board))
+        .route("/work-orders/queue", get(queue))
+        .route("/work-orders/new", get(new_page).post(new_submit))
+        .route("/work-orders/{id}", get(detail))
+        .route("/work-orders/{id}/act", post(act))
+        .route("/report", get(report_page).post(report_submit))
+        .route("/track", get(track_page))
+        .route("/track/rate", post(rate))
+}
+
+pub struct Row {
+    id: i64,
+    code: String,
+    title: String,
+    category: String,
+    place: String,
+    lead: String,
+    status: &'static str,
+    due: String,
+    light: &'static str,
+    light_label: &'static str,
+}
+
+/// Traffic light of an order: its escalation level, or green while in time.
+fn light(o: &OrderView) -> (&'static str, &'static str) {
+    match o.escalation.level.as_str() {
+        _ if OrderState::parse(&o.status).is_some_and(|s| s.is_final()) => ("none", "已结束"),
+        "supervised" => ("supervised", "督办"),
+        "red" => ("red", "已超期"),
+        "yellow" => ("yellow", "即将超期"),
+        _ => ("green", "正常"),
+    }
+}
+
+fn row(o: &OrderView) -> Row {
+    let (light, light_label) = light(o);
+    let due = match OrderState::parse(&o.status) {
+        Some(OrderState::PendingSign) => o.deadlines.sign_by,
+        _ => o.deadlines.resolve_by,
+    };
+    Row {
+        id: o.id,
+        code: o.tracking_code.clone(),
+        title: o.title.clone(),
+        category: o
+            .category
+            .name
+            .rsplit(" / ")
+            .next()
+            .unwrap_or("")
+            .to_string(),
+        place: o
+            .location
+            .township
+            .as_ref()
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| o.address.clone()),
+        lead: o
+            .dispatch
+            .lead
+            .as_ref()
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| "待派单".into()),
+        status: o.status_label,
+        due: due.map(format_local).unwrap_or_default(),
+        light,
+        light_label,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "work_orders.html")]
+struct BoardPage {
+    chrome: Chrome,
+    heading: &'static str,
+    rows: Vec<Row>,
+    pager: super::web::Pager,
+    states: Vec<(&'static str, &'static str)>,
+    status: String,
+    q: String,
+    overdue: bool,
+}
+
+fn states() -> Vec<(&'static str, &'static str)> {
+    OrderState::ALL
+        .iter()
+        .map(|s| (s.code(), s.label()))
+        .collect()
+}
+
+async fn board(
+    State(app): State<App>,
+    user: WebUser,
+    Query(f): Query<OrderFilter>,
+    Query(p): Query<PageParams>,
+) -> PageResult {
+    let page = work_orders::list(&app, &user.actor(), &f, p)
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+    let status = f.status.clone().unwrap_or_default();
+    let q = f.q.clone().unwrap_or_default();
+    let overdue = f.overdue == Some(true);
+    let view = BoardPage {
+        chrome: page_chrome(&app, &user.0, "/work-orders"),
+        heading: "工单",
+        rows: page.items.iter().map(row).collect(),
+        pager: pager(
+            &page,
+            &[
+                ("status", &status),
+                ("q", &q),
+                ("overdue", if overdue { "true" } else { "" }),
+            ],
+        ),
+        states: states(),
+        status,
+        q,
+        overdue,
+    };
+    Ok(render(StatusCode::OK, &view))
+}
+
+/// The dispatcher's queue: orders waiting for a dispatch, a send-back decision or an extension.
+async fn queue(State(app): State<App>, user: WebUser) -> PageResult {
+    let actor = user.actor();
+    let mut items = Vec::new();
+    for status in ["pending_dispatch", "pending_sign", "in_progress"] {
+        let f = OrderFilter {
+            status: Some(status.into()),
+            ..Default::default()
+        };
+        let page = work_orders::list(
+            &app,
+            &actor,
+            &f,
+            PageParams {
+                page: 1,
+                per_page: 500,
+            },
+        )
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+        items.extend(page.items.into_iter().filter(|o| {
+            status == "pending_dispatch" || o.send_back_pending || o.extension_pending
+        }));
+    }
+    let page = Page {
+        total: items.len() as u64,
+        items,
+        page: 1,
+        per_page: 500,
+    };
+    let view = BoardPage {
+        chrome: page_chrome(&app, &user.0, "/work-orders"),
+        heading: "派单工作台（待派单、退单、延期申请）",
+        rows: page.items.iter().map(row).collect(),
+        pager: pager(&page, &[]),
+        states: states(),
+        status: String::new(),
+        q: String::new(),
+        overdue: false,
+    };
+    Ok(render(StatusCode::OK, &view))
+}
+
+#[derive(Template)]
+#[template(path = "work_order.html")]
+struct DetailPage {
+    chrome: Chrome,
+    o: OrderView,
+    priority: &'static str,
+    channel: &'static str,
+    confidence: String,
+    place: String,
+    sign_by: String,
+    resolve_by: String,
+    /// (action code, label, needs a note)
+    actions: Vec<(String, &'static str, bool)>,
+    units: Vec<(i64, String)>,
+    timeline: Vec<(String, String, String, &'static str, String)>,
+    message: Option<String>,
+    ok: bool,
+}
+
+fn action_code(a: Action) -> String {
+    serde_json::to_value(a)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+async fn detail_view(
+    app: &App,
+    user: &WebUser,
+    id: i64,
+    message: Option<String>,
+    ok: bool,
+    status: StatusCode,
+) -> PageResult {
+    let o = work_orders::get(app, &user.actor(), id)
+        .await
+        .map_err(|e| user.fail(app, e))?;
+    let actions = o
+        .allowed_actions
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| {
+            (
+                action_code(a),
+                a.label(),
+                !matches!(
+                    a,
+                    Action::Sign | Action::ApproveReply | Action::ApproveExtension
+                ),
+            )
+        })
+        .collect::<Vec<_>>();
+    let needs_units = actions
+        .iter()
+        .any(|a| a.0 == "dispatch" || a.0 == "accept_send_back");
+    let units = if needs_units {
+        let f = crate::service::org::DepartmentFilter::default();
+        crate::service::org::list_departments(
+            app,
+            &user.actor(),
+            &f,
+            PageParams {
+                page: 1,
+                per_page: 500,
+            },
+        )
+        .await
+        .map_err(|e| user.fail(app, e))?
+        .items
+        .into_iter()
+        .filter(|d| d.active)
+        .map(|d| (d.id, d.name))
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let timeline = o
+        .timeline
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| {
+            (
+                format_local(e.time),
+                e.action,
+                e.actor,
+                OrderState::parse(&e.to_status)
+                    .map(|s| s.label())
+                    .unwrap_or(""),
+                e.note,
+            )
+        })
+        .collect();
+    let place = [
+        o.location.township.as_ref(),
+        o.location.village.as_ref(),
+        o.location.grid.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|r| r.name.clone())
+    .collect::<Vec<_>>()
+    .join(" / ");
+    let page = DetailPage {
+        chrome: page_chrome(app, &user.0, "/work-orders"),
+        priority: Priority::parse(&o.priority)
+            .map(|p| p.label())
+            .unwrap_or(""),
+        channel: work_orders::Channel::parse(&o.channel)
+            .map(|c| c.label())
+            .unwrap_or(""),
+        confidence: format!("{:.0}%", o.category.confidence * 100.0),
+        place,
+        sign_by: o.deadlines.sign_by.map(format_local).unwrap_or_default(),
+        resolve_by: o.deadlines.resolve_by.map(format_local).unwrap_or_default(),
+        actions,
+        units,
+        timeline,
+        message,
+        ok,
+        o,
+    };
+    Ok(render(status, &page))
+}
+
+async fn detail(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> PageResult {
+    detail_view(&app, &user, id, None, false, StatusCode::OK).await
+}
+
+fn enum_of<T: serde::de::DeserializeOwned>(form: &HashMap<String, String>, k: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(field(form, k))).ok()
+}
+
+fn parse_action(form: &HashMap<String, String>) -> Result<ActionInput, AppError> {
+    let action: Action =
+        serde_json::from_value(serde_json::Value::String(field(form, "action")))
+            .map_err(|_| AppError::bad_request("work_order.bad_action", "未知的操作"))?;
+    let num = |k: &str| field(form, k).trim().parse::<i64>().ok();
+    Ok(ActionInput {
+        action,
+        note: field(form, "note"),
+        unit_id: num("unit_id"),
+        assisting: Vec::new(),
+        days: num("days").map(|d| d.clamp(0, u32::MAX as i64) as u32),
+        master_id: num("master_id"),
+        resolution: enum_of(form, "resolution"),
+        satisfaction: enum_of(form, "satisfaction"),
+    })
+}
+
+async fn act(
+    State(app): State<App>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    form_csrf(&user, &form)?;
+    let input = parse_action(&form)?;
+    let label = input.action.label();
+    match work_orders::apply(&app, &user.actor(), id, input).await {
+        Ok(_) => {
+            detail_view(
+                &app,
+                &user,
+                id,
+                Some(format!("已{label}")),
+                true,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) if e.is_internal() || e.status == StatusCode::NOT_FOUND => Err(user.fail(&app, e)),
+        Err(e) => detail_view(&app, &user, id, Some(e.message.clone()), false, e.status).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "new_work_order.html")]
+struct NewPage {
+    chrome: Chrome,
+    heading: &'static str,
+    action: &'static str,
+    staff: bool,
+    priorities: Vec<(&'static str, &'static str)>,
+    form: FormState,
+}
+
+fn new_page_view(chrome: Chrome, staff: bool, form: FormState) -> NewPage {
+    NewPage {
+        chrome,
+        heading: if staff {
+            "登记诉求"
+        } else {
+            "我要反映问题"
+        },
+        action: if staff { "/work-orders/new" } else { "/report" },
+        staff,
+        priorities: Priority::ALL
+            .iter()
+            .rev()
+            .map(|p| (p.code(), p.label()))
+            .collect(),
+        form,
+    }
+}
+
+async fn new_page(State(app): State<App>, user: WebUser) -> PageResult {
+    Ok(render(
+        StatusCode::OK,
+        &new_page_view(
+            page_chrome(&app, &user.0, "/work-orders"),
+            true,
+            FormState::default(),
+        ),
+    ))
+}
+
+fn order_from_form(form: &HashMap<String, String>, staff: bool) -> NewOrder {
+    let num = |k: &str| field(form, k).trim().parse::<f64>().ok();
+    let anonymous = field(form, "anonymous") == "true";
+    let name = field(form, "reporter_name");
+    let phone = field(form, "reporter_phone");
+    NewOrder {
+        title: None,
+        description: field(form, "description"),
+        lat: num("lat"),
+        lon: num("lon"),
+        address: Some(field(form, "address")),
+        category_code: if staff {
+            Some(field(form, "category_code"))
+        } else {
+            None
+        },
+        priority: if staff {
+            Some(field(form, "priority"))
+        } else {
+            None
+        },
+        channel: None,
+        reporter: if anonymous && name.trim().is_empty() && phone.trim().is_empty() {
+            None
+        } else {
+            Some(Reporter { name, phone })
+        },
+        anonymous,
+    }
+}
+
+async fn new_submit(
+    State(app): State<App>,
+    user: WebUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    form_csrf(&user, &form)?;
+    match work_orders::create(&app, Some(&user.actor()), order_from_form(&form, true)).await {
+        Ok(o) => Ok(Redirect::to(&format!("/work-orders/{}", o.id)).into_response()),
+        Err(e) if e.is_internal() => Err(user.fail(&app, e)),
+        Err(e) => Ok(render(
+            e.status,
+            &new_page_view(
+                page_chrome(&app, &user.0, "/work-orders"),
+                true,
+                FormState::from_error(form, &e),
+            ),
+        )),
+    }
+}
+
+/// The anonymous CSRF token of public forms (double-submit cookie), and the cookie to set.
+fn public_csrf(app: &App, headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue>) {
+    match cookie_value(headers, LOGIN_CSRF_COOKIE).filter(|t| t.len() >= 32) {
+        Some(t) => (t, None),
+        None => {
+            let t = crate::service::auth::random_token(32);
+            let c = set_cookie(
+                app,
+                headers,
+                LOGIN_CSRF_COOKIE,
+                &t,
+                None,
+                cookie::SameSite::Strict,
+            );
+            (t, Some(c))
+        }
+    }
+}
+
+fn with_cookie(mut resp: Response, cookie: Option<axum::http::HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    resp
+}
+
+fn check_public_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> Result<(), AppError> {
+    let expected = cookie_value(headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !same_secret(&expected, &field(form, "csrf")) {
+        return Err(super::extract::csrf_error());
+    }
+    Ok(())
+}
+
+async fn report_page(State(app): State<App>, headers: HeaderMap) -> PageResult {
+    let (token, cookie) = public_csrf(&app, &headers);
+    let page = new_page_view(
+        chrome(&app, None, "/report", token),
+        false,
+        FormState::default(),
+    );
+    Ok(with_cookie(render(StatusCode::OK, &page), cookie))
+}
+
+async fn report_submit(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    check_public_csrf(&headers, &form)?;
+    let (token, _) = public_csrf(&app, &headers);
+    match work_orders::create(&app, None, order_from_form(&form, false)).await {
+        Ok(o) => {
+            let phone = field(&form, "reporter_phone");
+            let last4: String = phone
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            Ok(Redirect::to(&format!(
+                "/track?code={}&phone4={}&new=1",
+                o.tracking_code, last4
+            ))
+            .into_response())
+        }
+        Err(e) if e.is_internal() => Err(e.into()),
+        Err(e) => Ok(render(
+            e.status,
+            &new_page_view(
+                chrome(&app, None, "/report", token),
+                false,
+                FormState::from_error(form, &e),
+            ),
+        )),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "track.html")]
+struct TrackPage {
+    chrome: Chrome,
+    code: String,
+    phone4: String,
+    order: Option<OrderView>,
+    resolve_by: String,
+    timeline: Vec<(String, String, String)>,
+    can_rate: bool,
+    message: Option<String>,
+    ok: bool,
+}
+
+async fn track_view(
+    app: &App,
+    token: String,
+    code: String,
+    phone4: String,
+    message: Option<String>,
+    ok: bool,
+) -> TrackPage {
+    let mut page = TrackPage {
+        chrome: chrome(app, None, "/track", token),
+        code,
+        phone4,
+        order: None,
+        resolve_by: String::new(),
+        timeline: Vec::new(),
+        can_rate: false,
+        message,
+        ok,
+    };
+    if page.code.is_empty() {
+        return page;
+    }
+    match work_orders::track(app, &page.code, &page.phone4).await {
+        Ok(o) => {
+            page.resolve_by = o.deadlines.resolve_by.map(format_local).unwrap_or_default();
+            page.timeline = o
+                .timeline
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| (format_local(e.time), e.action, e.note))
+                .collect();
+            page.can_rate = o.status == OrderState::PendingCallback.code();
+            page.order = Some(o);
+        }
+        Err(e) => {
+            page.message = Some(e.message);
+            page.ok = false;
+        }
+    }
+    page
+}
+
+async fn track_page(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let (token, cookie) = public_csrf(&app, &headers);
+    let message = (q.get("new").map(String::as_str) == Some("1"))
+        .then(|| "您的诉求已受理，请记下查询码。".to_string());
+    let page = track_view(
+        &app,
+        token,
+        field(&q, "code"),
+        field(&q, "phone4"),
+        message,
+        true,
+    )
+    .await;
+    Ok(with_cookie(render(StatusCode::OK, &page), cookie))
+}
+
+async fn rate(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    check_public_csrf(&headers, &form)?;
+    let (token, _) = public_csrf(&app, &headers);
+    let (Some(r), Some(s)) = (enum_of(&form, "resolution"), enum_of(&form, "satisfaction")) else {
+        return Err(
+            AppError::bad_request("work_order.bad_rating", "请选择解决情况和满意度").into(),
+        );
+    };
+    let (code, phone4) = (field(&form, "code"), field(&form, "phone4"));
+    let (message, ok) = match work_orders::citizen_callback(&app, &code, &phone4, r, s).await {
+        Ok(_) => ("感谢您的评价！".to_string(), true),
+        Err(e) if e.is_internal() => return Err(e.into()),
+        Err(e) => (e.message, false),
+    };
+    Ok(render(
+        StatusCode::OK,
+        &track_view(&app, token, code, phone4, Some(message), ok).await,
+    ))
+}
