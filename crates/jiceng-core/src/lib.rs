@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod geometry;
 pub mod lockout;
 pub mod merkle;
+pub mod metrics;
 pub mod note;
 pub mod password;
 pub mod region;

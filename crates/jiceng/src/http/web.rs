@@ -84,6 +84,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut nav = vec![
         ("/", "首页"),
         ("/work-orders", "工单"),
+        ("/rankings", "排名"),
         ("/map", "网格地图"),
         ("/locate", "位置查询"),
         ("/admin/regions", "区划"),
@@ -91,6 +92,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     ];
     if role.manages_organisation() {
         nav.push(("/admin/users", "账号"));
+        nav.push(("/admin/outbox", "通知"));
     }
     if role.reads_audit_log() {
         nav.push(("/audit", "审计日志"));

@@ -36,6 +36,7 @@ pub fn routes() -> Router<App> {
             post(publish_list),
         )
         .route("/api/v1/admin/outbox", get(outbox_messages))
+        .route("/api/v1/metrics/work-orders", get(metrics))
 }
 
 /// Staff register orders with their token or session; citizens without either.
@@ -285,5 +286,15 @@ async fn rate(
     Ok(Json(
         work_orders::citizen_callback(&app, &r.code, &r.phone4, r.resolution, r.satisfaction)
             .await?,
+    ))
+}
+
+async fn metrics(
+    State(app): State<App>,
+    user: ApiUser,
+    ApiQuery(q): ApiQuery<crate::service::metrics::MetricsQuery>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        crate::service::metrics::work_order_metrics(&app, &user.actor(), &q).await?,
     ))
 }

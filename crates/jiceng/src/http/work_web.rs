@@ -31,6 +31,8 @@ pub fn routes() -> Router<App> {
         .route("/report", get(report_page).post(report_submit))
         .route("/track", get(track_page))
         .route("/track/rate", post(rate))
+        .route("/rankings", get(rankings))
+        .route("/admin/outbox", get(outbox_page))
 }
 
 pub struct Row {
@@ -635,5 +637,118 @@ async fn rate(
     Ok(render(
         StatusCode::OK,
         &track_view(&app, token, code, phone4, Some(message), ok).await,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "rankings.html")]
+struct RankingsPage {
+    chrome: Chrome,
+    group_by: &'static str,
+    tabs: Vec<(&'static str, &'static str)>,
+    /// name, orders, response, resolution, satisfaction, composite, on time, hours, send-back
+    rows: Vec<(
+        usize,
+        String,
+        u64,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+    )>,
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// 排名: units, townships or categories ranked by the composite score.
+async fn rankings(
+    State(app): State<App>,
+    user: WebUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    use crate::service::metrics::{GroupBy, MetricsQuery, work_order_metrics};
+    let (group_by, key) = match q.get("group_by").map(String::as_str) {
+        Some("township") => (GroupBy::Township, "township"),
+        Some("category") => (GroupBy::Category, "category"),
+        _ => (GroupBy::Unit, "unit"),
+    };
+    let m = work_order_metrics(
+        &app,
+        &user.actor(),
+        &MetricsQuery {
+            group_by,
+            from: None,
+            to: None,
+        },
+    )
+    .await
+    .map_err(|e| user.fail(&app, e))?;
+    let rows = m
+        .groups
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let x = g.metrics;
+            (
+                i + 1,
+                g.name,
+                x.orders,
+                pct(x.response_rate),
+                pct(x.resolution_rate),
+                pct(x.satisfaction_rate),
+                x.composite
+                    .map(|c| format!("{:.1}", c * 100.0))
+                    .unwrap_or_else(|| "—".into()),
+                pct(x.on_time_rate),
+                x.average_handling_hours
+                    .map(|h| format!("{h:.1}"))
+                    .unwrap_or_else(|| "—".into()),
+                pct(x.send_back_rate),
+            )
+        })
+        .collect();
+    let page = RankingsPage {
+        chrome: page_chrome(&app, &user.0, "/rankings"),
+        group_by: key,
+        tabs: vec![
+            ("unit", "按单位"),
+            ("township", "按乡镇（街道）"),
+            ("category", "按分类"),
+        ],
+        rows,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "outbox.html")]
+struct OutboxPage {
+    chrome: Chrome,
+    rows: Vec<crate::service::outbox::MessageView>,
+}
+
+/// Notifications sent (or waiting), for admins: the demo's `log` channel shows up here.
+async fn outbox_page(State(app): State<App>, user: WebUser) -> PageResult {
+    if !user.0.role.manages_organisation() {
+        return Err(user.fail(
+            &app,
+            crate::service::audit::deny(&app, &user.actor(), "outbox.read", "outbox", "").await,
+        ));
+    }
+    let rows = crate::service::outbox::recent(&app, None, 200)
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+    Ok(render(
+        StatusCode::OK,
+        &OutboxPage {
+            chrome: page_chrome(&app, &user.0, "/admin/outbox"),
+            rows,
+        },
     ))
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod escalation;
 pub mod import;
 pub mod locate;
+pub mod metrics;
 pub mod org;
 pub mod outbox;
 pub mod reference;

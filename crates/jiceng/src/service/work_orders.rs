@@ -1082,6 +1082,27 @@ pub struct OrderFilter {
     pub q: Option<String>,
 }
 
+/// The orders an actor may see: in its region subtree (a county account also sees orders
+/// without a location), or assigned to its department. `None` for the system.
+pub(crate) fn scope_condition(actor: &Actor) -> Option<Condition> {
+    let Actor::User(u) = actor else { return None };
+    let mut scope = Condition::any()
+        .add(work_order::Column::VillageCode.like(u.jurisdiction.region_like_pattern()))
+        .add(work_order::Column::TownshipCode.like(u.jurisdiction.region_like_pattern()));
+    if u.jurisdiction.region.level() == jiceng_core::RegionLevel::County {
+        scope = scope.add(work_order::Column::TownshipCode.is_null());
+    }
+    if let Some(d) = u.jurisdiction.department_id {
+        let mine = assignment::Entity::find()
+            .select_only()
+            .column(assignment::Column::OrderId)
+            .filter(assignment::Column::UnitId.eq(d));
+        scope =
+            scope.add(work_order::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(mine)));
+    }
+    Some(scope)
+}
+
 pub async fn list(
     app: &App,
     actor: &Actor,
@@ -1090,21 +1111,7 @@ pub async fn list(
 ) -> AppResult<Page<OrderView>> {
     let page = page.normalised();
     let mut q = work_order::Entity::find();
-    if let Actor::User(u) = actor {
-        let mut scope = Condition::any()
-            .add(work_order::Column::VillageCode.like(u.jurisdiction.region_like_pattern()))
-            .add(work_order::Column::TownshipCode.like(u.jurisdiction.region_like_pattern()));
-        if u.jurisdiction.region.level() == jiceng_core::RegionLevel::County {
-            scope = scope.add(work_order::Column::TownshipCode.is_null());
-        }
-        if let Some(d) = u.jurisdiction.department_id {
-            let mine = assignment::Entity::find()
-                .select_only()
-                .column(assignment::Column::OrderId)
-                .filter(assignment::Column::UnitId.eq(d));
-            scope = scope
-                .add(work_order::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(mine)));
-        }
+    if let Some(scope) = scope_condition(actor) {
         q = q.filter(scope);
     }
     let nonempty = |o: &Option<String>| {

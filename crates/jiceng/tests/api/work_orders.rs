@@ -697,3 +697,127 @@ async fn citizens_report_without_an_account_and_staff_see_only_their_own() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn rankings_follow_the_callbacks() {
+    let app = TestApp::spawn().await;
+    let xf = app.token("handler.xfjy").await;
+    let op = app.token("operator").await;
+    for (phone, resolution, satisfaction) in [
+        ("13800000011", "resolved", "satisfied"),
+        ("13800000012", "partly_resolved", "basically_satisfied"),
+    ] {
+        let id = report(&app, None, phone, "normal").await["id"]
+            .as_i64()
+            .unwrap();
+        ok(&app, &xf, id, json!({"action": "sign"})).await;
+        ok(&app, &xf, id, json!({"action": "contact"})).await;
+        ok(&app, &xf, id, json!({"action": "reply", "note": "已处理"})).await;
+        ok(&app, &op, id, json!({"action": "approve_reply"})).await;
+        ok(&app, &op, id, json!({"action": "callback_close", "resolution": resolution, "satisfaction": satisfaction})).await;
+    }
+    let (s, m) = app
+        .get(
+            "/api/v1/metrics/work-orders?group_by=unit",
+            &app.token("leader").await,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    let xfjy = m["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "示范县消防救援大队")
+        .unwrap();
+    assert_eq!(xfjy["orders"], 2);
+    assert_eq!(xfjy["response_rate"], 1.0);
+    assert_eq!(xfjy["resolution_rate"], 0.5);
+    assert!((xfjy["satisfaction_rate"].as_f64().unwrap() - 0.9).abs() < 1e-9);
+    assert!((xfjy["composite"].as_f64().unwrap() - (0.1 + 0.45 * 0.5 + 0.45 * 0.9)).abs() < 1e-9);
+    let (s, b) = app
+        .get(
+            "/api/v1/metrics/work-orders?group_by=nonsense",
+            &app.token("leader").await,
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "request.bad_query")
+    );
+    let session = app.browser_session("leader").await;
+    let (s, html) = session.page("/rankings?group_by=township").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("城关街道"));
+}
+
+/// Random actions by every role on one order: whatever is accepted is audited and moves the
+/// order only along the state machine; whatever is refused changes nothing.
+#[tokio::test]
+async fn random_actions_are_audited_or_change_nothing() {
+    use rand::{Rng, SeedableRng};
+    let app = TestApp::spawn().await;
+    let id = report(
+        &app,
+        Some(&app.token("gw001").await),
+        "13800138000",
+        "normal",
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let (_, depts) = app
+        .get("/api/v1/departments?q=cgj", &app.token("admin").await)
+        .await;
+    let cgj = depts["items"][0]["id"].as_i64().unwrap();
+    let tokens = [
+        app.token("handler.xfjy").await,
+        app.token("handler").await,
+        app.token("dispatcher").await,
+        app.token("operator").await,
+    ];
+    let actions = [
+        json!({"action": "sign"}),
+        json!({"action": "contact"}),
+        json!({"action": "send_back", "note": "不属本单位"}),
+        json!({"action": "accept_send_back", "unit_id": cgj}),
+        json!({"action": "reject_send_back", "note": "属于贵单位"}),
+        json!({"action": "request_extension", "days": 2, "note": "需要时间"}),
+        json!({"action": "approve_extension"}),
+        json!({"action": "reject_extension", "note": "不予延期"}),
+        json!({"action": "reply", "note": "已处理"}),
+        json!({"action": "approve_reply"}),
+        json!({"action": "return_reply", "note": "回复不完整"}),
+        json!({"action": "reopen", "satisfaction": "dissatisfied"}),
+        json!({"action": "callback_close", "resolution": "resolved", "satisfaction": "satisfied"}),
+    ];
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let admin = app.token("admin").await;
+    for _ in 0..60 {
+        let t = &tokens[rng.random_range(0..tokens.len())];
+        let a = &actions[rng.random_range(0..actions.len())];
+        let (_, before) = app.get(&format!("/api/v1/work-orders/{id}"), &admin).await;
+        let head = app.audit_head().await;
+        let (s, after) = act(&app, t, id, a.clone()).await;
+        let audited = app
+            .audit_since(head)
+            .await
+            .into_iter()
+            .filter(|e| e.action == "work_order.action" && e.entity_id == id.to_string())
+            .count();
+        if s == StatusCode::OK {
+            assert_eq!(audited, 1, "{a} accepted but not audited");
+            assert!(
+                jiceng_core::work_order::State::parse(after["status"].as_str().unwrap()).is_some()
+            );
+        } else {
+            assert!(s.is_client_error(), "{a}: {s} {after}");
+            assert_eq!(audited, 0, "{a} refused but audited");
+            let (_, now) = app.get(&format!("/api/v1/work-orders/{id}"), &admin).await;
+            assert_eq!(before["status"], now["status"]);
+            assert_eq!(
+                before["timeline"].as_array().unwrap().len(),
+                now["timeline"].as_array().unwrap().len()
+            );
+        }
+    }
+}
