@@ -640,25 +640,26 @@ async fn rate(
     ))
 }
 
+pub struct RankRow {
+    rank: usize,
+    name: String,
+    orders: u64,
+    response: String,
+    resolution: String,
+    satisfaction: String,
+    composite: String,
+    on_time: String,
+    hours: String,
+    send_back: String,
+}
+
 #[derive(Template)]
 #[template(path = "rankings.html")]
 struct RankingsPage {
     chrome: Chrome,
     group_by: &'static str,
     tabs: Vec<(&'static str, &'static str)>,
-    /// name, orders, response, resolution, satisfaction, composite, on time, hours, send-back
-    rows: Vec<(
-        usize,
-        String,
-        u64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    )>,
+    rows: Vec<RankRow>,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -695,22 +696,24 @@ async fn rankings(
         .enumerate()
         .map(|(i, g)| {
             let x = g.metrics;
-            (
-                i + 1,
-                g.name,
-                x.orders,
-                pct(x.response_rate),
-                pct(x.resolution_rate),
-                pct(x.satisfaction_rate),
-                x.composite
+            RankRow {
+                rank: i + 1,
+                name: g.name,
+                orders: x.orders,
+                response: pct(x.response_rate),
+                resolution: pct(x.resolution_rate),
+                satisfaction: pct(x.satisfaction_rate),
+                composite: x
+                    .composite
                     .map(|c| format!("{:.1}", c * 100.0))
                     .unwrap_or_else(|| "—".into()),
-                pct(x.on_time_rate),
-                x.average_handling_hours
+                on_time: pct(x.on_time_rate),
+                hours: x
+                    .average_handling_hours
                     .map(|h| format!("{h:.1}"))
                     .unwrap_or_else(|| "—".into()),
-                pct(x.send_back_rate),
-            )
+                send_back: pct(x.send_back_rate),
+            }
         })
         .collect();
     let page = RankingsPage {
