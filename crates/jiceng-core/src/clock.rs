@@ -47,6 +47,31 @@ impl Clock for FakeClock {
     }
 }
 
+/// A clock set by hand: for replaying history (the demo's six months) through the same code
+/// paths as live requests.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: std::sync::Mutex<DateTime<Utc>>,
+}
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self {
+            now: std::sync::Mutex::new(at),
+        }
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.now.lock().expect("clock lock") = at;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().expect("clock lock")
+    }
+}
+
 /// Asia/Shanghai has had no daylight saving since 1991: a fixed +08:00 offset is exact.
 pub fn china_offset() -> chrono::FixedOffset {
     chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset")

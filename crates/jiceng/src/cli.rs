@@ -307,6 +307,21 @@ async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{}（{}）", e.message, e.code))?;
         progress.finish();
+        eprintln!("正在回放近六个月的群众诉求（真实留言文本）……");
+        let progress = Progress::new(1);
+        let n = crate::demo::seed_history(&app, &|p, l, w| progress.step(p, l, w))
+            .await
+            .map_err(|e| anyhow::anyhow!("{}（{}）", e.message, e.code))?;
+        progress.finish();
+        let code = crate::demo::live_fire_lane(&app)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}（{}）", e.message, e.code))?;
+        crate::service::escalation::sweep(&app)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!(
+            "已回放{n}件历史诉求；现场演示工单：网格员上报消防通道被占（查询码 {code}，2小时内办结）。"
+        );
         println!("示范县演示数据已生成。演示账号（密码均为：{password}）：");
         for line in crate::demo::summarise(&accounts) {
             println!("{line}");

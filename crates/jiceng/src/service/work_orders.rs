@@ -1229,6 +1229,42 @@ pub struct ActionInput {
     pub satisfaction: Option<Satisfaction>,
 }
 
+impl ActionInput {
+    pub fn new(action: Action) -> Self {
+        Self {
+            action,
+            note: String::new(),
+            unit_id: None,
+            assisting: Vec::new(),
+            days: None,
+            master_id: None,
+            resolution: None,
+            satisfaction: None,
+        }
+    }
+
+    pub fn note(mut self, note: &str) -> Self {
+        self.note = note.to_string();
+        self
+    }
+
+    pub fn unit(mut self, unit: Option<i64>) -> Self {
+        self.unit_id = unit;
+        self
+    }
+
+    pub fn satisfaction(mut self, s: Satisfaction) -> Self {
+        self.satisfaction = Some(s);
+        self
+    }
+
+    pub fn callback(mut self, r: Resolution, s: Satisfaction) -> Self {
+        self.resolution = Some(r);
+        self.satisfaction = Some(s);
+        self
+    }
+}
+
 /// Which roles may take which actions (the unit-level check comes on top).
 fn role_may(role: Role, action: Action) -> bool {
     use Action::*;
