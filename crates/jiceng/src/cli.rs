@@ -140,6 +140,13 @@ enum ImportCommand {
 
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
+    /// Work-order intake end to end, in-process, on the demo county
+    Ingest {
+        #[arg(long, default_value_t = 5_000)]
+        orders: u64,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
     /// Audit log: appends per second in batches, proof latency, and verification time
     Audit {
         /// Entries to append
@@ -513,6 +520,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 ..config
             };
             let result = crate::bench::audit(config, *entries, *batch, *verify).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            for line in result? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Ingest {
+            orders,
+            concurrency,
+        }) => {
+            let config = load_config(&cli, None, false)?;
+            let dir = tempfile_dir()?;
+            let url = if cli.database.is_some() || std::env::var("JICENG_DATABASE_URL").is_ok() {
+                config.database_url.clone()
+            } else {
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.join("bench-ingest.db").display()
+                )
+            };
+            let config = Config {
+                database_url: url,
+                data_dir: dir.clone(),
+                ..config
+            };
+            let result = crate::bench::ingest(config, *orders, *concurrency).await;
             let _ = std::fs::remove_dir_all(&dir);
             for line in result? {
                 println!("{line}");
