@@ -221,10 +221,11 @@ pub fn steps_for(
         .collect()
 }
 
-/// Steps due by `now` for the deadlines not yet met, in time order. `met(kind)` says whether
-/// the deadline was met (signed, contacted, replied).
+/// Steps due by `now` for the deadlines not yet met, in time order. `start(kind)` is when each
+/// deadline started running (a reopened order restarts its resolve deadline); `met(kind)` says
+/// whether it was met (signed, contacted, replied).
 pub fn due_steps(
-    start: DateTime<Utc>,
+    start: impl Fn(DeadlineKind) -> DateTime<Utc>,
     d: &Deadlines,
     t: &Thresholds,
     now: DateTime<Utc>,
@@ -233,7 +234,7 @@ pub fn due_steps(
     let mut out: Vec<Step> = DeadlineKind::ALL
         .into_iter()
         .filter(|k| !met(*k))
-        .flat_map(|k| steps_for(k, start, d.get(k), t))
+        .flat_map(|k| steps_for(k, start(k), d.get(k), t))
         .filter(|s| s.at <= now)
         .collect();
     out.sort_by_key(|s| (s.at, s.kind, s.level));
@@ -242,7 +243,7 @@ pub fn due_steps(
 
 /// When the next step falls due, if any: what the scheduler indexes on.
 pub fn next_step_at(
-    start: DateTime<Utc>,
+    start: impl Fn(DeadlineKind) -> DateTime<Utc>,
     d: &Deadlines,
     t: &Thresholds,
     after: DateTime<Utc>,
@@ -251,7 +252,7 @@ pub fn next_step_at(
     DeadlineKind::ALL
         .into_iter()
         .filter(|k| !met(*k))
-        .flat_map(|k| steps_for(k, start, d.get(k), t))
+        .flat_map(|k| steps_for(k, start(k), d.get(k), t))
         .map(|s| s.at)
         .filter(|at| *at > after)
         .min()
@@ -271,14 +272,22 @@ mod tests {
         let d = p.deadlines(&WorkCalendar::default(), start);
         let mins = |s: &Step| (s.at - start).num_minutes();
         // Nobody signs.
-        let steps = due_steps(start, &d, &p.thresholds, start + Duration::hours(5), |k| {
-            k != DeadlineKind::Sign
-        });
+        let steps = due_steps(
+            |_| start,
+            &d,
+            &p.thresholds,
+            start + Duration::hours(5),
+            |k| k != DeadlineKind::Sign,
+        );
         assert_eq!(steps.iter().map(mins).collect::<Vec<_>>(), vec![24, 30, 45]);
         // Signed and contacted at once, never resolved.
-        let steps = due_steps(start, &d, &p.thresholds, start + Duration::hours(5), |k| {
-            k != DeadlineKind::Resolve
-        });
+        let steps = due_steps(
+            |_| start,
+            &d,
+            &p.thresholds,
+            start + Duration::hours(5),
+            |k| k != DeadlineKind::Resolve,
+        );
         assert_eq!(
             steps.iter().map(mins).collect::<Vec<_>>(),
             vec![96, 120, 180]
@@ -289,7 +298,7 @@ mod tests {
         );
         // The next step after 100 minutes is red at 120.
         let next = next_step_at(
-            start,
+            |_| start,
             &d,
             &p.thresholds,
             start + Duration::minutes(100),
@@ -297,7 +306,7 @@ mod tests {
         );
         assert_eq!(next, Some(start + Duration::minutes(120)));
         assert_eq!(
-            next_step_at(start, &d, &p.thresholds, start, |_| true),
+            next_step_at(|_| start, &d, &p.thresholds, start, |_| true),
             None
         );
     }

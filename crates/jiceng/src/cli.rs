@@ -507,50 +507,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             batch,
             verify,
         }) => {
-            let config = load_config(&cli, None, false)?;
-            let dir = tempfile_dir()?;
-            let url = if cli.database.is_some() || std::env::var("JICENG_DATABASE_URL").is_ok() {
-                config.database_url.clone()
-            } else {
-                format!("sqlite://{}?mode=rwc", dir.join("bench-audit.db").display())
-            };
-            let config = Config {
-                database_url: url,
-                data_dir: dir.clone(),
-                ..config
-            };
+            let (config, dir) = scratch_config(&cli, "bench-audit.db")?;
             let result = crate::bench::audit(config, *entries, *batch, *verify).await;
-            let _ = std::fs::remove_dir_all(&dir);
-            for line in result? {
-                println!("{line}");
-            }
-            Ok(())
+            print_bench(result, &dir)
         }
         Command::Bench(BenchCommand::Ingest {
             orders,
             concurrency,
         }) => {
-            let config = load_config(&cli, None, false)?;
-            let dir = tempfile_dir()?;
-            let url = if cli.database.is_some() || std::env::var("JICENG_DATABASE_URL").is_ok() {
-                config.database_url.clone()
-            } else {
-                format!(
-                    "sqlite://{}?mode=rwc",
-                    dir.join("bench-ingest.db").display()
-                )
-            };
-            let config = Config {
-                database_url: url,
-                data_dir: dir.clone(),
-                ..config
-            };
+            let (config, dir) = scratch_config(&cli, "bench-ingest.db")?;
             let result = crate::bench::ingest(config, *orders, *concurrency).await;
-            let _ = std::fs::remove_dir_all(&dir);
-            for line in result? {
-                println!("{line}");
-            }
-            Ok(())
+            print_bench(result, &dir)
         }
         Command::Bench(BenchCommand::Locate { grids, seconds }) => {
             let shapes = match grids {
@@ -577,6 +544,34 @@ fn describe(e: crate::error::AppError) -> anyhow::Error {
         s.push_str(&format!("\n  {}：{}", f.field, f.message));
     }
     anyhow::anyhow!(s)
+}
+
+/// The configuration of a benchmark: a scratch SQLite file (unless a database is given) and a
+/// scratch data directory, removed afterwards by [`print_bench`].
+fn scratch_config(cli: &Cli, file: &str) -> anyhow::Result<(Config, PathBuf)> {
+    let config = load_config(cli, None, false)?;
+    let dir = tempfile_dir()?;
+    let url = if cli.database.is_some() || std::env::var("JICENG_DATABASE_URL").is_ok() {
+        config.database_url.clone()
+    } else {
+        format!("sqlite://{}?mode=rwc", dir.join(file).display())
+    };
+    Ok((
+        Config {
+            database_url: url,
+            data_dir: dir.clone(),
+            ..config
+        },
+        dir,
+    ))
+}
+
+fn print_bench(result: anyhow::Result<Vec<String>>, dir: &std::path::Path) -> anyhow::Result<()> {
+    let _ = std::fs::remove_dir_all(dir);
+    for line in result? {
+        println!("{line}");
+    }
+    Ok(())
 }
 
 /// A scratch directory for benchmarks, under the system temp dir.

@@ -34,6 +34,18 @@ fn met(m: &work_order::Model, kind: DeadlineKind) -> bool {
     }
 }
 
+/// When each deadline of the order started running.
+fn start_of(m: &work_order::Model, start: DateTime<Utc>) -> impl Fn(DeadlineKind) -> DateTime<Utc> {
+    let resolve = m.resolve_started_at.unwrap_or(start);
+    move |k| {
+        if k == DeadlineKind::Resolve {
+            resolve
+        } else {
+            start
+        }
+    }
+}
+
 /// Recomputes when the order's next escalation step falls due.
 pub async fn reschedule(
     txn: &DatabaseTransaction,
@@ -48,7 +60,9 @@ pub async fn reschedule(
                 Priority::parse(&m.priority).unwrap_or(Priority::Normal),
             );
             // Steps already due but not yet taken are due now.
-            let pending = due_steps(start, &d, &policy.thresholds, now, |k| met(&m, k));
+            let pending = due_steps(start_of(&m, start), &d, &policy.thresholds, now, |k| {
+                met(&m, k)
+            });
             let done = escalation_step::Entity::find()
                 .filter(escalation_step::Column::OrderId.eq(m.id))
                 .all(txn)
@@ -61,7 +75,9 @@ pub async fn reschedule(
             if untaken {
                 Some(now)
             } else {
-                next_step_at(start, &d, &policy.thresholds, now, |k| met(&m, k))
+                next_step_at(start_of(&m, start), &d, &policy.thresholds, now, |k| {
+                    met(&m, k)
+                })
             }
         }
         _ => None,
@@ -143,7 +159,9 @@ pub async fn sweep(app: &App) -> AppResult<usize> {
             Priority::parse(&m.priority).unwrap_or(Priority::Normal),
         );
         let mut level = Level::parse(&m.escalation).unwrap_or(Level::None);
-        for step in due_steps(start, &d, &policy.thresholds, now, |k| met(&m, k)) {
+        for step in due_steps(start_of(&m, start), &d, &policy.thresholds, now, |k| {
+            met(&m, k)
+        }) {
             let inserted = escalation_step::Entity::insert(escalation_step::ActiveModel {
                 order_id: Set(m.id),
                 kind: Set(step.kind.code().into()),

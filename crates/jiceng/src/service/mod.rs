@@ -126,3 +126,24 @@ impl<T> Page<T> {
         self.total.div_ceil(self.per_page.max(1)).max(1)
     }
 }
+
+/// Refuses a change by a non-admin (403) or outside the admin's jurisdiction (`outside`,
+/// usually a 404 so that existence does not leak); both are audited.
+pub(crate) async fn require_admin_over(
+    app: &crate::app::App,
+    actor: &Actor,
+    region: &jiceng_core::RegionCode,
+    action: &str,
+    entity_type: &str,
+    entity_id: &str,
+    outside: crate::error::AppError,
+) -> crate::error::AppResult<()> {
+    if !actor.is_admin() {
+        return Err(audit::deny(app, actor, action, entity_type, entity_id).await);
+    }
+    if !actor.covers_region(region) {
+        audit::deny(app, actor, action, entity_type, entity_id).await;
+        return Err(outside);
+    }
+    Ok(())
+}

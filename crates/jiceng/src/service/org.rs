@@ -80,26 +80,7 @@ fn region_not_found() -> AppError {
     AppError::not_found("region.not_found", "区划不存在")
 }
 
-/// Refuses a change outside the actor's role or jurisdiction. Objects outside the
-/// jurisdiction are reported as not found so that their existence does not leak.
-async fn require_admin_over(
-    app: &App,
-    actor: &Actor,
-    region: &RegionCode,
-    action: &str,
-    entity_type: &str,
-    entity_id: &str,
-    outside: AppError,
-) -> AppResult<()> {
-    if !actor.is_admin() {
-        return Err(audit::deny(app, actor, action, entity_type, entity_id).await);
-    }
-    if !actor.covers_region(region) {
-        audit::deny(app, actor, action, entity_type, entity_id).await;
-        return Err(outside);
-    }
-    Ok(())
-}
+use super::require_admin_over;
 
 fn like_pattern(actor: &Actor) -> Option<String> {
     actor.jurisdiction().map(|j| j.region_like_pattern())

@@ -59,14 +59,17 @@ async fn require_admin(
     region: &RegionCode,
     action: &str,
 ) -> AppResult<()> {
-    if !actor.is_admin() {
-        return Err(audit::deny(app, actor, action, "resp_list", region.as_str()).await);
-    }
-    if !actor.covers_region(region) {
-        audit::deny(app, actor, action, "resp_list", region.as_str()).await;
-        return Err(AppError::not_found("region.not_found", "区划不存在"));
-    }
-    Ok(())
+    let outside = AppError::not_found("region.not_found", "区划不存在");
+    super::require_admin_over(
+        app,
+        actor,
+        region,
+        action,
+        "resp_list",
+        region.as_str(),
+        outside,
+    )
+    .await
 }
 
 /// Checks items against the catalogue: unique codes, known categories and units.

@@ -129,14 +129,7 @@ async fn require_admin_over(
     action: &str,
     id: &str,
 ) -> AppResult<()> {
-    if !actor.is_admin() {
-        return Err(audit::deny(app, actor, action, "user", id).await);
-    }
-    if !actor.covers_region(region) {
-        audit::deny(app, actor, action, "user", id).await;
-        return Err(user_not_found());
-    }
-    Ok(())
+    super::require_admin_over(app, actor, region, action, "user", id, user_not_found()).await
 }
 
 pub(crate) async fn insert_user(

@@ -973,8 +973,9 @@ async fn do_dispatch(
     am.contact_by = Set(Some(d.contact_by));
     am.resolve_by = Set(Some(d.resolve_by));
     am.escalation = Set(Level::None.code().into());
+    am.resolve_started_at = Set(Some(now));
     am.next_escalation_at = Set(jiceng_core::sla::next_step_at(
-        now,
+        |_| now,
         &d,
         &policy.thresholds,
         now,
@@ -1563,7 +1564,12 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
             let due = policy.resolve.deadline(&reference.calendar, now);
             let mut am: work_order::ActiveModel = m2.into();
             am.resolve_by = Set(Some(due));
+            am.resolve_started_at = Set(Some(now));
             m2 = am.update(&txn).await?;
+            super::escalation::forget_kind(&txn, id, DeadlineKind::Resolve).await?;
+        }
+        Action::ApproveExtension => {
+            // The extended deadline escalates afresh.
             super::escalation::forget_kind(&txn, id, DeadlineKind::Resolve).await?;
         }
         Action::Merge => {
@@ -1875,6 +1881,7 @@ pub async fn citizen_callback(
             Priority::parse(&m.priority).unwrap_or(Priority::Normal),
         );
         am.resolve_by = Set(Some(policy.resolve.deadline(&reference.calendar, now)));
+        am.resolve_started_at = Set(Some(now));
         am.replied_at = Set(None);
         super::escalation::forget_kind(&txn, m.id, DeadlineKind::Resolve).await?;
     }

@@ -349,6 +349,8 @@ pub mod work_order {
         /// JSON array of strings.
         pub dispatch_reasons: String,
         pub dispatched_at: Option<DateTimeUtc>,
+        /// When the resolve deadline started: dispatch, or the last reopening.
+        pub resolve_started_at: Option<DateTimeUtc>,
         pub signed_at: Option<DateTimeUtc>,
         pub contacted_at: Option<DateTimeUtc>,
         pub replied_at: Option<DateTimeUtc>,

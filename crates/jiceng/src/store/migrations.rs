@@ -586,6 +586,7 @@ fn work_orders(out: &mut Statements) {
             .col(text("list_item_code"))
             .col(text("dispatch_reasons"))
             .col(ts_null("dispatched_at"))
+            .col(ts_null("resolve_started_at"))
             .col(ts_null("signed_at"))
             .col(ts_null("contacted_at"))
             .col(ts_null("replied_at"))
