@@ -237,7 +237,8 @@ pub fn transition(
         (_, _) if state.is_final() => return illegal,
         (S::Accepted, A::AnswerDirectly) => S::Closed,
         (S::Accepted, A::QueueForDispatch) => S::PendingDispatch,
-        (S::Accepted | S::PendingDispatch, A::Dispatch) => {
+        // A dispatcher may also override the automatic dispatch before the unit signs.
+        (S::Accepted | S::PendingDispatch | S::PendingSign, A::Dispatch) => {
             f.send_back_pending = false;
             S::PendingSign
         }

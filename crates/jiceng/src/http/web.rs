@@ -85,6 +85,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
         ("/", "首页"),
         ("/work-orders", "工单"),
         ("/rankings", "排名"),
+        ("/supervision", "督办"),
         ("/map", "网格地图"),
         ("/locate", "位置查询"),
         ("/admin/regions", "区划"),

@@ -32,6 +32,7 @@ pub fn routes() -> Router<App> {
         .route("/track", get(track_page))
         .route("/track/rate", post(rate))
         .route("/rankings", get(rankings))
+        .route("/supervision", get(supervision))
         .route("/admin/outbox", get(outbox_page))
 }
 
@@ -338,6 +339,7 @@ fn parse_action(form: &HashMap<String, String>) -> Result<ActionInput, AppError>
         master_id: num("master_id"),
         resolution: enum_of(form, "resolution"),
         satisfaction: enum_of(form, "satisfaction"),
+        category_code: Some(field(form, "category_code")).filter(|c| !c.trim().is_empty()),
     })
 }
 
@@ -751,6 +753,51 @@ async fn outbox_page(State(app): State<App>, user: WebUser) -> PageResult {
         StatusCode::OK,
         &OutboxPage {
             chrome: page_chrome(&app, &user.0, "/admin/outbox"),
+            rows,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+struct SupervisionPage {
+    chrome: Chrome,
+    units: Vec<(String, u64, u64)>,
+    rows: Vec<Row>,
+}
+
+/// 督查督办 board: overdue orders per unit, and the orders themselves.
+async fn supervision(State(app): State<App>, user: WebUser) -> PageResult {
+    let actor = user.actor();
+    let units = crate::service::escalation::overdue_by_unit(&app, Some(&actor))
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+    let f = OrderFilter {
+        overdue: Some(true),
+        ..Default::default()
+    };
+    let page = work_orders::list(
+        &app,
+        &actor,
+        &f,
+        PageParams {
+            page: 1,
+            per_page: 200,
+        },
+    )
+    .await
+    .map_err(|e| user.fail(&app, e))?;
+    let rows = page
+        .items
+        .iter()
+        .filter(|o| OrderState::parse(&o.status).is_some_and(|s| !s.is_final()))
+        .map(row)
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &SupervisionPage {
+            chrome: page_chrome(&app, &user.0, "/supervision"),
+            units,
             rows,
         },
     ))

@@ -238,5 +238,103 @@ pub async fn run_scheduler(app: App) {
         if let Err(e) = sweep(&app).await {
             tracing::warn!(error = %e, "escalation sweep failed");
         }
+        if let Err(e) = daily_report(&app).await {
+            tracing::warn!(error = %e, "daily overdue report failed");
+        }
     }
+}
+
+/// Overdue open orders (red or 督办) per lead unit: (unit name, red, supervised).
+pub async fn overdue_by_unit(
+    app: &App,
+    actor: Option<&crate::service::Actor>,
+) -> AppResult<Vec<(String, u64, u64)>> {
+    use crate::store::entities::department;
+    let mut q = work_order::Entity::find()
+        .filter(work_order::Column::Escalation.is_in(["red", "supervised"]));
+    if let Some(scope) = actor.and_then(crate::service::work_orders::scope_condition) {
+        q = q.filter(scope);
+    }
+    let orders = q.all(&app.db.conn).await?;
+    let names: std::collections::HashMap<i64, String> = department::Entity::find()
+        .all(&app.db.conn)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    let mut by: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
+    for o in orders
+        .iter()
+        .filter(|o| State::parse(&o.status).is_some_and(|s| !s.is_final()))
+    {
+        let name = o
+            .lead_unit_id
+            .and_then(|u| names.get(&u).cloned())
+            .unwrap_or_else(|| "未派单".into());
+        let e = by.entry(name).or_default();
+        if o.escalation == "supervised" {
+            e.1 += 1;
+        } else {
+            e.0 += 1;
+        }
+    }
+    let mut out: Vec<(String, u64, u64)> = by.into_iter().map(|(n, (r, s))| (n, r, s)).collect();
+    out.sort_by(|a, b| (b.1 + b.2).cmp(&(a.1 + a.2)).then(a.0.cmp(&b.0)));
+    Ok(out)
+}
+
+/// The daily overdue list (通报) for leaders: once a day from 08:00 Beijing time, exactly once
+/// however many processes run (the day's row in `daily_reports` is the key).
+pub async fn daily_report(app: &App) -> AppResult<bool> {
+    use crate::store::entities::daily_report;
+    let now = app.now();
+    let local = now.with_timezone(&jiceng_core::clock::china_offset());
+    if chrono::Timelike::hour(&local) < 8 {
+        return Ok(false);
+    }
+    let day = local.format("%Y-%m-%d").to_string();
+    let rows = overdue_by_unit(app, None).await?;
+    let txn = app.db.begin_write().await?;
+    let inserted = daily_report::Entity::insert(daily_report::ActiveModel {
+        day: Set(day.clone()),
+        created_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(daily_report::Column::Day)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    if inserted == 0 {
+        txn.rollback().await?;
+        return Ok(false);
+    }
+    let body = if rows.is_empty() {
+        format!("{day}：全县没有超期工单。")
+    } else {
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|(n, r, s)| format!("{n}：超期{r}件，督办{s}件"))
+            .collect();
+        format!("{day}超期工单通报：{}", lines.join("；"))
+    };
+    outbox::enqueue(
+        &txn,
+        now,
+        "role:leader",
+        "work_order.daily_overdue",
+        "超期工单通报",
+        &body,
+    )
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        "system:escalation",
+        Event::new("work_order.daily_report", "daily_report", day).reason(body),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
 }

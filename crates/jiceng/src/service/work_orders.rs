@@ -1226,6 +1226,9 @@ pub struct ActionInput {
     /// Callback.
     #[serde(default)]
     pub resolution: Option<Resolution>,
+    /// Dispatch: the category, when the dispatcher corrects it.
+    #[serde(default)]
+    pub category_code: Option<String>,
     #[serde(default)]
     pub satisfaction: Option<Satisfaction>,
 }
@@ -1241,6 +1244,7 @@ impl ActionInput {
             master_id: None,
             resolution: None,
             satisfaction: None,
+            category_code: None,
         }
     }
 
@@ -1528,6 +1532,63 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
     // Side effects that need the updated row.
     match input.action {
         Action::Dispatch | Action::AcceptSendBack => {
+            // Overriding the automatic dispatch (or accepting a send-back) corrects it: the
+            // reason is required and the correction is kept for learning.
+            let correcting = from == State::PendingSign || input.action == Action::AcceptSendBack;
+            if from == State::PendingSign && note.is_empty() {
+                return Err(AppError::field(
+                    "note",
+                    "work_order.reason_required",
+                    "改派须填写理由",
+                ));
+            }
+            if let Some(code) = input
+                .category_code
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty() && *c != m.category_code)
+            {
+                if reference.categories.get(code).is_none() {
+                    return Err(AppError::field(
+                        "category_code",
+                        "work_order.unknown_category",
+                        format!("分类 {code} 不存在"),
+                    ));
+                }
+                correct(
+                    &txn,
+                    now,
+                    id,
+                    "category",
+                    &m.category_code,
+                    code,
+                    &actor_name,
+                    &note,
+                )
+                .await?;
+                let mut am: work_order::ActiveModel = m2.into();
+                am.category_code = Set(code.to_string());
+                am.category_confidence = Set(1.0);
+                m2 = am.update(&txn).await?;
+            }
+            if correcting && let Some(unit) = input.unit_id {
+                let before = format!(
+                    "{}|{}",
+                    m.lead_unit_id.map(|u| u.to_string()).unwrap_or_default(),
+                    m.list_item_code
+                );
+                correct(
+                    &txn,
+                    now,
+                    id,
+                    "dispatch",
+                    &before,
+                    &unit.to_string(),
+                    &actor_name,
+                    &note,
+                )
+                .await?;
+            }
             let plan = match input.unit_id {
                 Some(unit) => manual_plan(&txn, unit, &input.assisting, &note).await?,
                 None if input.action == Action::AcceptSendBack => None,
@@ -1728,6 +1789,33 @@ async fn manual_plan(
         assisting: units,
         reasons,
     }))
+}
+
+/// Keeps a dispatcher's correction of the automatic classification or dispatch.
+#[allow(clippy::too_many_arguments)]
+async fn correct(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    order_id: i64,
+    kind: &str,
+    before: &str,
+    after: &str,
+    actor: &str,
+    reason: &str,
+) -> AppResult<()> {
+    crate::store::entities::correction::ActiveModel {
+        order_id: Set(order_id),
+        kind: Set(kind.to_string()),
+        before: Set(before.to_string()),
+        after: Set(after.to_string()),
+        actor: Set(actor.to_string()),
+        reason: Set(reason.to_string()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
 }
 
 /// An assisting unit's reply to the lead (协办回复); the order's state does not change.

@@ -450,3 +450,36 @@ pub mod outbox {
     }
     no_relations!();
 }
+
+pub mod correction {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "corrections")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub order_id: i64,
+        /// `category` or `dispatch`.
+        pub kind: String,
+        pub before: String,
+        pub after: String,
+        pub actor: String,
+        pub reason: String,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod daily_report {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "daily_reports")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub day: String,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}

@@ -750,6 +750,33 @@ fn work_orders(out: &mut Statements) {
         "outbox",
         &["status", "next_attempt_at"],
     );
+    // A dispatcher's corrections of the automatic category or dispatch, kept for learning.
+    out.push(
+        table("corrections")
+            .col(id())
+            .col(bigint("order_id"))
+            .col(text("kind"))
+            .col(text("before"))
+            .col(text("after"))
+            .col(text("actor"))
+            .col(text("reason"))
+            .col(ts("created_at"))
+            .foreign_key(&mut fk(
+                "corrections",
+                "order_id",
+                "work_orders",
+                "id",
+                ForeignKeyAction::Cascade,
+            ))
+            .to_owned(),
+    );
+    // One overdue report (通报) per day, however many processes run.
+    out.push(
+        table("daily_reports")
+            .col(text("day").primary_key())
+            .col(ts("created_at"))
+            .to_owned(),
+    );
 }
 
 pub(super) async fn run(db: &Db) -> anyhow::Result<Vec<&'static str>> {

@@ -51,6 +51,13 @@ impl TestApp {
     }
 
     pub async fn spawn_with(opts: Options) -> TestApp {
+        // Quiet by default; RUST_LOG=jiceng=debug shows the server's log.
+        if let Ok(filter) = std::env::var("RUST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         let dir = tempfile::tempdir().expect("temp dir");
         let (url, pg) = match std::env::var("JICENG_TEST_DATABASE_URL") {
             Ok(base) if !base.is_empty() => {

@@ -821,3 +821,123 @@ async fn random_actions_are_audited_or_change_nothing() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_dispatcher_overrides_the_automatic_dispatch_and_the_correction_is_kept() {
+    let app = TestApp::spawn().await;
+    let dispatcher = app.token("dispatcher").await;
+    let id = report(
+        &app,
+        Some(&app.token("gw001").await),
+        "13800138000",
+        "normal",
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let (_, depts) = app.get("/api/v1/departments?q=cgj", &dispatcher).await;
+    let cgj = depts["items"][0]["id"].as_i64().unwrap();
+    let (s, b) = act(
+        &app,
+        &dispatcher,
+        id,
+        json!({"action": "dispatch", "unit_id": cgj}),
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str().unwrap()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "work_order.reason_required"
+        )
+    );
+    let (_, cats) = app
+        .call(Method::GET, "/api/v1/categories", None, None)
+        .await;
+    let parking = cats["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "乱停乱放")
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let o = ok(&app, &dispatcher, id, json!({"action": "dispatch", "unit_id": cgj, "category_code": parking, "note": "车辆乱停属城管"})).await;
+    assert_eq!(o["dispatch"]["lead"]["name"], "示范县城市管理局");
+    assert!(
+        o["category"]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with("乱停乱放")
+    );
+    use jiceng::store::entities::correction;
+    use sea_orm::EntityTrait;
+    let kept: Vec<String> = correction::Entity::find()
+        .all(&app.app.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.kind)
+        .collect();
+    assert_eq!(kept, vec!["category", "dispatch"]);
+}
+
+#[tokio::test]
+async fn the_supervision_board_and_the_daily_overdue_list() {
+    let app = TestApp::spawn().await;
+    let o = report(
+        &app,
+        Some(&app.token("gw001").await),
+        "13800138000",
+        "urgent",
+    )
+    .await;
+    let created = time(&o["created_at"]);
+    at_minute(&app, created, 46).await;
+    let s = app.browser_session("supervisor").await;
+    let (status, html) = s.page("/supervision").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("示范县消防救援大队") && html.contains(o["tracking_code"].as_str().unwrap()),
+        "board lists it"
+    );
+    // Once a day, whatever the number of runs (the server's own scheduler runs it too).
+    app.advance_clock(24 * 60).await;
+    escalation::daily_report(&app.app).await.unwrap();
+    escalation::daily_report(&app.app).await.unwrap();
+    let (second, _) = tokio::join!(
+        escalation::daily_report(&app.app),
+        escalation::daily_report(&app.app)
+    );
+    second.unwrap();
+    use jiceng::store::entities::daily_report;
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let days = daily_report::Entity::find()
+        .count(&app.app.db.conn)
+        .await
+        .unwrap();
+    let (_, m) = app
+        .get(
+            "/api/v1/admin/outbox?recipient=role:leader",
+            &app.token("admin").await,
+        )
+        .await;
+    let sent = m["items"].as_array().unwrap();
+    assert_eq!(sent.len() as u64, days, "one report per day: {m}");
+    let local_hour = chrono::Timelike::hour(
+        &app.app
+            .now()
+            .with_timezone(&jiceng_core::clock::china_offset()),
+    );
+    if local_hour >= 8 {
+        assert!(days >= 1);
+        assert!(
+            sent[0]["body"]
+                .as_str()
+                .unwrap()
+                .contains("示范县消防救援大队"),
+            "{m}"
+        );
+    }
+}
