@@ -43,6 +43,50 @@ pub enum UnitRef {
     AssistingUnit { name_contains: String },
 }
 
+impl UnitRef {
+    /// The form used in spreadsheets: `部门:cgj`, `属地乡镇`, `属地村社区`, `属地协办:物业`.
+    pub fn to_text(&self) -> String {
+        match self {
+            Self::Named { code } => format!("部门:{code}"),
+            Self::TownshipOffice => "属地乡镇".into(),
+            Self::VillageCommittee => "属地村社区".into(),
+            Self::AssistingUnit { name_contains } => format!("属地协办:{name_contains}"),
+        }
+    }
+
+    pub fn from_text(s: &str) -> Option<Self> {
+        let s = s.trim().replace('：', ":");
+        match s.as_str() {
+            "属地乡镇" => Some(Self::TownshipOffice),
+            "属地村社区" => Some(Self::VillageCommittee),
+            _ => {
+                let (kind, value) = s.split_once(':')?;
+                let value = value.trim();
+                if value.is_empty() {
+                    return None;
+                }
+                match kind.trim() {
+                    "部门" => Some(Self::Named {
+                        code: value.to_string(),
+                    }),
+                    "属地协办" => Some(Self::AssistingUnit {
+                        name_contains: value.to_string(),
+                    }),
+                    _ => None,
+                }
+            }
+        }
+    }
+}
+
+impl ItemType {
+    pub fn from_label(s: &str) -> Option<Self> {
+        [Self::TownshipPower, Self::VillageAssist, Self::CountyDuty]
+            .into_iter()
+            .find(|t| t.label() == s.trim())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ListItem {
     pub code: String,
@@ -328,6 +372,31 @@ mod tests {
         )];
         assert!(
             matches!(plan(&items, "1601", "x", &place(), resolve), Outcome::Manual(r) if r[0].contains("没有对应单位"))
+        );
+    }
+
+    #[test]
+    fn unit_refs_round_trip_through_text() {
+        for r in [
+            UnitRef::Named { code: "cgj".into() },
+            UnitRef::TownshipOffice,
+            UnitRef::VillageCommittee,
+            UnitRef::AssistingUnit {
+                name_contains: "物业".into(),
+            },
+        ] {
+            assert_eq!(UnitRef::from_text(&r.to_text()), Some(r));
+        }
+        assert_eq!(
+            UnitRef::from_text("部门：xfjy"),
+            Some(UnitRef::Named {
+                code: "xfjy".into()
+            })
+        );
+        assert_eq!(UnitRef::from_text("随便"), None);
+        assert_eq!(
+            ItemType::from_label("村级协助事项"),
+            Some(ItemType::VillageAssist)
         );
     }
 

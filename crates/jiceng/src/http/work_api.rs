@@ -35,6 +35,8 @@ pub fn routes() -> Router<App> {
             "/api/v1/responsibility-lists/{id}/publish",
             post(publish_list),
         )
+        .route("/api/v1/responsibility-lists/{id}/xlsx", get(export_list))
+        .route("/api/v1/responsibility-lists/import", post(import_list))
         .route("/api/v1/admin/outbox", get(outbox_messages))
         .route("/api/v1/metrics/work-orders", get(metrics))
 }
@@ -296,5 +298,51 @@ async fn metrics(
 ) -> AppResult<impl IntoResponse> {
     Ok(Json(
         crate::service::metrics::work_order_metrics(&app, &user.actor(), &q).await?,
+    ))
+}
+
+/// The list as a spreadsheet (the import template).
+async fn export_list(
+    State(app): State<App>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<axum::response::Response> {
+    let bytes = resp_list::export_xlsx(&app, &user.actor(), id).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"resp-list-{id}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct ImportListQuery {
+    region_code: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// A new draft from a spreadsheet; the body is the .xlsx file.
+async fn import_list(
+    State(app): State<App>,
+    user: ApiUser,
+    ApiQuery(q): ApiQuery<ImportListQuery>,
+    body: axum::body::Bytes,
+) -> AppResult<impl IntoResponse> {
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            resp_list::import_xlsx(&app, &user.actor(), &q.region_code, &q.note, body.to_vec())
+                .await?,
+        ),
     ))
 }

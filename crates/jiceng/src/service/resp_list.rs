@@ -331,3 +331,149 @@ pub async fn diff(app: &App, actor: &Actor, a: i64, b: i64) -> AppResult<Diff> {
         changed,
     })
 }
+
+const HEADERS: [&str; 7] = [
+    "事项编码",
+    "事项名称",
+    "事项类型",
+    "法律依据",
+    "覆盖分类编码",
+    "主办单位",
+    "协办单位",
+];
+
+/// A list version as a spreadsheet, in the same template [`import_xlsx`] reads.
+pub async fn export_xlsx(app: &App, actor: &Actor, id: i64) -> AppResult<Vec<u8>> {
+    let v = get(app, actor, id).await?;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let xerr = |e: rust_xlsxwriter::XlsxError| AppError::internal(anyhow::anyhow!("xlsx: {e}"));
+    ws.set_name("权责清单").map_err(xerr)?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, h) in HEADERS.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)
+            .map_err(xerr)?;
+    }
+    for (r, it) in v.items.iter().enumerate() {
+        let row = r as u32 + 1;
+        let cells = [
+            it.code.clone(),
+            it.name.clone(),
+            it.item_type.label().to_string(),
+            it.legal_basis.clone(),
+            it.categories.join(";"),
+            it.lead.to_text(),
+            it.assisting
+                .iter()
+                .map(|a| a.to_text())
+                .collect::<Vec<_>>()
+                .join(";"),
+        ];
+        for (c, text) in cells.iter().enumerate() {
+            ws.write_string(row, c as u16, text).map_err(xerr)?;
+        }
+    }
+    ws.set_column_width(1, 30).map_err(xerr)?;
+    ws.set_column_width(3, 40).map_err(xerr)?;
+    wb.save_to_buffer().map_err(xerr)
+}
+
+/// Reads a spreadsheet in the export template into a new draft. A file with any bad row writes
+/// nothing and names every bad row.
+pub async fn import_xlsx(
+    app: &App,
+    actor: &Actor,
+    region_code: &str,
+    note: &str,
+    bytes: Vec<u8>,
+) -> AppResult<ListView> {
+    use calamine::Reader;
+    let bad_file = |m: String| AppError::bad_request("resp_list.bad_file", m);
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| bad_file(format!("不是有效的 xlsx 文件：{e}")))?;
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| bad_file("文件中没有工作表".into()))?;
+    let range = wb
+        .worksheet_range(&sheet)
+        .map_err(|e| bad_file(format!("无法读取工作表：{e}")))?;
+    let mut rows = range.rows();
+    let header: Vec<String> = rows
+        .next()
+        .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
+        .unwrap_or_default();
+    if header
+        .iter()
+        .take(HEADERS.len())
+        .map(String::as_str)
+        .ne(HEADERS.iter().copied())
+    {
+        return Err(bad_file(format!("表头应为：{}", HEADERS.join("、"))));
+    }
+    let mut items = Vec::new();
+    let mut errors = Vec::new();
+    for (i, r) in rows.enumerate() {
+        let line = i + 2;
+        let cell = |c: usize| {
+            r.get(c)
+                .map(|v| v.to_string().trim().to_string())
+                .unwrap_or_default()
+        };
+        if (0..HEADERS.len()).all(|c| cell(c).is_empty()) {
+            continue;
+        }
+        let place = format!("第{line}行");
+        let item_type = jiceng_core::dispatch::ItemType::from_label(&cell(2));
+        let lead = UnitRef::from_text(&cell(5));
+        let assisting: Option<Vec<UnitRef>> = cell(6)
+            .split([';', '；'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(UnitRef::from_text)
+            .collect();
+        match (item_type, lead, assisting) {
+            (Some(t), Some(lead), Some(assisting)) => items.push(ListItem {
+                code: cell(0),
+                name: cell(1),
+                item_type: t,
+                legal_basis: cell(3),
+                categories: cell(4)
+                    .split([';', '；'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect(),
+                lead,
+                assisting,
+            }),
+            (None, _, _) => errors.push(FieldError {
+                field: place,
+                message: "事项类型应为 乡镇法定职权、村级协助事项 或 县级部门职责".into(),
+            }),
+            (_, None, _) => errors.push(FieldError {
+                field: place,
+                message: "主办单位格式应为 部门:编码、属地乡镇、属地村社区 或 属地协办:名称".into(),
+            }),
+            (_, _, None) => errors.push(FieldError {
+                field: place,
+                message: "协办单位格式不正确（多个用分号分隔）".into(),
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        let first = format!("{}：{}", errors[0].field, errors[0].message);
+        return Err(AppError::invalid("resp_list.invalid", first, errors));
+    }
+    create_draft(
+        app,
+        actor,
+        NewList {
+            region_code: region_code.to_string(),
+            note: note.to_string(),
+            items,
+        },
+    )
+    .await
+}

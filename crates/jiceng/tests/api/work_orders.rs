@@ -941,3 +941,82 @@ async fn the_supervision_board_and_the_daily_overdue_list() {
         );
     }
 }
+
+#[tokio::test]
+async fn responsibility_lists_round_trip_through_xlsx() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    let (_, lists) = app.get("/api/v1/responsibility-lists", &admin).await;
+    let published = lists["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["status"] == "published")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let resp = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/responsibility-lists/{published}/xlsx")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let xlsx = resp.bytes().await.unwrap();
+    let import = |body: Vec<u8>| {
+        reqwest::Client::new()
+            .post(app.url(
+                "/api/v1/responsibility-lists/import?region_code=339901000000&note=round-trip",
+            ))
+            .bearer_auth(&admin)
+            .body(body)
+            .send()
+    };
+    let r = import(xlsx.to_vec()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let draft: Value = r.json().await.unwrap();
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["version"], 2);
+    let (_, diff) = app
+        .get(
+            &format!(
+                "/api/v1/responsibility-lists/diff?a={published}&b={}",
+                draft["id"]
+            ),
+            &admin,
+        )
+        .await;
+    assert_eq!(diff, json!({"added": [], "removed": [], "changed": []}));
+
+    // Garbage, and a sheet with a bad row, write nothing.
+    let r = import(b"not a spreadsheet".to_vec()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in [
+        "事项编码",
+        "事项名称",
+        "事项类型",
+        "法律依据",
+        "覆盖分类编码",
+        "主办单位",
+        "协办单位",
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["X-1", "某事项", "不存在的类型", "", "16", "属地乡镇", ""]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(1, c as u16, *v).unwrap();
+    }
+    let r = import(wb.save_to_buffer().unwrap()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["fields"][0]["field"], "第2行", "{b}");
+    let (_, lists) = app.get("/api/v1/responsibility-lists", &admin).await;
+    assert_eq!(lists["items"].as_array().unwrap().len(), 2);
+}
