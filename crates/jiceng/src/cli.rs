@@ -140,6 +140,14 @@ enum ImportCommand {
 
 #[derive(Subcommand, Debug)]
 enum BenchCommand {
+    /// One escalation tick over many open orders
+    Sweep {
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: u64,
+        /// Of which this many are due now
+        #[arg(long, default_value_t = 1_000)]
+        due: u64,
+    },
     /// Work-order intake end to end, in-process, on the demo county
     Ingest {
         #[arg(long, default_value_t = 5_000)]
@@ -509,6 +517,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let (config, dir) = scratch_config(&cli, "bench-audit.db")?;
             let result = crate::bench::audit(config, *entries, *batch, *verify).await;
+            print_bench(result, &dir)
+        }
+        Command::Bench(BenchCommand::Sweep { orders, due }) => {
+            let (config, dir) = scratch_config(&cli, "bench-sweep.db")?;
+            let result = crate::bench::sweep(config, *orders, (*due).min(*orders)).await;
             print_bench(result, &dir)
         }
         Command::Bench(BenchCommand::Ingest {
