@@ -28,10 +28,10 @@ pub struct Classifier {
     labels: Vec<String>,
     /// ln P(label)
     prior: Vec<f64>,
-    /// bigram → ln P(bigram | label) per label
-    likelihood: HashMap<String, Vec<f64>>,
+    /// bigram → ln P(bigram | label) per label (f32 and char pairs: a few MB, not tens)
+    likelihood: HashMap<(char, char), Box<[f32]>>,
     /// ln P(unseen bigram | label)
-    unseen: Vec<f64>,
+    unseen: Box<[f32]>,
     rules: Vec<KeywordRule>,
 }
 
@@ -40,13 +40,13 @@ fn is_text_char(c: char) -> bool {
 }
 
 /// Character bigrams of the runs of letters, digits and CJK characters.
-pub fn bigrams(text: &str) -> Vec<String> {
+pub fn bigrams(text: &str) -> Vec<(char, char)> {
     let mut out = Vec::new();
     let mut prev: Option<char> = None;
     for c in text.chars() {
         if is_text_char(c) {
             if let Some(p) = prev {
-                out.push(format!("{p}{c}"));
+                out.push((p, c));
             }
             prev = Some(c);
         } else {
@@ -54,6 +54,10 @@ pub fn bigrams(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+fn word(g: &(char, char)) -> String {
+    format!("{}{}", g.0, g.1)
 }
 
 impl Classifier {
@@ -64,9 +68,9 @@ impl Classifier {
     ) -> Self {
         let mut labels: Vec<String> = Vec::new();
         let mut docs: Vec<usize> = Vec::new();
-        let mut counts: HashMap<String, Vec<f64>> = HashMap::new();
+        let mut counts: HashMap<(char, char), Vec<f64>> = HashMap::new();
         let mut totals: Vec<f64> = Vec::new();
-        let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+        let mut rows: Vec<(usize, Vec<(char, char)>)> = Vec::new();
         for (text, label) in samples {
             let i = match labels.iter().position(|l| l == label) {
                 Some(i) => i,
@@ -93,9 +97,9 @@ impl Classifier {
             .iter()
             .map(|d| (*d as f64 / n_docs.max(1) as f64).ln())
             .collect();
-        let unseen: Vec<f64> = totals
+        let unseen = totals
             .iter()
-            .map(|t| (1.0 / (t + vocab + 1.0)).ln())
+            .map(|t| (1.0 / (t + vocab + 1.0)).ln() as f32)
             .collect();
         let likelihood = counts
             .into_iter()
@@ -103,7 +107,7 @@ impl Classifier {
                 let l = c
                     .iter()
                     .zip(&totals)
-                    .map(|(n, t)| ((n + 1.0) / (t + vocab + 1.0)).ln())
+                    .map(|(n, t)| ((n + 1.0) / (t + vocab + 1.0)).ln() as f32)
                     .collect();
                 (g, l)
             })
@@ -131,8 +135,8 @@ impl Classifier {
         let mut score = self.prior.clone();
         for g in &grams {
             let l = self.likelihood.get(g).unwrap_or(&self.unseen);
-            for (s, v) in score.iter_mut().zip(l) {
-                *s += v;
+            for (s, v) in score.iter_mut().zip(l.iter()) {
+                *s += *v as f64;
             }
         }
         // Naive Bayes multiplies evidence as if every bigram were independent, which makes
@@ -158,22 +162,24 @@ impl Classifier {
     }
 
     /// Bigrams that favour label `i` most over the other labels.
-    fn evidence(&self, grams: &[String], i: usize) -> Vec<String> {
+    fn evidence(&self, grams: &[(char, char)], i: usize) -> Vec<String> {
         let k = self.labels.len();
-        let mut weight: HashMap<&str, f64> = HashMap::new();
+        let mut weight: HashMap<(char, char), f64> = HashMap::new();
         for g in grams {
             if let Some(l) = self.likelihood.get(g) {
+                let sum: f64 = l.iter().map(|x| *x as f64).sum();
                 let others = if k > 1 {
-                    (l.iter().sum::<f64>() - l[i]) / (k - 1) as f64
+                    (sum - l[i] as f64) / (k - 1) as f64
                 } else {
                     0.0
                 };
-                *weight.entry(g.as_str()).or_insert(0.0) += l[i] - others;
+                *weight.entry(*g).or_insert(0.0) += l[i] as f64 - others;
             }
         }
-        let mut w: Vec<(&str, f64)> = weight.into_iter().filter(|(_, v)| *v > 0.0).collect();
-        w.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-        w.into_iter().take(5).map(|(g, _)| g.to_string()).collect()
+        let mut w: Vec<((char, char), f64)> =
+            weight.into_iter().filter(|(_, v)| *v > 0.0).collect();
+        w.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        w.into_iter().take(5).map(|(g, _)| word(&g)).collect()
     }
 
     /// Rules that match, strongest (most keywords matched) first.
@@ -246,7 +252,10 @@ mod tests {
 
     #[test]
     fn bigrams_skip_punctuation() {
-        assert_eq!(bigrams("消防，通道"), vec!["消防", "通道"]);
+        assert_eq!(
+            bigrams("消防，通道").iter().map(word).collect::<Vec<_>>(),
+            vec!["消防", "通道"]
+        );
         assert!(bigrams("！").is_empty());
     }
 
