@@ -94,7 +94,11 @@
         fetch("/api/v1/work-orders/suggest", {
           method: "POST",
           headers: { "content-type": "application/json", "x-csrf-token": form.csrf.value },
-          body: JSON.stringify({ text: text.value })
+          body: JSON.stringify({
+            text: text.value,
+            lat: parseFloat(document.getElementById("lat").value) || null,
+            lon: parseFloat(document.getElementById("lon").value) || null
+          })
         }).then(function (r) { return r.json(); }).then(function (d) {
           box.textContent = "";
           (d.suggestions || []).forEach(function (s) {
@@ -104,6 +108,20 @@
             b.addEventListener("click", function () { document.getElementById("category_code").value = s.code; });
             box.appendChild(b);
           });
+          var dup = document.getElementById("duplicates");
+          if (dup) {
+            dup.textContent = "";
+            if ((d.duplicates || []).length) {
+              dup.appendChild(document.createTextNode("附近可能重复的工单："));
+              d.duplicates.forEach(function (o) {
+                var a = document.createElement("a");
+                a.href = "/work-orders/" + o.id;
+                a.textContent = o.tracking_code + " " + o.title + "（" + o.distance_m + "米，" + o.status_label + "）";
+                dup.appendChild(a);
+                dup.appendChild(document.createTextNode(" "));
+              });
+            }
+          }
         }).catch(function () {});
       }, 400);
     });

@@ -103,12 +103,17 @@ async fn assist_reply(
 #[derive(Deserialize)]
 struct SuggestInput {
     text: String,
+    #[serde(default)]
+    lat: Option<f64>,
+    #[serde(default)]
+    lon: Option<f64>,
 }
 
-/// Category suggestions with their confidence and the words that drove them.
+/// Category suggestions with their confidence and the words that drove them, where the point
+/// is, and open orders nearby that may be the same problem.
 async fn suggest(
     State(app): State<App>,
-    _user: ApiUser,
+    user: ApiUser,
     ApiJson(s): ApiJson<SuggestInput>,
 ) -> AppResult<impl IntoResponse> {
     if s.text.chars().count() > work_orders::MAX_DESCRIPTION {
@@ -118,11 +123,27 @@ async fn suggest(
             "文本不能超过4000个字",
         ));
     }
-    let items: Vec<_> = work_orders::suggest(&app, &s.text, 3)
+    let suggestions = work_orders::suggest(&app, &s.text, 3);
+    let top = suggestions.first().map(|(x, _)| x.label.clone());
+    let items: Vec<_> = suggestions
         .into_iter()
         .map(|(s, name)| json!({"code": s.label, "name": name, "confidence": s.confidence, "words": s.words, "source": s.source}))
         .collect();
-    Ok(Json(json!({"suggestions": items})))
+    let (location, duplicates) = match (s.lat, s.lon) {
+        (Some(lat), Some(lon))
+            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
+        {
+            (
+                Some(app.locator.snapshot().locate(lon, lat)),
+                work_orders::nearby_open(&app, &user.actor(), lat, lon, top.as_deref(), 300.0)
+                    .await?,
+            )
+        }
+        _ => (None, Vec::new()),
+    };
+    Ok(Json(
+        json!({"suggestions": items, "location": location, "duplicates": duplicates}),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -2027,3 +2027,63 @@ pub fn satisfaction_label(s: Satisfaction) -> &'static str {
         Satisfaction::Dissatisfied => "不满意",
     }
 }
+
+/// An open order near a new report that may be the same problem.
+#[derive(Debug, Clone, Serialize)]
+pub struct Duplicate {
+    pub id: i64,
+    pub tracking_code: String,
+    pub title: String,
+    pub status_label: &'static str,
+    pub distance_m: f64,
+    pub same_category: bool,
+}
+
+/// Open orders within `radius_m` of a point from the last 14 days that the actor may see,
+/// nearest first, those of the same category before the others.
+pub async fn nearby_open(
+    app: &App,
+    actor: &Actor,
+    lat: f64,
+    lon: f64,
+    category: Option<&str>,
+    radius_m: f64,
+) -> AppResult<Vec<Duplicate>> {
+    let dlat = radius_m / 111_320.0;
+    let dlon = radius_m / (111_320.0 * lat.to_radians().cos().max(0.01));
+    let mut q = work_order::Entity::find()
+        .filter(work_order::Column::Lat.between(lat - dlat, lat + dlat))
+        .filter(work_order::Column::Lon.between(lon - dlon, lon + dlon))
+        .filter(work_order::Column::Status.is_not_in(["closed", "withdrawn", "merged"]))
+        .filter(work_order::Column::CreatedAt.gte(app.now() - chrono::Duration::days(14)));
+    if let Some(scope) = scope_condition(actor) {
+        q = q.filter(scope);
+    }
+    let mut out: Vec<Duplicate> = q
+        .limit(200)
+        .all(&app.db.conn)
+        .await?
+        .into_iter()
+        .filter_map(|m| {
+            let (la, lo) = (m.lat?, m.lon?);
+            let dy = (la - lat) * 111_320.0;
+            let dx = (lo - lon) * 111_320.0 * lat.to_radians().cos();
+            let distance_m = (dx * dx + dy * dy).sqrt();
+            (distance_m <= radius_m).then(|| Duplicate {
+                id: m.id,
+                tracking_code: m.tracking_code.clone(),
+                title: m.title.clone(),
+                status_label: State::parse(&m.status).map(|s| s.label()).unwrap_or(""),
+                distance_m: distance_m.round(),
+                same_category: category.is_some_and(|c| c == m.category_code),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.same_category
+            .cmp(&a.same_category)
+            .then(a.distance_m.total_cmp(&b.distance_m))
+    });
+    out.truncate(5);
+    Ok(out)
+}

@@ -1020,3 +1020,34 @@ async fn responsibility_lists_round_trip_through_xlsx() {
     let (_, lists) = app.get("/api/v1/responsibility-lists", &admin).await;
     assert_eq!(lists["items"].as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn intake_suggestions_show_the_place_and_nearby_duplicates() {
+    let app = TestApp::spawn().await;
+    let op = app.token("operator").await;
+    let first = report(&app, Some(&op), "13800138000", "normal").await;
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders/suggest",
+            Some(&op),
+            Some(json!({"text": FIRE_LANE, "lat": 29.8126, "lon": 119.9151})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["location"]["township"]["name"], "城关街道");
+    let dups = b["duplicates"].as_array().unwrap();
+    assert_eq!(dups[0]["id"], first["id"]);
+    assert_eq!(dups[0]["same_category"], true);
+    assert!(dups[0]["distance_m"].as_f64().unwrap() < 30.0);
+    // Far away: none.
+    let (_, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders/suggest",
+            Some(&op),
+            Some(json!({"text": FIRE_LANE, "lat": 30.0, "lon": 120.2})),
+        )
+        .await;
+    assert!(b["duplicates"].as_array().unwrap().is_empty());
+}
