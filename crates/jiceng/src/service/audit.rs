@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use jiceng_core::audit::{AuditEntry, state_digest};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Statement,
 };
 use serde::{Deserialize, Serialize};
 
@@ -261,7 +261,6 @@ pub async fn list(
     if !actor.role().is_some_and(|r| r.reads_audit_log()) && !matches!(actor, Actor::System(_)) {
         return Err(deny(app, actor, "audit.list", "audit_log", "").await);
     }
-    let page = page.normalised();
     let mut q = audit_entry::Entity::find();
     let non_empty = |o: &Option<String>| {
         o.as_deref()
@@ -287,22 +286,8 @@ pub async fn list(
     if let Some(t) = filter.to {
         q = q.filter(audit_entry::Column::Time.lt(t));
     }
-    let total = q.clone().count(&app.db.conn).await?;
-    let items = q
-        .order_by_desc(audit_entry::Column::Seq)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&app.db.conn)
-        .await?
-        .into_iter()
-        .map(AuditView::from)
-        .collect();
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let q = q.order_by_desc(audit_entry::Column::Seq);
+    super::paginate(&app.db.conn, q, page, AuditView::from).await
 }
 
 /// One audit entry by its sequence number. Auditors and admins only.

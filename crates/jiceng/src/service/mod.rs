@@ -147,3 +147,33 @@ pub(crate) async fn require_admin_over(
     }
     Ok(())
 }
+
+/// One page of a query (already filtered and ordered) and the total count.
+pub(crate) async fn paginate<E, T>(
+    db: &sea_orm::DatabaseConnection,
+    q: sea_orm::Select<E>,
+    page: PageParams,
+    map: impl FnMut(E::Model) -> T,
+) -> crate::error::AppResult<Page<T>>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Sync,
+{
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let page = page.normalised();
+    let total = q.clone().count(db).await?;
+    let items = q
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(map)
+        .collect();
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}

@@ -168,7 +168,6 @@ pub async fn list_regions(
     f: &RegionFilter,
     page: PageParams,
 ) -> AppResult<Page<RegionView>> {
-    let page = page.normalised();
     let mut q = region::Entity::find();
     if let Some(p) = like_pattern(actor) {
         q = q.filter(region::Column::Code.like(p));
@@ -193,22 +192,8 @@ pub async fn list_regions(
                 .add(region::Column::Code.starts_with(text)),
         );
     }
-    let total = q.clone().count(&app.db.conn).await?;
-    let items = q
-        .order_by_asc(region::Column::Code)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&app.db.conn)
-        .await?
-        .into_iter()
-        .map(|m| RegionView::from_model(m, false))
-        .collect();
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let q = q.order_by_asc(region::Column::Code);
+    super::paginate(&app.db.conn, q, page, |m| RegionView::from_model(m, false)).await
 }
 
 pub async fn get_region(app: &App, actor: &Actor, code: &str) -> AppResult<RegionView> {
@@ -567,7 +552,6 @@ pub async fn list_departments(
     f: &DepartmentFilter,
     page: PageParams,
 ) -> AppResult<Page<DepartmentView>> {
-    let page = page.normalised();
     let mut q = department::Entity::find();
     if let Actor::User(u) = actor {
         let mut visible = Condition::any()
@@ -590,23 +574,10 @@ pub async fn list_departments(
                 .add(department::Column::Code.contains(text)),
         );
     }
-    let total = q.clone().count(&app.db.conn).await?;
-    let items = q
+    let q = q
         .order_by_asc(department::Column::RegionCode)
-        .order_by_asc(department::Column::Code)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&app.db.conn)
-        .await?
-        .into_iter()
-        .map(DepartmentView::from)
-        .collect();
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+        .order_by_asc(department::Column::Code);
+    super::paginate(&app.db.conn, q, page, DepartmentView::from).await
 }
 
 async fn visible_department(app: &App, actor: &Actor, id: i64) -> AppResult<department::Model> {
@@ -1046,7 +1017,6 @@ pub async fn list_grids(
     f: &GridFilter,
     page: PageParams,
 ) -> AppResult<Page<GridView>> {
-    let page = page.normalised();
     let mut q = grid::Entity::find();
     if let Some(p) = like_pattern(actor) {
         q = q.filter(grid::Column::VillageCode.like(p));
@@ -1061,22 +1031,8 @@ pub async fn list_grids(
                 .add(grid::Column::Code.contains(text)),
         );
     }
-    let total = q.clone().count(&app.db.conn).await?;
-    let items = q
-        .order_by_asc(grid::Column::Code)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&app.db.conn)
-        .await?
-        .into_iter()
-        .map(GridView::from)
-        .collect();
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let q = q.order_by_asc(grid::Column::Code);
+    super::paginate(&app.db.conn, q, page, GridView::from).await
 }
 
 async fn visible_grid(app: &App, actor: &Actor, code: &str) -> AppResult<grid::Model> {

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use jiceng_core::{RegionCode, Role};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 
@@ -201,7 +201,6 @@ pub async fn list_users(
     if !actor.is_admin() {
         return Err(audit::deny(app, actor, "user.list", "user", "").await);
     }
-    let page = page.normalised();
     let mut q = user::Entity::find();
     if let Some(j) = actor.jurisdiction() {
         q = q.filter(user::Column::RegionCode.like(j.region_like_pattern()));
@@ -216,22 +215,8 @@ pub async fn list_users(
                 .add(user::Column::DisplayName.contains(text)),
         );
     }
-    let total = q.clone().count(&app.db.conn).await?;
-    let items = q
-        .order_by_asc(user::Column::Id)
-        .offset(page.offset())
-        .limit(page.per_page)
-        .all(&app.db.conn)
-        .await?
-        .into_iter()
-        .map(UserView::from)
-        .collect();
-    Ok(Page {
-        items,
-        total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    let q = q.order_by_asc(user::Column::Id);
+    super::paginate(&app.db.conn, q, page, UserView::from).await
 }
 
 pub async fn get_user(app: &App, actor: &Actor, id: i64) -> AppResult<UserView> {
