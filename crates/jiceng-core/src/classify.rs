@@ -121,10 +121,6 @@ impl Classifier {
         }
     }
 
-    pub fn labels(&self) -> &[String] {
-        &self.labels
-    }
-
     /// The model's probability for each label, best first, each with its strongest bigrams.
     pub fn model_scores(&self, text: &str) -> Vec<Suggestion> {
         let k = self.labels.len();

@@ -283,6 +283,20 @@ pub(crate) fn pager<T>(p: &Page<T>, filters: &[(&str, &str)]) -> Pager {
     }
 }
 
+/// What an admin form shows after a submit: the saved message, or the errors per field with
+/// the input kept. A refusal or a server error is passed on for an error page.
+fn outcome<T>(
+    form: HashMap<String, String>,
+    result: Result<T, AppError>,
+    saved: impl FnOnce(T) -> String,
+) -> Result<(FormState, StatusCode), AppError> {
+    match result {
+        Ok(v) => Ok((FormState::saved(saved(v)), StatusCode::OK)),
+        Err(e) if e.is_internal() || e.status == StatusCode::FORBIDDEN => Err(e),
+        Err(e) => Ok((FormState::from_error(form, &e), e.status)),
+    }
+}
+
 pub(crate) fn field(form: &HashMap<String, String>, k: &str) -> String {
     form.get(k).cloned().unwrap_or_default()
 }
@@ -580,16 +594,11 @@ async fn regions_submit(
         name: field(&form, "name"),
         boundary: None,
     };
-    let (state, status) = match org::create_region(&app, &user.actor(), input).await {
-        Ok(r) => (
-            FormState::saved(format!("已新增区划：{}（{}）", r.name, r.code)),
-            StatusCode::OK,
-        ),
-        Err(e) if e.is_internal() || e.status == StatusCode::FORBIDDEN => {
-            return Err(user.fail(&app, e));
-        }
-        Err(e) => (FormState::from_error(form, &e), e.status),
-    };
+    let result = org::create_region(&app, &user.actor(), input).await;
+    let (state, status) = outcome(form, result, |r| {
+        format!("已新增区划：{}（{}）", r.name, r.code)
+    })
+    .map_err(|e| user.fail(&app, e))?;
     regions_view(
         &app,
         &user,
@@ -666,16 +675,9 @@ async fn departments_submit(
         phone: field(&form, "phone"),
         active: true,
     };
-    let (state, status) = match org::create_department(&app, &user.actor(), input).await {
-        Ok(d) => (
-            FormState::saved(format!("已新增部门：{}", d.name)),
-            StatusCode::OK,
-        ),
-        Err(e) if e.is_internal() || e.status == StatusCode::FORBIDDEN => {
-            return Err(user.fail(&app, e));
-        }
-        Err(e) => (FormState::from_error(form, &e), e.status),
-    };
+    let result = org::create_department(&app, &user.actor(), input).await;
+    let (state, status) = outcome(form, result, |d| format!("已新增部门：{}", d.name))
+        .map_err(|e| user.fail(&app, e))?;
     departments_view(
         &app,
         &user,
@@ -746,20 +748,11 @@ async fn users_submit(
         org: field(&form, "org"),
         password: field(&form, "password"),
     };
-    let (state, status) = match users::create_user(&app, &user.actor(), input).await {
-        Ok(u) => (
-            FormState::saved(format!("已新增账号：{}", u.username)),
-            StatusCode::OK,
-        ),
-        Err(e) if e.is_internal() || e.status == StatusCode::FORBIDDEN => {
-            return Err(user.fail(&app, e));
-        }
-        Err(e) => {
-            let mut kept = form;
-            kept.remove("password");
-            (FormState::from_error(kept, &e), e.status)
-        }
-    };
+    let result = users::create_user(&app, &user.actor(), input).await;
+    let mut kept = form;
+    kept.remove("password");
+    let (state, status) = outcome(kept, result, |u| format!("已新增账号：{}", u.username))
+        .map_err(|e| user.fail(&app, e))?;
     users_view(
         &app,
         &user,

@@ -120,10 +120,6 @@ impl Snapshot {
         }
     }
 
-    pub fn grid_count(&self) -> usize {
-        self.grids.len()
-    }
-
     fn region_ref(&self, code: &RegionCode) -> Option<RegionRef> {
         self.names.get(code).map(|n| RegionRef {
             code: code.to_string(),

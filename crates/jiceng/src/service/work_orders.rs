@@ -13,7 +13,7 @@ use crate::store::entities::{
 };
 use chrono::{DateTime, Utc};
 use jiceng_core::classify::Suggestion;
-use jiceng_core::dispatch::{self, ItemType, ListItem, Outcome, Place, Unit, UnitRef};
+use jiceng_core::dispatch::{self, ListItem, Outcome, Place, Unit, UnitRef};
 use jiceng_core::sla::{DeadlineKind, Deadlines, Level, Priority};
 use jiceng_core::work_order::{Action, Flags, Resolution, Rules, Satisfaction, State, transition};
 use jiceng_core::{RegionCode, Role};
@@ -250,22 +250,61 @@ async fn view<C: ConnectionTrait>(
     detail: bool,
     actor: Option<&Actor>,
 ) -> AppResult<OrderView> {
-    let reference = app.reference.get();
-    let snapshot = app.locator.snapshot();
-    let units = assignment::Entity::find()
-        .filter(assignment::Column::OrderId.eq(m.id))
+    let (mut units, names) = load_units(db, &[m.id]).await?;
+    view_with(
+        db,
+        app,
+        m,
+        units.remove(&m.id).unwrap_or_default(),
+        &names,
+        detail,
+        actor,
+    )
+    .await
+}
+
+/// The active assignments of some orders (by order, in assignment order) and the names of
+/// their units, in two queries whatever the number of orders.
+async fn load_units<C: ConnectionTrait>(
+    db: &C,
+    order_ids: &[i64],
+) -> AppResult<(
+    std::collections::HashMap<i64, Vec<assignment::Model>>,
+    std::collections::HashMap<i64, String>,
+)> {
+    let rows = assignment::Entity::find()
+        .filter(assignment::Column::OrderId.is_in(order_ids.to_vec()))
         .filter(assignment::Column::Active.eq(true))
         .order_by_asc(assignment::Column::Id)
         .all(db)
         .await?;
-    let ids: Vec<i64> = units.iter().map(|u| u.unit_id).collect();
-    let names: std::collections::HashMap<i64, String> = department::Entity::find()
-        .filter(department::Column::Id.is_in(ids))
+    let unit_ids: Vec<i64> = rows.iter().map(|u| u.unit_id).collect();
+    let names = department::Entity::find()
+        .filter(department::Column::Id.is_in(unit_ids))
         .all(db)
         .await?
         .into_iter()
         .map(|d| (d.id, d.name))
         .collect();
+    let mut by_order: std::collections::HashMap<i64, Vec<assignment::Model>> =
+        std::collections::HashMap::new();
+    for r in rows {
+        by_order.entry(r.order_id).or_default().push(r);
+    }
+    Ok((by_order, names))
+}
+
+async fn view_with<C: ConnectionTrait>(
+    db: &C,
+    app: &App,
+    m: &work_order::Model,
+    units: Vec<assignment::Model>,
+    names: &std::collections::HashMap<i64, String>,
+    detail: bool,
+    actor: Option<&Actor>,
+) -> AppResult<OrderView> {
+    let reference = app.reference.get();
+    let snapshot = app.locator.snapshot();
     let unit = |id: i64| UnitView {
         unit_id: id,
         name: names.get(&id).cloned().unwrap_or_default(),
@@ -1168,9 +1207,12 @@ pub async fn list(
         .limit(page.per_page)
         .all(&app.db.conn)
         .await?;
+    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    let (mut units, names) = load_units(&app.db.conn, &ids).await?;
     let mut items = Vec::with_capacity(rows.len());
     for m in &rows {
-        items.push(view(&app.db.conn, app, m, false, Some(actor)).await?);
+        let u = units.remove(&m.id).unwrap_or_default();
+        items.push(view_with(&app.db.conn, app, m, u, &names, false, Some(actor)).await?);
     }
     Ok(Page {
         items,
@@ -1891,18 +1933,6 @@ pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppR
     audit::record(&txn, now, &actor.audit_name(), ev).await?;
     txn.commit().await?;
     view(&app.db.conn, app, &m, true, Some(actor)).await
-}
-
-/// Publishing and the classifier's status for the API: the item types with their labels.
-pub fn item_types() -> Vec<(ItemType, &'static str)> {
-    [
-        ItemType::TownshipPower,
-        ItemType::VillageAssist,
-        ItemType::CountyDuty,
-    ]
-    .into_iter()
-    .map(|t| (t, t.label()))
-    .collect()
 }
 
 pub fn deadlines_of(m: &work_order::Model) -> Option<Deadlines> {
