@@ -22,6 +22,8 @@ pub struct App {
     pub reference: crate::service::reference::Reference,
     /// Woken when the fake clock moves, so that the scheduler runs at once.
     pub clock_moved: Arc<tokio::sync::Notify>,
+    /// Work-order intake, written by group commit.
+    pub intake: crate::service::work_orders::IntakeQueue,
 }
 
 impl App {
@@ -46,6 +48,7 @@ impl App {
             tree_cache: Default::default(),
             reference: Default::default(),
             clock_moved: Default::default(),
+            intake: crate::service::work_orders::intake_queue(),
         };
         app.locator.reload(&app.db).await?;
         crate::service::reference::seed(&app.db, app.now()).await?;

@@ -201,12 +201,14 @@ pub async fn audit(
     Ok(out)
 }
 
-/// Registers `orders` work orders in-process on the demo county (classify, locate, dispatch,
-/// store, audit, outbox — each committed before it is answered), `concurrency` at a time.
+/// Work-order intake end to end (validate, classify, locate, dispatch, store, audit, outbox),
+/// durable, with `concurrency` requests in flight: in-process through the use case, or with
+/// `http` through the JSON API of a server on a loopback port with a bearer token.
 pub async fn ingest(
     config: crate::config::Config,
     orders: u64,
     concurrency: usize,
+    http: bool,
 ) -> anyhow::Result<Vec<String>> {
     use crate::service::work_orders::{NewOrder, Reporter, create};
     let app = crate::app::App::open(config).await?;
@@ -218,7 +220,7 @@ pub async fn ingest(
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    let texts = [
+    const TEXTS: [&str; 6] = [
         "小区消防通道被车辆堵塞",
         "路灯不亮已经一周了",
         "工地夜间施工噪音扰民",
@@ -226,39 +228,130 @@ pub async fn ingest(
         "垃圾堆积无人清运",
         "学校周边道路破损",
     ];
-    let grids = crate::demo::grid_shapes();
+    let points: std::sync::Arc<Vec<(f64, f64)>> = std::sync::Arc::new(
+        crate::demo::grid_shapes()
+            .iter()
+            .filter_map(|g| geo::Centroid::centroid(&g.polygon).map(|p| (p.y(), p.x())))
+            .collect(),
+    );
+    let order = move |i: u64| {
+        let (lat, lon) = points[i as usize % points.len()];
+        NewOrder {
+            description: TEXTS[i as usize % TEXTS.len()].to_string(),
+            lat: Some(lat),
+            lon: Some(lon),
+            reporter: Some(Reporter {
+                name: "测试".into(),
+                phone: format!("139{:08}", i % 100_000_000),
+            }),
+            ..Default::default()
+        }
+    };
+    let (label, figures) = if http {
+        let token = crate::service::auth::issue_token(&app, "operator", "bench-password-1")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .token;
+        let server = crate::http::Server::bind(app.clone(), "127.0.0.1:0").await?;
+        let url = format!("http://{}/api/v1/work-orders", server.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serving = tokio::spawn(server.run(async move {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(concurrency)
+            .build()?;
+        let figures = load(orders, concurrency, move |i| {
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            let body = order(i);
+            async move {
+                let body = serde_json::json!({
+                    "description": body.description,
+                    "lat": body.lat,
+                    "lon": body.lon,
+                    "reporter": {"name": "测试", "phone": body.reporter.map(|r| r.phone)},
+                });
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await?;
+                anyhow::ensure!(
+                    r.status() == 201,
+                    "HTTP {}: {}",
+                    r.status(),
+                    r.text().await?
+                );
+                Ok(())
+            }
+        })
+        .await?;
+        let _ = stop.send(());
+        serving.await??;
+        ("over HTTP (JSON API, bearer token, loopback)", figures)
+    } else {
+        let app2 = app.clone();
+        let figures = load(orders, concurrency, move |i| {
+            let app = app2.clone();
+            let input = order(i);
+            async move {
+                create(&app, None, input)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                Ok(())
+            }
+        })
+        .await?;
+        ("in-process", figures)
+    };
+    Ok(vec![format!(
+        "ingest: {orders} orders in {:.2} s with {concurrency} in flight = {:.0} orders/s {label} ({} backend, durable commits); latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        figures.seconds,
+        orders as f64 / figures.seconds,
+        app.db.backend.name(),
+        figures.quantile(0.5),
+        figures.quantile(0.99),
+        figures.quantile(1.0),
+    )])
+}
+
+/// Latencies of a load run.
+struct LoadFigures {
+    seconds: f64,
+    latencies_ms: Vec<f64>,
+}
+
+impl LoadFigures {
+    fn quantile(&self, q: f64) -> f64 {
+        let all = &self.latencies_ms;
+        all.get(((all.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    }
+}
+
+/// Runs `total` requests, `concurrency` at a time, and times each.
+async fn load<F, Fut>(total: u64, concurrency: usize, one: F) -> anyhow::Result<LoadFigures>
+where
+    F: Fn(u64) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+{
     let started = Instant::now();
     let next = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut tasks = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let app = app.clone();
         let next = next.clone();
-        let grids: Vec<(f64, f64)> = grids
-            .iter()
-            .filter_map(|g| geo::Centroid::centroid(&g.polygon).map(|p| (p.y(), p.x())))
-            .collect();
+        let one = one.clone();
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                if i >= orders {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= total {
                     break;
                 }
-                let (lat, lon) = grids[i as usize % grids.len()];
-                let input = NewOrder {
-                    description: texts[i as usize % texts.len()].to_string(),
-                    lat: Some(lat),
-                    lon: Some(lon),
-                    reporter: Some(Reporter {
-                        name: "测试".into(),
-                        phone: format!("139{:08}", i),
-                    }),
-                    ..Default::default()
-                };
                 let t = Instant::now();
-                create(&app, None, input)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                one(i).await?;
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             Ok::<_, anyhow::Error>(latencies)
@@ -268,20 +361,12 @@ pub async fn ingest(
     for t in tasks {
         all.extend(t.await??);
     }
-    let secs = started.elapsed().as_secs_f64();
+    let seconds = started.elapsed().as_secs_f64();
     all.sort_by(|a, b| a.total_cmp(b));
-    let p = |q: f64| {
-        all.get(((all.len() as f64 - 1.0) * q) as usize)
-            .copied()
-            .unwrap_or(0.0)
-    };
-    Ok(vec![format!(
-        "ingest: {orders} orders in {secs:.2} s with {concurrency} in flight = {:.0} orders/s in-process ({} backend); latency p50 {:.2} ms, p99 {:.2} ms",
-        orders as f64 / secs,
-        app.db.backend.name(),
-        p(0.5),
-        p(0.99)
-    )])
+    Ok(LoadFigures {
+        seconds,
+        latencies_ms: all,
+    })
 }
 
 /// The escalation sweep over `open` open orders of which `due` are due now: the time of one

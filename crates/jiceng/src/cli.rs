@@ -152,8 +152,11 @@ enum BenchCommand {
     Ingest {
         #[arg(long, default_value_t = 5_000)]
         orders: u64,
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = 256)]
         concurrency: usize,
+        /// Through the JSON API of a server on a loopback port instead of in-process
+        #[arg(long)]
+        http: bool,
     },
     /// Audit log: appends per second in batches, proof latency, and verification time
     Audit {
@@ -527,9 +530,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Ingest {
             orders,
             concurrency,
+            http,
         }) => {
             let (config, dir) = scratch_config(&cli, "bench-ingest.db")?;
-            let result = crate::bench::ingest(config, *orders, *concurrency).await;
+            let result = crate::bench::ingest(config, *orders, *concurrency, *http).await;
             print_bench(result, &dir)
         }
         Command::Bench(BenchCommand::Locate { grids, seconds }) => {

@@ -1013,6 +1013,8 @@ pub async fn seed_history(app: &App, progress: &(dyn Fn(u64, u64, &str) + Sync))
     let hist = App {
         clock: clock.clone(),
         fake_clock: None,
+        // Its own queue, so that its batches are written at its own time.
+        intake: work_orders::intake_queue(),
         ..app.clone()
     };
     let parse = |s: &str| NaiveDateTime::parse_from_str(s.trim(), "%Y/%m/%d %H:%M:%S").ok();

@@ -108,6 +108,17 @@
             b.addEventListener("click", function () { document.getElementById("category_code").value = s.code; });
             box.appendChild(b);
           });
+          var plan = document.getElementById("plan");
+          if (plan) {
+            plan.textContent = "";
+            if (d.dispatch && d.dispatch.Dispatch) {
+              var p = d.dispatch.Dispatch;
+              var names = (p.assisting || []).map(function (u) { return u.name; });
+              plan.textContent = "将派至：" + p.lead.name + "（主办）" + (names.length ? "，" + names.join("、") + "（协办）" : "") + "。依据：" + (p.reasons || []).join("；");
+            } else if (d.dispatch && d.dispatch.Manual) {
+              plan.textContent = "将转人工派单：" + d.dispatch.Manual.join("；");
+            }
+          }
           var dup = document.getElementById("duplicates");
           if (dup) {
             dup.textContent = "";

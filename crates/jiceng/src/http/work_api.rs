@@ -129,20 +129,25 @@ async fn suggest(
         .into_iter()
         .map(|(s, name)| json!({"code": s.label, "name": name, "confidence": s.confidence, "words": s.words, "source": s.source}))
         .collect();
-    let (location, duplicates) = match (s.lat, s.lon) {
+    let (location, duplicates, plan) = match (s.lat, s.lon) {
         (Some(lat), Some(lon))
             if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
         {
+            let plan = match &top {
+                Some(c) => Some(work_orders::preview_dispatch(&app, c, lat, lon).await?),
+                None => None,
+            };
             (
                 Some(app.locator.snapshot().locate(lon, lat)),
                 work_orders::nearby_open(&app, &user.actor(), lat, lon, top.as_deref(), 300.0)
                     .await?,
+                plan,
             )
         }
-        _ => (None, Vec::new()),
+        _ => (None, Vec::new(), None),
     };
     Ok(Json(
-        json!({"suggestions": items, "location": location, "duplicates": duplicates}),
+        json!({"suggestions": items, "location": location, "duplicates": duplicates, "dispatch": plan}),
     ))
 }
 

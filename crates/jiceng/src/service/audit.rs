@@ -95,13 +95,23 @@ pub async fn record(
     Ok(entry)
 }
 
-/// Appends many entries in `txn` at once (imports, benchmarks): one frontier read, batched
-/// inserts.
+/// Appends many entries of one actor in `txn` at once (imports, benchmarks).
 pub async fn record_many(
     txn: &DatabaseTransaction,
     now: DateTime<Utc>,
     actor: &str,
     events: Vec<Event<'_>>,
+) -> Result<Vec<AuditEntry>, sea_orm::DbErr> {
+    let events = events.into_iter().map(|e| (actor.to_string(), e)).collect();
+    record_batch(txn, now, events).await
+}
+
+/// Appends many entries, each with its actor, in `txn` at once (group commit): one frontier
+/// read, batched inserts.
+pub async fn record_batch(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    events: Vec<(String, Event<'_>)>,
 ) -> Result<Vec<AuditEntry>, sea_orm::DbErr> {
     if events.is_empty() {
         return Ok(Vec::new());
@@ -110,7 +120,7 @@ pub async fn record_many(
     let entries: Vec<AuditEntry> = events
         .into_iter()
         .enumerate()
-        .map(|(i, e)| make_entry(first + i as i64, now, actor, e))
+        .map(|(i, (actor, e))| make_entry(first + i as i64, now, &actor, e))
         .collect();
     append(txn, &entries).await?;
     Ok(entries)

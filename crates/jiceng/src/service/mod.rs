@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod escalation;
+pub mod group_commit;
 pub mod import;
 pub mod locate;
 pub mod metrics;

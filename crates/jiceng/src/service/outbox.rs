@@ -14,6 +14,30 @@ use serde::Serialize;
 
 pub const MAX_ATTEMPTS: i32 = 8;
 
+/// A notification to send.
+pub struct Message {
+    pub recipient: String,
+    pub event: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl Message {
+    pub fn new(
+        recipient: impl Into<String>,
+        event: impl Into<String>,
+        subject: impl Into<String>,
+        body: impl Into<String>,
+    ) -> Self {
+        Self {
+            recipient: recipient.into(),
+            event: event.into(),
+            subject: subject.into(),
+            body: body.into(),
+        }
+    }
+}
+
 pub async fn enqueue(
     txn: &DatabaseTransaction,
     now: DateTime<Utc>,
@@ -22,22 +46,43 @@ pub async fn enqueue(
     subject: &str,
     body: &str,
 ) -> AppResult<()> {
-    outbox::ActiveModel {
-        channel: Set("log".into()),
-        recipient: Set(recipient.to_string()),
-        event: Set(event.to_string()),
-        subject: Set(subject.to_string()),
-        body: Set(body.to_string()),
-        status: Set("pending".into()),
-        attempts: Set(0),
-        next_attempt_at: Set(now),
-        last_error: Set(String::new()),
-        created_at: Set(now),
-        sent_at: Set(None),
-        ..Default::default()
+    enqueue_many(
+        txn,
+        now,
+        vec![Message::new(recipient, event, subject, body)],
+    )
+    .await
+}
+
+/// Enqueues messages in the transaction of the change that causes them.
+pub async fn enqueue_many(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    messages: Vec<Message>,
+) -> AppResult<()> {
+    let mut rows = messages
+        .into_iter()
+        .map(|m| outbox::ActiveModel {
+            channel: Set("log".into()),
+            recipient: Set(m.recipient),
+            event: Set(m.event),
+            subject: Set(m.subject),
+            body: Set(m.body),
+            status: Set("pending".into()),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            last_error: Set(String::new()),
+            created_at: Set(now),
+            sent_at: Set(None),
+            ..Default::default()
+        })
+        .peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(1000).collect();
+        outbox::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
     }
-    .insert(txn)
-    .await?;
     Ok(())
 }
 

@@ -411,25 +411,130 @@ async fn view_with<C: ConnectionTrait>(
 // ---------------------------------------------------------------------------------------------
 // Dispatch
 
-/// The published list in force for a place: the village's, else the township's, else the
-/// county's.
-async fn list_items<C: ConnectionTrait>(db: &C, regions: &[String]) -> AppResult<Vec<ListItem>> {
-    for r in regions {
-        let list = resp_list::Entity::find()
-            .filter(resp_list::Column::RegionCode.eq(r.as_str()))
+/// What dispatch reads: the published list in force per region and the active units. The
+/// intake writer loads it once per batch, inside the batch's transaction.
+pub(crate) struct DispatchData {
+    lists: std::collections::HashMap<String, Vec<ListItem>>,
+    depts: Vec<department::Model>,
+}
+
+impl DispatchData {
+    pub(crate) async fn load<C: ConnectionTrait>(db: &C) -> AppResult<DispatchData> {
+        let published = resp_list::Entity::find()
             .filter(resp_list::Column::Status.eq("published"))
-            .order_by_desc(resp_list::Column::Version)
-            .one(db)
+            .order_by_asc(resp_list::Column::Version)
+            .all(db)
             .await?;
-        if let Some(l) = list {
-            let items = resp_item::Entity::find()
-                .filter(resp_item::Column::ListId.eq(l.id))
-                .all(db)
-                .await?;
-            return Ok(items.into_iter().filter_map(|i| item_of(&i)).collect());
+        // The newest published version of each region is the one in force.
+        let mut in_force: std::collections::HashMap<i64, String> = Default::default();
+        let mut by_region: std::collections::HashMap<String, i64> = Default::default();
+        for l in published {
+            by_region.insert(l.region_code, l.id);
         }
+        for (region, id) in by_region {
+            in_force.insert(id, region);
+        }
+        let items = resp_item::Entity::find()
+            .filter(resp_item::Column::ListId.is_in(in_force.keys().copied().collect::<Vec<_>>()))
+            .order_by_asc(resp_item::Column::Id)
+            .all(db)
+            .await?;
+        let mut lists: std::collections::HashMap<String, Vec<ListItem>> = Default::default();
+        for i in &items {
+            if let (Some(region), Some(item)) = (in_force.get(&i.list_id), item_of(i)) {
+                lists.entry(region.clone()).or_default().push(item);
+            }
+        }
+        let depts = department::Entity::find()
+            .filter(department::Column::Active.eq(true))
+            .order_by_asc(department::Column::Id)
+            .all(db)
+            .await?;
+        Ok(DispatchData { lists, depts })
     }
-    Ok(Vec::new())
+
+    fn unit_name(&self, id: i64) -> Option<&str> {
+        self.depts
+            .iter()
+            .find(|d| d.id == id)
+            .map(|d| d.name.as_str())
+    }
+
+    /// Plans the dispatch of an order in a place by the list in force there: the village's,
+    /// else the township's, else the county's.
+    pub(crate) fn plan(
+        &self,
+        reference: &Loaded,
+        category: &str,
+        place: &Place,
+        county: &str,
+    ) -> Outcome {
+        let regions = place
+            .village
+            .iter()
+            .map(|v| v.0.as_str())
+            .chain(place.township.iter().map(|t| t.0.as_str()))
+            .chain(std::iter::once(county));
+        let empty = Vec::new();
+        let items = regions
+            .filter_map(|r| self.lists.get(r))
+            .next()
+            .unwrap_or(&empty);
+        let depts = &self.depts;
+        let unit = |d: &department::Model| Unit {
+            id: d.id,
+            name: d.name.clone(),
+        };
+        let resolve = |r: &UnitRef, p: &Place| -> Option<Unit> {
+            match r {
+                UnitRef::Named { code } => depts.iter().find(|d| &d.code == code).map(unit),
+                UnitRef::TownshipOffice => {
+                    let t = &p.township.as_ref()?.0;
+                    depts
+                        .iter()
+                        .find(|d| d.kind == "township_office" && &d.region_code == t)
+                        .map(unit)
+                }
+                UnitRef::VillageCommittee => {
+                    let v = &p.village.as_ref()?.0;
+                    depts
+                        .iter()
+                        .find(|d| d.kind == "village_committee" && &d.region_code == v)
+                        .map(unit)
+                }
+                UnitRef::AssistingUnit { name_contains } => {
+                    let near = p.township.as_ref().map(|t| t.0.clone()).unwrap_or_default();
+                    let fits = |d: &&department::Model| {
+                        d.kind == "assisting_unit" && d.name.contains(name_contains.as_str())
+                    };
+                    depts
+                        .iter()
+                        .filter(fits)
+                        .find(|d| d.region_code == near)
+                        .or_else(|| depts.iter().filter(fits).find(|d| d.region_code == county))
+                        .map(unit)
+                }
+            }
+        };
+        let name = reference
+            .categories
+            .get(category)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| category.to_string());
+        dispatch::plan(items, category, &name, place, resolve)
+    }
+}
+
+/// The dispatch an order of a category at a point would get now (the intake page's preview).
+pub async fn preview_dispatch(app: &App, category: &str, lat: f64, lon: f64) -> AppResult<Outcome> {
+    let l = app.locator.snapshot().locate(lon, lat);
+    let place = Place {
+        village: l.village.map(|r| (r.code, r.name)),
+        township: l.township.map(|r| (r.code, r.name)),
+    };
+    let county = l.county.map(|r| r.code).unwrap_or_default();
+    let data = DispatchData::load(&app.db.conn).await?;
+    Ok(data.plan(&app.reference.get(), category, &place, &county))
 }
 
 pub(crate) fn item_of(i: &resp_item::Model) -> Option<ListItem> {
@@ -442,83 +547,6 @@ pub(crate) fn item_of(i: &resp_item::Model) -> Option<ListItem> {
         lead: serde_json::from_str(&i.lead).ok()?,
         assisting: serde_json::from_str(&i.assisting).ok()?,
     })
-}
-
-/// Plans the dispatch of an order in a place.
-async fn plan<C: ConnectionTrait>(
-    db: &C,
-    reference: &Loaded,
-    category: &str,
-    place: &Place,
-    county: &str,
-) -> AppResult<Outcome> {
-    let mut regions: Vec<String> = Vec::new();
-    if let Some(v) = &place.village {
-        regions.push(v.0.clone());
-    }
-    if let Some(t) = &place.township {
-        regions.push(t.0.clone());
-    }
-    regions.push(county.to_string());
-    let items = list_items(db, &regions).await?;
-    let named: Vec<String> = items
-        .iter()
-        .flat_map(|i| std::iter::once(&i.lead).chain(i.assisting.iter()))
-        .filter_map(|r| match r {
-            UnitRef::Named { code } => Some(code.clone()),
-            _ => None,
-        })
-        .collect();
-    let depts = department::Entity::find()
-        .filter(department::Column::Active.eq(true))
-        .filter(
-            Condition::any()
-                .add(department::Column::RegionCode.is_in(regions.clone()))
-                .add(department::Column::Code.is_in(named)),
-        )
-        .all(db)
-        .await?;
-    let unit = |d: &department::Model| Unit {
-        id: d.id,
-        name: d.name.clone(),
-    };
-    let resolve = |r: &UnitRef, p: &Place| -> Option<Unit> {
-        match r {
-            UnitRef::Named { code } => depts.iter().find(|d| &d.code == code).map(unit),
-            UnitRef::TownshipOffice => {
-                let t = &p.township.as_ref()?.0;
-                depts
-                    .iter()
-                    .find(|d| d.kind == "township_office" && &d.region_code == t)
-                    .map(unit)
-            }
-            UnitRef::VillageCommittee => {
-                let v = &p.village.as_ref()?.0;
-                depts
-                    .iter()
-                    .find(|d| d.kind == "village_committee" && &d.region_code == v)
-                    .map(unit)
-            }
-            UnitRef::AssistingUnit { name_contains } => {
-                let near = p.township.as_ref().map(|t| t.0.clone()).unwrap_or_default();
-                let fits = |d: &&department::Model| {
-                    d.kind == "assisting_unit" && d.name.contains(name_contains.as_str())
-                };
-                depts
-                    .iter()
-                    .filter(fits)
-                    .find(|d| d.region_code == near)
-                    .or_else(|| depts.iter().filter(fits).find(|d| d.region_code == county))
-                    .map(unit)
-            }
-        }
-    };
-    let name = reference
-        .categories
-        .get(category)
-        .map(|c| c.name.clone())
-        .unwrap_or_else(|| category.to_string());
-    Ok(dispatch::plan(&items, category, &name, place, resolve))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -744,11 +772,37 @@ fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppResult<Checke
     })
 }
 
+/// How many orders one intake transaction holds at most.
+const INTAKE_BATCH: usize = 500;
+
+/// An order checked and located, waiting for the intake writer.
+pub struct Intake {
+    c: Checked,
+    grid_code: Option<String>,
+    place: Place,
+    county: String,
+    actor_name: String,
+}
+
+/// A registered order as the intake writer stored it.
+pub struct Created {
+    model: work_order::Model,
+    units: Vec<assignment::Model>,
+    names: std::collections::HashMap<i64, String>,
+}
+
+/// The intake queue: orders registered at the same moment share one durable commit.
+pub type IntakeQueue = std::sync::Arc<super::group_commit::Queue<Intake, Created>>;
+
+pub fn intake_queue() -> IntakeQueue {
+    super::group_commit::Queue::new(INTAKE_BATCH, |app, jobs| Box::pin(write_intakes(app, jobs)))
+}
+
 /// Registers an order: classified, located, dispatched and given its deadlines, all in one
-/// transaction with its audit entry and the notifications it causes.
+/// transaction with its audit entry and the notifications it causes. Answers after the commit
+/// is durable.
 pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppResult<OrderView> {
     let c = check(app, actor, &input)?;
-    let reference = app.reference.get();
     let snapshot = app.locator.snapshot();
     let located = c.lat_lon.map(|(la, lo)| snapshot.locate(lo, la));
     if let Some(l) = &located
@@ -760,14 +814,16 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
             "该位置不在本系统管辖范围内",
         ));
     }
-    let village = located
-        .as_ref()
-        .and_then(|l| l.village.clone())
-        .map(|r| (r.code, r.name));
-    let township = located
-        .as_ref()
-        .and_then(|l| l.township.clone())
-        .map(|r| (r.code, r.name));
+    let place = Place {
+        village: located
+            .as_ref()
+            .and_then(|l| l.village.clone())
+            .map(|r| (r.code, r.name)),
+        township: located
+            .as_ref()
+            .and_then(|l| l.township.clone())
+            .map(|r| (r.code, r.name)),
+    };
     let county = located
         .as_ref()
         .and_then(|l| l.county.clone())
@@ -779,133 +835,345 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
         })
         .or_else(|| snapshot.first_county())
         .unwrap_or_default();
-    let place = Place {
-        village: village.clone(),
-        township: township.clone(),
+    let job = Intake {
+        c,
+        grid_code: located
+            .as_ref()
+            .and_then(|l| l.grid.as_ref())
+            .map(|g| g.code.clone()),
+        place,
+        county,
+        actor_name: actor
+            .map(Actor::audit_name)
+            .unwrap_or_else(|| "citizen".into()),
     };
+    let created = app.intake.submit(app, job).await?;
+    view_with(
+        &app.db.conn,
+        app,
+        &created.model,
+        created.units,
+        &created.names,
+        false,
+        actor,
+    )
+    .await
+}
+
+impl Intake {
+    /// The order as received, before dispatch.
+    fn accepted(&self, code: &str, now: DateTime<Utc>) -> work_order::ActiveModel {
+        let c = &self.c;
+        let phone = c.reporter.as_ref().map(|r| r.1.as_str()).unwrap_or("");
+        let last4: String = {
+            let tail: Vec<char> = phone.chars().rev().take(4).collect();
+            tail.into_iter().rev().collect()
+        };
+        work_order::ActiveModel {
+            tracking_code: Set(code.to_string()),
+            title: Set(c.title.clone()),
+            description: Set(c.description.clone()),
+            channel: Set(c.channel.code().into()),
+            priority: Set(c.priority.code().into()),
+            category_code: Set(c.category.0.clone()),
+            category_confidence: Set((c.category.1 * 1000.0).round() / 1000.0),
+            lat: Set(c.lat_lon.map(|x| x.0)),
+            lon: Set(c.lat_lon.map(|x| x.1)),
+            address: Set(c.address.clone()),
+            grid_code: Set(self.grid_code.clone()),
+            village_code: Set(self.place.village.as_ref().map(|v| v.0.clone())),
+            township_code: Set(self.place.township.as_ref().map(|t| t.0.clone())),
+            reporter_name: Set(c.reporter.as_ref().map(|r| r.0.clone()).unwrap_or_default()),
+            reporter_phone: Set(mask_phone(phone)),
+            reporter_phone_last4: Set(last4),
+            anonymous: Set(c.reporter.is_none()),
+            status: Set(State::Accepted.code().into()),
+            flags: Set(serde_json::to_string(&Flags::default()).expect("flags")),
+            lead_unit_id: Set(None),
+            list_item_code: Set(String::new()),
+            dispatch_reasons: Set("[]".into()),
+            dispatched_at: Set(None),
+            resolve_started_at: Set(None),
+            signed_at: Set(None),
+            contacted_at: Set(None),
+            replied_at: Set(None),
+            closed_at: Set(None),
+            sign_by: Set(None),
+            contact_by: Set(None),
+            resolve_by: Set(None),
+            escalation: Set(Level::None.code().into()),
+            next_escalation_at: Set(None),
+            master_id: Set(None),
+            resolution: Set(String::new()),
+            satisfaction: Set(String::new()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+    }
+}
+
+/// Tracking codes not yet taken, one query for the whole batch.
+async fn fresh_codes(txn: &DatabaseTransaction, n: usize) -> AppResult<Vec<String>> {
+    let mut codes: Vec<String> = Vec::with_capacity(n);
+    loop {
+        let mut seen: std::collections::HashSet<String> = codes.iter().cloned().collect();
+        while codes.len() < n {
+            let c = tracking_code();
+            if seen.insert(c.clone()) {
+                codes.push(c);
+            }
+        }
+        let taken: std::collections::HashSet<String> = work_order::Entity::find()
+            .select_only()
+            .column(work_order::Column::TrackingCode)
+            .filter(work_order::Column::TrackingCode.is_in(codes.clone()))
+            .into_tuple::<String>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        if taken.is_empty() {
+            return Ok(codes);
+        }
+        codes.retain(|c| !taken.contains(c));
+    }
+}
+
+fn event_row(
+    order_id: i64,
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    from: &str,
+    to: &str,
+    note: &str,
+) -> order_event::ActiveModel {
+    order_event::ActiveModel {
+        order_id: Set(order_id),
+        time: Set(now),
+        actor: Set(actor.to_string()),
+        action: Set(action.to_string()),
+        from_status: Set(from.to_string()),
+        to_status: Set(to.to_string()),
+        note: Set(note.to_string()),
+        ..Default::default()
+    }
+}
+
+fn assignment_row(
+    order_id: i64,
+    unit_id: i64,
+    role: &str,
+    now: DateTime<Utc>,
+) -> assignment::ActiveModel {
+    assignment::ActiveModel {
+        order_id: Set(order_id),
+        unit_id: Set(unit_id),
+        role: Set(role.into()),
+        active: Set(true),
+        reply: Set(String::new()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
+
+/// The planned units with their roles: the lead first.
+fn planned_units(p: &dispatch::Plan) -> impl Iterator<Item = (&Unit, &'static str)> {
+    std::iter::once((&p.lead, "lead")).chain(p.assisting.iter().map(|u| (u, "assist")))
+}
+
+/// The timeline note of a dispatch.
+fn dispatch_note(p: &dispatch::Plan) -> String {
+    let assisting: Vec<&str> = p.assisting.iter().map(|u| u.name.as_str()).collect();
+    format!(
+        "主办：{}{}",
+        p.lead.name,
+        if assisting.is_empty() {
+            String::new()
+        } else {
+            format!("；协办：{}", assisting.join("、"))
+        }
+    )
+}
+
+/// What the lead unit is told of a dispatch.
+fn dispatched_message(m: &work_order::Model, lead: &Unit) -> outbox::Message {
+    outbox::Message::new(
+        format!("unit:{}", lead.id),
+        "work_order.dispatched",
+        "新工单待签收",
+        format!(
+            "工单{}“{}”已派至贵单位主办，请在{}前签收。",
+            m.tracking_code,
+            m.title,
+            m.sign_by
+                .map(jiceng_core::clock::format_local)
+                .unwrap_or_default()
+        ),
+    )
+}
+
+/// Writes a batch of checked orders in one transaction: the orders, their timelines,
+/// assignments, audit entries and notifications, each kind in a few multi-row statements.
+async fn write_intakes(app: &App, jobs: &[Intake]) -> AppResult<Vec<Created>> {
+    let reference = app.reference.get();
     let now = app.now();
-    let actor_name = actor
-        .map(Actor::audit_name)
-        .unwrap_or_else(|| "citizen".into());
-    let txn = app.db.begin_write().await?;
-    let outcome = plan(&txn, &reference, &c.category.0, &place, &county).await?;
     let rules = Rules {
         max_extensions: MAX_EXTENSIONS,
         send_back_open: true,
     };
-    let mut code = tracking_code();
-    while work_order::Entity::find()
-        .filter(work_order::Column::TrackingCode.eq(code.clone()))
-        .count(&txn)
-        .await?
-        > 0
-    {
-        code = tracking_code();
-    }
-    let (reporter_name, phone) = c.reporter.clone().unwrap_or_default();
-    let m = work_order::ActiveModel {
-        tracking_code: Set(code.clone()),
-        title: Set(c.title.clone()),
-        description: Set(c.description.clone()),
-        channel: Set(c.channel.code().into()),
-        priority: Set(c.priority.code().into()),
-        category_code: Set(c.category.0.clone()),
-        category_confidence: Set((c.category.1 * 1000.0).round() / 1000.0),
-        lat: Set(c.lat_lon.map(|x| x.0)),
-        lon: Set(c.lat_lon.map(|x| x.1)),
-        address: Set(c.address.clone()),
-        grid_code: Set(located
-            .as_ref()
-            .and_then(|l| l.grid.as_ref())
-            .map(|g| g.code.clone())),
-        village_code: Set(village.as_ref().map(|v| v.0.clone())),
-        township_code: Set(township.as_ref().map(|t| t.0.clone())),
-        reporter_name: Set(reporter_name),
-        reporter_phone: Set(mask_phone(&phone)),
-        reporter_phone_last4: Set(phone
-            .chars()
-            .rev()
-            .take(4)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect()),
-        anonymous: Set(c.reporter.is_none()),
-        status: Set(State::Accepted.code().into()),
-        flags: Set(serde_json::to_string(&Flags::default()).expect("flags")),
-        lead_unit_id: Set(None),
-        list_item_code: Set(String::new()),
-        dispatch_reasons: Set("[]".into()),
-        escalation: Set(Level::None.code().into()),
-        resolution: Set(String::new()),
-        satisfaction: Set(String::new()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    event(
-        &txn,
-        m.id,
-        now,
-        &actor_name,
-        "受理",
-        "",
-        State::Accepted.code(),
-        &format!("{}，{}", c.channel.label(), c.priority.label()),
-    )
-    .await?;
-    let m = match outcome {
-        Outcome::Dispatch(p) => {
-            do_dispatch(&txn, app, &reference, m, &p, now, &actor_name, rules).await?
+    let txn = app.db.begin_write().await?;
+    let data = DispatchData::load(&txn).await?;
+    let codes = fresh_codes(&txn, jobs.len()).await?;
+    let mut rows = Vec::with_capacity(jobs.len());
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for (j, code) in jobs.iter().zip(&codes) {
+        let outcome = data.plan(&reference, &j.c.category.0, &j.place, &j.county);
+        let mut am = j.accepted(code, now);
+        match &outcome {
+            Outcome::Dispatch(p) => {
+                set_dispatched(
+                    &mut am,
+                    &reference,
+                    State::Accepted,
+                    Flags::default(),
+                    &j.c.category.0,
+                    j.c.priority,
+                    p,
+                    now,
+                    rules,
+                )?;
+            }
+            Outcome::Manual(reasons) => {
+                let (s, f) = transition(
+                    State::Accepted,
+                    Flags::default(),
+                    Action::QueueForDispatch,
+                    rules,
+                )
+                .map_err(illegal)?;
+                am.status = Set(s.code().into());
+                am.flags = Set(serde_json::to_string(&f).expect("flags"));
+                am.dispatch_reasons = Set(serde_json::to_string(reasons).expect("reasons"));
+            }
         }
-        Outcome::Manual(reasons) => {
-            let (s, f) = transition(
-                State::Accepted,
-                Flags::default(),
-                Action::QueueForDispatch,
-                rules,
-            )
-            .map_err(illegal)?;
-            let mut am: work_order::ActiveModel = m.into();
-            am.status = Set(s.code().into());
-            am.flags = Set(serde_json::to_string(&f).expect("flags"));
-            am.dispatch_reasons = Set(serde_json::to_string(&reasons).expect("reasons"));
-            let m = am.update(&txn).await?;
-            event(
-                &txn,
+        rows.push(am);
+        outcomes.push(outcome);
+    }
+    let mut stored: std::collections::HashMap<String, work_order::Model> =
+        std::collections::HashMap::with_capacity(jobs.len());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<_> = rows.by_ref().take(400).collect();
+        for m in work_order::Entity::insert_many(chunk)
+            .exec_with_returning(&txn)
+            .await?
+        {
+            stored.insert(m.tracking_code.clone(), m);
+        }
+    }
+    let mut models = Vec::with_capacity(jobs.len());
+    for c in &codes {
+        models.push(stored.remove(c).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!("order {c} was not returned by its insert"))
+        })?);
+    }
+    let mut events = Vec::with_capacity(jobs.len() * 2);
+    let mut assignments = Vec::with_capacity(jobs.len() * 2);
+    let mut audits = Vec::with_capacity(jobs.len());
+    let mut messages = Vec::with_capacity(jobs.len() * 2);
+    for ((j, m), outcome) in jobs.iter().zip(&models).zip(&outcomes) {
+        let accepted = State::Accepted.code();
+        events.push(event_row(
+            m.id,
+            now,
+            &j.actor_name,
+            "受理",
+            "",
+            accepted,
+            &format!("{}，{}", j.c.channel.label(), j.c.priority.label()),
+        ));
+        match outcome {
+            Outcome::Dispatch(p) => {
+                events.push(event_row(
+                    m.id,
+                    now,
+                    &j.actor_name,
+                    "派单",
+                    accepted,
+                    &m.status,
+                    &dispatch_note(p),
+                ));
+                for (unit, role) in planned_units(p) {
+                    assignments.push(assignment_row(m.id, unit.id, role, now));
+                }
+                messages.push(dispatched_message(m, &p.lead));
+            }
+            Outcome::Manual(reasons) => events.push(event_row(
                 m.id,
                 now,
                 "system:dispatch",
                 "转人工派单",
-                State::Accepted.code(),
-                s.code(),
+                accepted,
+                &m.status,
                 &reasons.join("；"),
-            )
-            .await?;
-            m
+            )),
         }
-    };
-    let ev =
-        Event::new("work_order.create", "work_order", m.id.to_string()).state(&snapshot_of(&m));
-    audit::record(&txn, now, &actor_name, ev).await?;
-    if !phone.is_empty() {
-        outbox::enqueue(
-            &txn,
-            now,
-            &format!("phone:{}", mask_phone(&phone)),
-            "work_order.received",
-            "您的诉求已受理",
-            &format!(
-                "您反映的问题已受理，查询码{}。可凭查询码和手机号后四位查询办理进度。",
-                m.tracking_code
-            ),
-        )
-        .await?;
+        audits.push((
+            j.actor_name.clone(),
+            Event::new("work_order.create", "work_order", m.id.to_string()).state(&snapshot_of(m)),
+        ));
+        if let Some((_, phone)) = &j.c.reporter {
+            messages.push(outbox::Message::new(
+                format!("phone:{}", mask_phone(phone)),
+                "work_order.received",
+                "您的诉求已受理",
+                format!(
+                    "您反映的问题已受理，查询码{}。可凭查询码和手机号后四位查询办理进度。",
+                    m.tracking_code
+                ),
+            ));
+        }
     }
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let chunk: Vec<_> = events.by_ref().take(1000).collect();
+        order_event::Entity::insert_many(chunk)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    let mut units: std::collections::HashMap<i64, Vec<assignment::Model>> =
+        std::collections::HashMap::new();
+    let mut assignments = assignments.into_iter().peekable();
+    while assignments.peek().is_some() {
+        let chunk: Vec<_> = assignments.by_ref().take(1000).collect();
+        for a in assignment::Entity::insert_many(chunk)
+            .exec_with_returning(&txn)
+            .await?
+        {
+            units.entry(a.order_id).or_default().push(a);
+        }
+    }
+    audit::record_batch(&txn, now, audits).await?;
+    outbox::enqueue_many(&txn, now, messages).await?;
     txn.commit().await?;
-    view(&app.db.conn, app, &m, false, actor).await
+    Ok(models
+        .into_iter()
+        .map(|model| {
+            let mut units = units.remove(&model.id).unwrap_or_default();
+            units.sort_by_key(|a| a.id);
+            let names = units
+                .iter()
+                .filter_map(|a| Some((a.unit_id, data.unit_name(a.unit_id)?.to_string())))
+                .collect();
+            Created {
+                model,
+                units,
+                names,
+            }
+        })
+        .collect())
 }
 
 /// What the audit digest covers: the order's state, not its personal data.
@@ -959,47 +1227,23 @@ fn illegal(e: jiceng_core::work_order::TransitionError) -> AppError {
     AppError::conflict(e.code(), e.to_string())
 }
 
-/// Assigns the planned units, starts the deadlines and tells the lead unit.
+/// Sets what a dispatch changes on an order: its state, lead unit and reasons, and its
+/// deadlines started afresh from `now`.
 #[allow(clippy::too_many_arguments)]
-async fn do_dispatch(
-    txn: &DatabaseTransaction,
-    app: &App,
+fn set_dispatched(
+    am: &mut work_order::ActiveModel,
     reference: &Loaded,
-    m: work_order::Model,
+    from: State,
+    flags: Flags,
+    category: &str,
+    priority: Priority,
     p: &dispatch::Plan,
     now: DateTime<Utc>,
-    actor: &str,
     rules: Rules,
-) -> AppResult<work_order::Model> {
-    let from = state_of(&m)?;
-    let (s, f) = transition(from, flags_of(&m), Action::Dispatch, rules).map_err(illegal)?;
-    assignment::Entity::update_many()
-        .col_expr(
-            assignment::Column::Active,
-            sea_orm::sea_query::Expr::value(false),
-        )
-        .filter(assignment::Column::OrderId.eq(m.id))
-        .exec(txn)
-        .await?;
-    for (unit, role) in
-        std::iter::once((&p.lead, "lead")).chain(p.assisting.iter().map(|u| (u, "assist")))
-    {
-        assignment::ActiveModel {
-            order_id: Set(m.id),
-            unit_id: Set(unit.id),
-            role: Set(role.into()),
-            active: Set(true),
-            reply: Set(String::new()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
-    }
-    let priority = Priority::parse(&m.priority).unwrap_or(Priority::Normal);
-    let policy = reference.policy(&m.category_code, priority);
+) -> AppResult<State> {
+    let (s, f) = transition(from, flags, Action::Dispatch, rules).map_err(illegal)?;
+    let policy = reference.policy(category, priority);
     let d = policy.deadlines(&reference.calendar, now);
-    let mut am: work_order::ActiveModel = m.into();
     am.status = Set(s.code().into());
     am.flags = Set(serde_json::to_string(&f).expect("flags"));
     am.lead_unit_id = Set(Some(p.lead.id));
@@ -1021,35 +1265,57 @@ async fn do_dispatch(
         |_| false,
     ));
     am.updated_at = Set(now);
+    Ok(s)
+}
+
+/// Re-dispatches an order: assigns the planned units, starts the deadlines and tells the
+/// lead unit.
+#[allow(clippy::too_many_arguments)]
+async fn do_dispatch(
+    txn: &DatabaseTransaction,
+    reference: &Loaded,
+    m: work_order::Model,
+    p: &dispatch::Plan,
+    now: DateTime<Utc>,
+    actor: &str,
+    rules: Rules,
+) -> AppResult<work_order::Model> {
+    let from = state_of(&m)?;
+    let flags = flags_of(&m);
+    let priority = Priority::parse(&m.priority).unwrap_or(Priority::Normal);
+    let category = m.category_code.clone();
+    let mut am: work_order::ActiveModel = m.into();
+    let s = set_dispatched(
+        &mut am, reference, from, flags, &category, priority, p, now, rules,
+    )?;
     let m = am.update(txn).await?;
+    assignment::Entity::update_many()
+        .col_expr(
+            assignment::Column::Active,
+            sea_orm::sea_query::Expr::value(false),
+        )
+        .filter(assignment::Column::OrderId.eq(m.id))
+        .exec(txn)
+        .await?;
+    assignment::Entity::insert_many(
+        planned_units(p).map(|(unit, role)| assignment_row(m.id, unit.id, role, now)),
+    )
+    .exec_without_returning(txn)
+    .await?;
     // A re-dispatch starts every deadline afresh.
     super::escalation::forget_steps(txn, m.id).await?;
-    let assisting: Vec<&str> = p.assisting.iter().map(|u| u.name.as_str()).collect();
-    let note = format!(
-        "主办：{}{}",
-        p.lead.name,
-        if assisting.is_empty() {
-            String::new()
-        } else {
-            format!("；协办：{}", assisting.join("、"))
-        }
-    );
-    event(txn, m.id, now, actor, "派单", from.code(), s.code(), &note).await?;
-    outbox::enqueue(
+    event(
         txn,
+        m.id,
         now,
-        &format!("unit:{}", p.lead.id),
-        "work_order.dispatched",
-        "新工单待签收",
-        &format!(
-            "工单{}“{}”已派至贵单位主办，请在{}前签收。",
-            m.tracking_code,
-            m.title,
-            jiceng_core::clock::format_local(d.sign_by)
-        ),
+        actor,
+        "派单",
+        from.code(),
+        s.code(),
+        &dispatch_note(p),
     )
     .await?;
-    let _ = app;
+    outbox::enqueue_many(txn, now, vec![dispatched_message(&m, &p.lead)]).await?;
     Ok(m)
 }
 
@@ -1643,7 +1909,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
                 }
             };
             if let Some(p) = plan {
-                m2 = do_dispatch(&txn, app, &reference, m2, &p, now, &actor_name, rules).await?;
+                m2 = do_dispatch(&txn, &reference, m2, &p, now, &actor_name, rules).await?;
             } else {
                 // Accepted send-back without a new unit: it waits in the manual queue.
                 assignment::Entity::update_many()
