@@ -22,6 +22,8 @@ pub struct App {
     pub reference: crate::service::reference::Reference,
     /// Woken when the fake clock moves, so that the scheduler runs at once.
     pub clock_moved: Arc<tokio::sync::Notify>,
+    /// In-memory caches of what the hot paths read.
+    pub caches: Arc<Caches>,
     /// Work-order intake, written by group commit.
     pub intake: crate::service::work_orders::IntakeQueue,
 }
@@ -49,6 +51,7 @@ impl App {
             reference: Default::default(),
             clock_moved: Default::default(),
             intake: crate::service::work_orders::intake_queue(),
+            caches: Default::default(),
         };
         app.locator.reload(&app.db).await?;
         crate::service::reference::seed(&app.db, app.now()).await?;
@@ -58,5 +61,79 @@ impl App {
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
+    }
+}
+
+/// What the hot paths keep in memory.
+#[derive(Default)]
+pub struct Caches {
+    /// The dispatch data (lists in force, active units) and the version it was read at.
+    pub dispatch: std::sync::Mutex<
+        Option<(
+            crate::service::work_orders::DispatchVersion,
+            Arc<crate::service::work_orders::DispatchData>,
+        )>,
+    >,
+    /// Recently resolved API tokens (by hash), so that a busy client does not cost two reads
+    /// per request. Kept for [`TOKEN_CACHE_SECONDS`]; emptied when this process revokes a
+    /// token or changes an account, so other processes see such a change within that time.
+    tokens: std::sync::Mutex<
+        std::collections::HashMap<
+            String,
+            (
+                crate::service::UserActor,
+                chrono::DateTime<chrono::Utc>,
+                std::time::Instant,
+            ),
+        >,
+    >,
+    /// When this process last wrote each API token's "last used" time.
+    token_touched: std::sync::Mutex<std::collections::HashMap<i64, chrono::DateTime<chrono::Utc>>>,
+}
+
+/// How long a resolved API token is trusted without reading it again.
+pub const TOKEN_CACHE_SECONDS: u64 = 5;
+
+impl Caches {
+    /// The account behind a token hash, if resolved in the last few seconds and not expired.
+    pub fn cached_token(
+        &self,
+        hash: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<crate::service::UserActor> {
+        let m = self.tokens.lock().expect("token cache lock");
+        let (actor, expires_at, at) = m.get(hash)?;
+        (at.elapsed().as_secs() < TOKEN_CACHE_SECONDS && *expires_at > now).then(|| actor.clone())
+    }
+
+    pub fn cache_token(
+        &self,
+        hash: String,
+        actor: crate::service::UserActor,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) {
+        let mut m = self.tokens.lock().expect("token cache lock");
+        if m.len() > 10_000 {
+            m.retain(|_, (_, _, at)| at.elapsed().as_secs() < TOKEN_CACHE_SECONDS);
+        }
+        m.insert(hash, (actor, expires_at, std::time::Instant::now()));
+    }
+
+    /// Forgets every resolved token (after a revocation or an account change).
+    pub fn forget_tokens(&self) {
+        self.tokens.lock().expect("token cache lock").clear();
+    }
+
+    /// Whether this request should write the token's "last used" time: true for the first
+    /// request of a token in each minute.
+    pub fn claim_token_touch(&self, token_id: i64, now: chrono::DateTime<chrono::Utc>) -> bool {
+        let mut m = self.token_touched.lock().expect("token touch lock");
+        match m.get(&token_id) {
+            Some(t) if now - *t < chrono::Duration::seconds(60) => false,
+            _ => {
+                m.insert(token_id, now);
+                true
+            }
+        }
     }
 }

@@ -277,11 +277,13 @@ pub async fn ingest(
                     .json(&body)
                     .send()
                     .await?;
+                let status = r.status();
+                // Read to the end, so that the connection goes back to the pool.
+                let body = r.bytes().await?;
                 anyhow::ensure!(
-                    r.status() == 201,
-                    "HTTP {}: {}",
-                    r.status(),
-                    r.text().await?
+                    status == 201,
+                    "HTTP {status}: {}",
+                    String::from_utf8_lossy(&body)
                 );
                 Ok(())
             }

@@ -532,6 +532,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             concurrency,
             http,
         }) => {
+            init_tracing("warn");
             let (config, dir) = scratch_config(&cli, "bench-ingest.db")?;
             let result = crate::bench::ingest(config, *orders, *concurrency, *http).await;
             print_bench(result, &dir)

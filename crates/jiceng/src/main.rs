@@ -1,5 +1,10 @@
 use clap::Parser;
 
+/// Many small allocations per request (rows, JSON, SQL values): mimalloc spends far less time
+/// in them than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = jiceng::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

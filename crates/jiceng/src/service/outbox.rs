@@ -60,29 +60,25 @@ pub async fn enqueue_many(
     now: DateTime<Utc>,
     messages: Vec<Message>,
 ) -> AppResult<()> {
-    let mut rows = messages
+    let rows: Vec<outbox::Model> = messages
         .into_iter()
-        .map(|m| outbox::ActiveModel {
-            channel: Set("log".into()),
-            recipient: Set(m.recipient),
-            event: Set(m.event),
-            subject: Set(m.subject),
-            body: Set(m.body),
-            status: Set("pending".into()),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            last_error: Set(String::new()),
-            created_at: Set(now),
-            sent_at: Set(None),
-            ..Default::default()
+        .map(|m| outbox::Model {
+            id: 0,
+            channel: "log".into(),
+            recipient: m.recipient,
+            event: m.event,
+            subject: m.subject,
+            body: m.body,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: String::new(),
+            created_at: now,
+            sent_at: None,
+            address_enc: String::new(),
         })
-        .peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(1000).collect();
-        outbox::Entity::insert_many(chunk)
-            .exec_without_returning(txn)
-            .await?;
-    }
+        .collect();
+    crate::store::bulk::insert_models::<outbox::Entity, _>(txn, &rows, "").await?;
     Ok(())
 }
 

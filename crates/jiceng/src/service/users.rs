@@ -299,5 +299,7 @@ pub async fn update_user(
     )
     .await?;
     txn.commit().await?;
+    // A changed account acts with its new role, region or state at once in this process.
+    app.caches.forget_tokens();
     Ok(view)
 }

@@ -8,6 +8,7 @@ use super::reference::Loaded;
 use super::{Actor, Page, PageParams, UserActor, outbox};
 use crate::app::App;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::store::bulk;
 use crate::store::entities::{
     assignment, department, order_event, resp_item, resp_list, work_order,
 };
@@ -21,7 +22,7 @@ use rand::Rng;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TryIntoModel,
 };
 use serde::{Deserialize, Serialize};
 
@@ -413,12 +414,53 @@ async fn view_with<C: ConnectionTrait>(
 
 /// What dispatch reads: the published list in force per region and the active units. The
 /// intake writer loads it once per batch, inside the batch's transaction.
-pub(crate) struct DispatchData {
+pub struct DispatchData {
     lists: std::collections::HashMap<String, Vec<ListItem>>,
     depts: Vec<department::Model>,
 }
 
+/// What changes the dispatch data: published lists and active units. Read in one small query
+/// per intake batch; the data itself is reloaded only when it differs.
+pub type DispatchVersion = (i64, i64, i64, Option<DateTime<Utc>>);
+
 impl DispatchData {
+    /// The dispatch data, from the cache while the lists and units are unchanged.
+    pub(crate) async fn current<C: ConnectionTrait>(
+        app: &App,
+        db: &C,
+    ) -> AppResult<std::sync::Arc<DispatchData>> {
+        let (lists, latest, units, updated): DispatchVersion = {
+            let published = resp_list::Entity::find()
+                .select_only()
+                .column_as(resp_list::Column::Id.count(), "n")
+                .column_as(resp_list::Column::Id.max(), "latest")
+                .filter(resp_list::Column::Status.eq("published"))
+                .into_tuple::<(i64, Option<i64>)>()
+                .one(db)
+                .await?
+                .unwrap_or((0, None));
+            let units = department::Entity::find()
+                .select_only()
+                .column_as(department::Column::Id.count(), "n")
+                .column_as(department::Column::UpdatedAt.max(), "updated")
+                .filter(department::Column::Active.eq(true))
+                .into_tuple::<(i64, Option<DateTime<Utc>>)>()
+                .one(db)
+                .await?
+                .unwrap_or((0, None));
+            (published.0, published.1.unwrap_or(0), units.0, units.1)
+        };
+        let version = (lists, latest, units, updated);
+        if let Some((v, d)) = app.caches.dispatch.lock().expect("dispatch cache").as_ref()
+            && *v == version
+        {
+            return Ok(d.clone());
+        }
+        let data = std::sync::Arc::new(DispatchData::load(db).await?);
+        *app.caches.dispatch.lock().expect("dispatch cache") = Some((version, data.clone()));
+        Ok(data)
+    }
+
     pub(crate) async fn load<C: ConnectionTrait>(db: &C) -> AppResult<DispatchData> {
         let published = resp_list::Entity::find()
             .filter(resp_list::Column::Status.eq("published"))
@@ -533,7 +575,7 @@ pub async fn preview_dispatch(app: &App, category: &str, lat: f64, lon: f64) -> 
         township: l.township.map(|r| (r.code, r.name)),
     };
     let county = l.county.map(|r| r.code).unwrap_or_default();
-    let data = DispatchData::load(&app.db.conn).await?;
+    let data = DispatchData::current(app, &app.db.conn).await?;
     Ok(data.plan(&app.reference.get(), category, &place, &county))
 }
 
@@ -782,6 +824,8 @@ pub struct Intake {
     place: Place,
     county: String,
     actor_name: String,
+    /// The reporter's phone, encrypted with the data key.
+    phone_enc: String,
 }
 
 /// A registered order as the intake writer stored it.
@@ -846,6 +890,7 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
         actor_name: actor
             .map(Actor::audit_name)
             .unwrap_or_else(|| "citizen".into()),
+        phone_enc: String::new(),
     };
     let created = app.intake.submit(app, job).await?;
     view_with(
@@ -908,7 +953,9 @@ impl Intake {
             satisfaction: Set(String::new()),
             created_at: Set(now),
             updated_at: Set(now),
-            ..Default::default()
+            reporter_phone_enc: Set(self.phone_enc.clone()),
+            // Assigned by the database on insert.
+            id: Set(0),
         }
     }
 }
@@ -937,27 +984,6 @@ async fn fresh_codes(txn: &DatabaseTransaction, n: usize) -> AppResult<Vec<Strin
             return Ok(codes);
         }
         codes.retain(|c| !taken.contains(c));
-    }
-}
-
-fn event_row(
-    order_id: i64,
-    now: DateTime<Utc>,
-    actor: &str,
-    action: &str,
-    from: &str,
-    to: &str,
-    note: &str,
-) -> order_event::ActiveModel {
-    order_event::ActiveModel {
-        order_id: Set(order_id),
-        time: Set(now),
-        actor: Set(actor.to_string()),
-        action: Set(action.to_string()),
-        from_status: Set(from.to_string()),
-        to_status: Set(to.to_string()),
-        note: Set(note.to_string()),
-        ..Default::default()
     }
 }
 
@@ -1014,6 +1040,27 @@ fn dispatched_message(m: &work_order::Model, lead: &Unit) -> outbox::Message {
     )
 }
 
+fn event_model(
+    order_id: i64,
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    from: &str,
+    to: &str,
+    note: &str,
+) -> order_event::Model {
+    order_event::Model {
+        id: 0,
+        order_id,
+        time: now,
+        actor: actor.to_string(),
+        action: action.to_string(),
+        from_status: from.to_string(),
+        to_status: to.to_string(),
+        note: note.to_string(),
+    }
+}
+
 /// Writes a batch of checked orders in one transaction: the orders, their timelines,
 /// assignments, audit entries and notifications, each kind in a few multi-row statements.
 async fn write_intakes(app: &App, jobs: &[Intake]) -> AppResult<Vec<Created>> {
@@ -1023,8 +1070,9 @@ async fn write_intakes(app: &App, jobs: &[Intake]) -> AppResult<Vec<Created>> {
         max_extensions: MAX_EXTENSIONS,
         send_back_open: true,
     };
+    let t0 = std::time::Instant::now();
     let txn = app.db.begin_write().await?;
-    let data = DispatchData::load(&txn).await?;
+    let data = DispatchData::current(app, &txn).await?;
     let codes = fresh_codes(&txn, jobs.len()).await?;
     let mut rows = Vec::with_capacity(jobs.len());
     let mut outcomes = Vec::with_capacity(jobs.len());
@@ -1061,31 +1109,34 @@ async fn write_intakes(app: &App, jobs: &[Intake]) -> AppResult<Vec<Created>> {
         rows.push(am);
         outcomes.push(outcome);
     }
-    let mut stored: std::collections::HashMap<String, work_order::Model> =
-        std::collections::HashMap::with_capacity(jobs.len());
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<_> = rows.by_ref().take(400).collect();
-        for m in work_order::Entity::insert_many(chunk)
-            .exec_with_returning(&txn)
-            .await?
-        {
-            stored.insert(m.tracking_code.clone(), m);
-        }
-    }
+    let t_plan = t0.elapsed();
     let mut models = Vec::with_capacity(jobs.len());
-    for c in &codes {
-        models.push(stored.remove(c).ok_or_else(|| {
-            AppError::internal(anyhow::anyhow!("order {c} was not returned by its insert"))
-        })?);
+    for am in rows {
+        models.push(am.try_into_model()?);
     }
+    let mut ids: std::collections::HashMap<String, i64> =
+        std::collections::HashMap::with_capacity(jobs.len());
+    for r in
+        bulk::insert_models::<work_order::Entity, _>(&txn, &models, "id, tracking_code").await?
+    {
+        ids.insert(r.try_get("", "tracking_code")?, r.try_get("", "id")?);
+    }
+    for m in &mut models {
+        m.id = ids.remove(&m.tracking_code).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "order {} was not returned by its insert",
+                m.tracking_code
+            ))
+        })?;
+    }
+    let t_orders = t0.elapsed();
     let mut events = Vec::with_capacity(jobs.len() * 2);
     let mut assignments = Vec::with_capacity(jobs.len() * 2);
     let mut audits = Vec::with_capacity(jobs.len());
     let mut messages = Vec::with_capacity(jobs.len() * 2);
     for ((j, m), outcome) in jobs.iter().zip(&models).zip(&outcomes) {
         let accepted = State::Accepted.code();
-        events.push(event_row(
+        events.push(event_model(
             m.id,
             now,
             &j.actor_name,
@@ -1096,7 +1147,7 @@ async fn write_intakes(app: &App, jobs: &[Intake]) -> AppResult<Vec<Created>> {
         ));
         match outcome {
             Outcome::Dispatch(p) => {
-                events.push(event_row(
+                events.push(event_model(
                     m.id,
                     now,
                     &j.actor_name,
@@ -1106,11 +1157,19 @@ async fn write_intakes(app: &App, jobs: &[Intake]) -> AppResult<Vec<Created>> {
                     &dispatch_note(p),
                 ));
                 for (unit, role) in planned_units(p) {
-                    assignments.push(assignment_row(m.id, unit.id, role, now));
+                    assignments.push(assignment::Model {
+                        id: 0,
+                        order_id: m.id,
+                        unit_id: unit.id,
+                        role: role.to_string(),
+                        active: true,
+                        reply: String::new(),
+                        created_at: now,
+                    });
                 }
                 messages.push(dispatched_message(m, &p.lead));
             }
-            Outcome::Manual(reasons) => events.push(event_row(
+            Outcome::Manual(reasons) => events.push(event_model(
                 m.id,
                 now,
                 "system:dispatch",
@@ -1136,28 +1195,33 @@ async fn write_intakes(app: &App, jobs: &[Intake]) -> AppResult<Vec<Created>> {
             ));
         }
     }
-    let mut events = events.into_iter().peekable();
-    while events.peek().is_some() {
-        let chunk: Vec<_> = events.by_ref().take(1000).collect();
-        order_event::Entity::insert_many(chunk)
-            .exec_without_returning(&txn)
-            .await?;
-    }
+    bulk::insert_models::<order_event::Entity, _>(&txn, &events, "").await?;
     let mut units: std::collections::HashMap<i64, Vec<assignment::Model>> =
         std::collections::HashMap::new();
-    let mut assignments = assignments.into_iter().peekable();
-    while assignments.peek().is_some() {
-        let chunk: Vec<_> = assignments.by_ref().take(1000).collect();
-        for a in assignment::Entity::insert_many(chunk)
-            .exec_with_returning(&txn)
-            .await?
-        {
-            units.entry(a.order_id).or_default().push(a);
-        }
+    let inserted = bulk::insert_models::<assignment::Entity, _>(
+        &txn,
+        &assignments,
+        "id, order_id, unit_id, role",
+    )
+    .await?;
+    for r in inserted {
+        let a = assignment::Model {
+            id: r.try_get("", "id")?,
+            order_id: r.try_get("", "order_id")?,
+            unit_id: r.try_get("", "unit_id")?,
+            role: r.try_get("", "role")?,
+            active: true,
+            reply: String::new(),
+            created_at: now,
+        };
+        units.entry(a.order_id).or_default().push(a);
     }
+    let t_rows = t0.elapsed();
     audit::record_batch(&txn, now, audits).await?;
     outbox::enqueue_many(&txn, now, messages).await?;
+    let t_audit = t0.elapsed();
     txn.commit().await?;
+    tracing::debug!(orders = jobs.len(), plan = ?t_plan, orders_inserted = ?t_orders, rows = ?t_rows, audit_outbox = ?t_audit, committed = ?t0.elapsed(), "intake batch");
     Ok(models
         .into_iter()
         .map(|model| {

@@ -44,6 +44,8 @@ pub mod department {
         pub active: bool,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// Where the unit's notifications are e-mailed (SMTP channel); empty for none.
+        pub email: String,
     }
     no_relations!();
 }
@@ -365,6 +367,8 @@ pub mod work_order {
         pub satisfaction: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// The reporter's full phone number, encrypted with the data key.
+        pub reporter_phone_enc: String,
     }
     no_relations!();
 }
@@ -447,6 +451,47 @@ pub mod outbox {
         pub last_error: String,
         pub created_at: DateTimeUtc,
         pub sent_at: Option<DateTimeUtc>,
+        /// The delivery address (phone number or e-mail), encrypted; empty when the
+        /// recipient is resolved at sending.
+        pub address_enc: String,
+    }
+    no_relations!();
+}
+
+pub mod notification_template {
+    use sea_orm::entity::prelude::*;
+
+    /// An administrator's wording of one event's message; events without a row use the
+    /// built-in wording.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "notification_templates")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event: String,
+        pub subject: String,
+        pub body: String,
+        pub updated_by: String,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod photo {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "work_order_photos")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub order_id: i64,
+        /// The timeline event the photo belongs to (a reply); none for the report's own.
+        pub event_id: Option<i64>,
+        pub content_type: String,
+        pub data: Vec<u8>,
+        pub sha256: String,
+        pub uploaded_by: String,
+        pub created_at: DateTimeUtc,
     }
     no_relations!();
 }

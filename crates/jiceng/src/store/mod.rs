@@ -1,5 +1,6 @@
 //! Storage: one codebase for SQLite (default) and PostgreSQL, chosen by URL.
 
+pub mod bulk;
 pub mod entities;
 mod migrations;
 
