@@ -22,6 +22,8 @@ pub struct App {
     pub reference: crate::service::reference::Reference,
     /// Woken when the fake clock moves, so that the scheduler runs at once.
     pub clock_moved: Arc<tokio::sync::Notify>,
+    /// Seals personal data at rest.
+    pub data_key: Arc<crate::crypto::DataKey>,
     /// In-memory caches of what the hot paths read.
     pub caches: Arc<Caches>,
     /// Work-order intake, written by group commit.
@@ -40,7 +42,11 @@ impl App {
         } else {
             (Arc::new(SystemClock), None)
         };
+        let data_key = Arc::new(crate::crypto::DataKey::load_or_create(
+            &config.data_key_path(),
+        )?);
         let app = App {
+            data_key,
             db,
             clock,
             fake_clock,

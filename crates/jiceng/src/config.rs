@@ -47,6 +47,22 @@ pub struct Config {
     pub witnesses: Vec<String>,
     /// The escalation scheduler runs this often (and at once when the fake clock moves).
     pub escalation_interval_ms: u64,
+    /// The key that seals personal data (phone and ID numbers); generated on first use when
+    /// missing. Every server of a deployment needs the same file. Default: `DATA_DIR/data.key`.
+    pub data_key_file: Option<PathBuf>,
+    /// Notifications are POSTed here as JSON signed with HMAC-SHA256 (an SMS gateway, another
+    /// system). `http://` only: put a TLS proxy in front of an `https` receiver.
+    pub notify_webhook_url: Option<String>,
+    /// The webhook's HMAC key.
+    pub notify_webhook_secret: Option<String>,
+    /// Notifications to units with an e-mail address go through this server:
+    /// `smtp://user:password@host:25`.
+    pub smtp_url: Option<String>,
+    /// The sender of notification e-mails.
+    pub smtp_from: String,
+    /// Runs the escalation scheduler and the notification sender in the server (tests that
+    /// drive them step by step turn this off).
+    pub background_jobs: bool,
 }
 
 impl Default for Config {
@@ -67,6 +83,12 @@ impl Default for Config {
             checkpoint_interval_seconds: 10,
             witnesses: Vec::new(),
             escalation_interval_ms: 1000,
+            data_key_file: None,
+            notify_webhook_url: None,
+            notify_webhook_secret: None,
+            smtp_url: None,
+            smtp_from: "jiceng@localhost".into(),
+            background_jobs: true,
         }
     }
 }
@@ -142,6 +164,27 @@ impl Config {
         if let Some(v) = env("JICENG_AUDIT_ORIGIN") {
             c.audit_origin = Some(v);
         }
+        if let Some(v) = env("JICENG_DATA_KEY_FILE") {
+            c.data_key_file = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("JICENG_NOTIFY_WEBHOOK_URL") {
+            c.notify_webhook_url = Some(v);
+        }
+        if let Some(v) = env("JICENG_NOTIFY_WEBHOOK_SECRET") {
+            c.notify_webhook_secret = Some(v);
+        }
+        if let Some(p) = env("JICENG_NOTIFY_WEBHOOK_SECRET_FILE") {
+            c.notify_webhook_secret = Some(read_secret_file(Path::new(&p))?);
+        }
+        if let Some(v) = env("JICENG_SMTP_URL") {
+            c.smtp_url = Some(v);
+        }
+        if let Some(p) = env("JICENG_SMTP_URL_FILE") {
+            c.smtp_url = Some(read_secret_file(Path::new(&p))?);
+        }
+        if let Some(v) = env("JICENG_SMTP_FROM") {
+            c.smtp_from = v;
+        }
         if let Some(v) = &flags.database_url {
             c.database_url = v.clone();
         }
@@ -169,11 +212,36 @@ impl Config {
         if self.checkpoint_interval_seconds < 1 {
             bail!("checkpoint_interval_seconds 必须至少为 1");
         }
+        if let Some(u) = &self.notify_webhook_url {
+            if !u.starts_with("http://") {
+                bail!(
+                    "notify_webhook_url 只支持 http:// 地址（https 接收方请在本机加 TLS 代理）：{u}"
+                );
+            }
+            if self
+                .notify_webhook_secret
+                .as_deref()
+                .is_none_or(|s| s.len() < 16)
+            {
+                bail!("配置了 notify_webhook_url 时必须配置至少16个字符的 notify_webhook_secret");
+            }
+        }
+        if let Some(u) = &self.smtp_url
+            && !u.starts_with("smtp://")
+        {
+            bail!("smtp_url 只支持 smtp:// 地址");
+        }
         for w in &self.witnesses {
             jiceng_core::note::NoteVerifier::parse(w)
                 .map_err(|_| anyhow::anyhow!("见证方公钥格式不正确：{w}"))?;
         }
         Ok(())
+    }
+
+    pub fn data_key_path(&self) -> PathBuf {
+        self.data_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("data.key"))
     }
 
     pub fn audit_key_path(&self) -> PathBuf {
@@ -186,6 +254,10 @@ impl Config {
     pub fn redacted_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database_url = crate::store::redact_url(&self.database_url);
+        shown.smtp_url = self.smtp_url.as_deref().map(crate::store::redact_url);
+        if shown.notify_webhook_secret.is_some() {
+            shown.notify_webhook_secret = Some("******".into());
+        }
         toml::to_string(&shown).unwrap_or_else(|e| format!("# 无法显示配置: {e}"))
     }
 }

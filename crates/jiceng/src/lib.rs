@@ -4,6 +4,7 @@ pub mod app;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod http;

@@ -58,6 +58,11 @@ impl Server {
         tokio::spawn(crate::service::transparency::run_checkpointer(
             self.app.clone(),
         ));
+        if self.app.config.background_jobs {
+            // Escalation steps and daily reports; notifications out of the outbox.
+            tokio::spawn(crate::service::escalation::run_scheduler(self.app.clone()));
+            tokio::spawn(crate::service::outbox::run_sender(self.app.clone()));
+        }
         let router = router(self.app);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)

@@ -145,7 +145,7 @@ pub async fn sweep(app: &App) -> AppResult<usize> {
     for chunk in due.chunks(100) {
         let txn = app.db.begin_write().await?;
         for id in chunk {
-            taken += escalate_one(&txn, &reference, now, *id).await?;
+            taken += escalate_one(&txn, app, &reference, now, *id).await?;
         }
         txn.commit().await?;
     }
@@ -155,6 +155,7 @@ pub async fn sweep(app: &App) -> AppResult<usize> {
 /// Takes the due steps of one order inside `txn`; returns how many.
 async fn escalate_one(
     txn: &DatabaseTransaction,
+    app: &App,
     reference: &Loaded,
     now: DateTime<Utc>,
     id: i64,
@@ -220,17 +221,26 @@ async fn escalate_one(
         }
         .insert(txn)
         .await?;
-        for r in recipients(&m, step.level) {
-            outbox::enqueue(
-                txn,
-                now,
-                &r,
-                &format!("work_order.{}", step.level.code()),
-                step.level.label(),
-                &format!("工单{}“{}”{}", m.tracking_code, m.title, what),
-            )
-            .await?;
-        }
+        let event = match step.level {
+            Level::Yellow => "work_order.yellow",
+            Level::Red => "work_order.red",
+            _ => "work_order.supervised",
+        };
+        let messages = recipients(&m, step.level)
+            .into_iter()
+            .map(|r| {
+                outbox::Message::new(
+                    r,
+                    event,
+                    vec![
+                        ("查询码", m.tracking_code.clone()),
+                        ("标题", m.title.clone()),
+                        ("提示", what.clone()),
+                    ],
+                )
+            })
+            .collect();
+        outbox::enqueue_many(txn, app, now, messages).await?;
         let ev = Event::new("work_order.escalate", "work_order", m.id.to_string()).reason(format!(
             "{}:{}",
             step.kind.code(),
@@ -328,29 +338,26 @@ pub async fn daily_report(app: &App) -> AppResult<bool> {
         txn.rollback().await?;
         return Ok(false);
     }
-    let body = if rows.is_empty() {
-        format!("{day}：全县没有超期工单。")
+    let content = if rows.is_empty() {
+        "全县没有超期工单。".to_string()
     } else {
         let lines: Vec<String> = rows
             .iter()
             .map(|(n, r, s)| format!("{n}：超期{r}件，督办{s}件"))
             .collect();
-        format!("{day}超期工单通报：{}", lines.join("；"))
+        lines.join("；")
     };
-    outbox::enqueue(
-        &txn,
-        now,
+    let msg = outbox::Message::new(
         "role:leader",
         "work_order.daily_overdue",
-        "超期工单通报",
-        &body,
-    )
-    .await?;
+        vec![("日期", day.to_string()), ("内容", content.clone())],
+    );
+    outbox::enqueue_many(&txn, app, now, vec![msg]).await?;
     audit::record(
         &txn,
         now,
         "system:escalation",
-        Event::new("work_order.daily_report", "daily_report", day).reason(body),
+        Event::new("work_order.daily_report", "daily_report", day).reason(content),
     )
     .await?;
     txn.commit().await?;

@@ -892,6 +892,15 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
             .unwrap_or_else(|| "citizen".into()),
         phone_enc: String::new(),
     };
+    let job = Intake {
+        phone_enc: job
+            .c
+            .reporter
+            .as_ref()
+            .map(|r| app.data_key.seal(&r.1))
+            .unwrap_or_default(),
+        ..job
+    };
     let created = app.intake.submit(app, job).await?;
     view_with(
         &app.db.conn,
@@ -1028,16 +1037,27 @@ fn dispatched_message(m: &work_order::Model, lead: &Unit) -> outbox::Message {
     outbox::Message::new(
         format!("unit:{}", lead.id),
         "work_order.dispatched",
-        "新工单待签收",
-        format!(
-            "工单{}“{}”已派至贵单位主办，请在{}前签收。",
-            m.tracking_code,
-            m.title,
-            m.sign_by
-                .map(jiceng_core::clock::format_local)
-                .unwrap_or_default()
-        ),
+        vec![
+            ("查询码", m.tracking_code.clone()),
+            ("标题", m.title.clone()),
+            (
+                "签收期限",
+                m.sign_by
+                    .map(jiceng_core::clock::format_local)
+                    .unwrap_or_default(),
+            ),
+        ],
     )
+}
+
+/// A message to the reporter of an order, unless anonymous.
+fn to_reporter(
+    m: &work_order::Model,
+    event: &'static str,
+    vars: Vec<(&'static str, String)>,
+) -> Option<outbox::Message> {
+    let r = reporter_of(m);
+    (!r.is_empty()).then(|| outbox::Message::new(r, event, vars).address(&m.reporter_phone_enc))
 }
 
 fn event_model(
@@ -1183,17 +1203,11 @@ async fn write_intakes(app: &App, jobs: &[Intake]) -> AppResult<Vec<Created>> {
             j.actor_name.clone(),
             Event::new("work_order.create", "work_order", m.id.to_string()).state(&snapshot_of(m)),
         ));
-        if let Some((_, phone)) = &j.c.reporter {
-            messages.push(outbox::Message::new(
-                format!("phone:{}", mask_phone(phone)),
-                "work_order.received",
-                "您的诉求已受理",
-                format!(
-                    "您反映的问题已受理，查询码{}。可凭查询码和手机号后四位查询办理进度。",
-                    m.tracking_code
-                ),
-            ));
-        }
+        messages.extend(to_reporter(
+            m,
+            "work_order.received",
+            vec![("查询码", m.tracking_code.clone())],
+        ));
     }
     bulk::insert_models::<order_event::Entity, _>(&txn, &events, "").await?;
     let mut units: std::collections::HashMap<i64, Vec<assignment::Model>> =
@@ -1218,7 +1232,7 @@ async fn write_intakes(app: &App, jobs: &[Intake]) -> AppResult<Vec<Created>> {
     }
     let t_rows = t0.elapsed();
     audit::record_batch(&txn, now, audits).await?;
-    outbox::enqueue_many(&txn, now, messages).await?;
+    outbox::enqueue_many(&txn, app, now, messages).await?;
     let t_audit = t0.elapsed();
     txn.commit().await?;
     tracing::debug!(orders = jobs.len(), plan = ?t_plan, orders_inserted = ?t_orders, rows = ?t_rows, audit_outbox = ?t_audit, committed = ?t0.elapsed(), "intake batch");
@@ -1337,6 +1351,7 @@ fn set_dispatched(
 #[allow(clippy::too_many_arguments)]
 async fn do_dispatch(
     txn: &DatabaseTransaction,
+    app: &App,
     reference: &Loaded,
     m: work_order::Model,
     p: &dispatch::Plan,
@@ -1379,7 +1394,7 @@ async fn do_dispatch(
         &dispatch_note(p),
     )
     .await?;
-    outbox::enqueue_many(txn, now, vec![dispatched_message(&m, &p.lead)]).await?;
+    outbox::enqueue_many(txn, app, now, vec![dispatched_message(&m, &p.lead)]).await?;
     Ok(m)
 }
 
@@ -1774,7 +1789,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
     am.status = Set(to.code().into());
     am.flags = Set(serde_json::to_string(&flags).expect("flags"));
     am.updated_at = Set(now);
-    let mut message: Option<(String, &str, String)> = None;
+    let mut message: Option<outbox::Message> = None;
     match input.action {
         Action::Sign => am.signed_at = Set(Some(now)),
         Action::Contact => am.contacted_at = Set(Some(now)),
@@ -1807,15 +1822,14 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
             let due = jiceng_core::calendar::Limit::working_days(days)
                 .deadline(&reference.calendar, base);
             am.resolve_by = Set(Some(due));
-            message = Some((
-                reporter_of(&m),
-                "延期通知",
-                format!(
-                    "您的诉求（查询码{}）办理期限延至{}。",
-                    m.tracking_code,
-                    jiceng_core::clock::format_local(due)
-                ),
-            ));
+            message = to_reporter(
+                &m,
+                "work_order.extended",
+                vec![
+                    ("查询码", m.tracking_code.clone()),
+                    ("办理期限", jiceng_core::clock::format_local(due)),
+                ],
+            );
         }
         Action::AnswerDirectly | Action::CallbackClose => {
             am.closed_at = Set(Some(now));
@@ -1973,7 +1987,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
                 }
             };
             if let Some(p) = plan {
-                m2 = do_dispatch(&txn, &reference, m2, &p, now, &actor_name, rules).await?;
+                m2 = do_dispatch(&txn, app, &reference, m2, &p, now, &actor_name, rules).await?;
             } else {
                 // Accepted send-back without a new unit: it waits in the manual queue.
                 assignment::Entity::update_many()
@@ -2026,53 +2040,30 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
                 .all(&txn)
                 .await?
             {
-                let r = reporter_of(&dup);
-                if !r.is_empty() {
-                    outbox::enqueue(
-                        &txn,
-                        now,
-                        &r,
-                        "work_order.closed",
-                        "诉求已办结",
-                        &format!(
-                            "您反映的问题（查询码{}）已与同类诉求一并办结，感谢您的监督。",
-                            dup.tracking_code
-                        ),
-                    )
-                    .await?;
-                }
+                let fan_out = to_reporter(
+                    &dup,
+                    "work_order.merged_closed",
+                    vec![("查询码", dup.tracking_code.clone())],
+                );
+                outbox::enqueue_many(&txn, app, now, fan_out.into_iter().collect()).await?;
             }
-            let r = reporter_of(&m2);
-            if !r.is_empty() {
-                message = Some((
-                    r,
-                    "诉求已办结",
-                    format!(
-                        "您反映的问题（查询码{}）已办结，感谢您的监督。",
-                        m2.tracking_code
-                    ),
-                ));
-            }
+            message = to_reporter(
+                &m2,
+                "work_order.closed",
+                vec![("查询码", m2.tracking_code.clone())],
+            );
         }
         Action::Reply => {
-            let r = reporter_of(&m2);
-            if !r.is_empty() {
-                message = Some((
-                    r,
-                    "诉求已答复",
-                    format!(
-                        "您反映的问题（查询码{}）已有答复：{}",
-                        m2.tracking_code, note
-                    ),
-                ));
-            }
+            message = to_reporter(
+                &m2,
+                "work_order.replied",
+                vec![("查询码", m2.tracking_code.clone()), ("答复", note.clone())],
+            );
         }
         _ => {}
     }
     m2 = super::escalation::reschedule(&txn, &reference, m2, now).await?;
-    if let Some((to, subject, body)) = message {
-        outbox::enqueue(&txn, now, &to, "work_order.update", subject, &body).await?;
-    }
+    outbox::enqueue_many(&txn, app, now, message.into_iter().collect()).await?;
     let ev = Event::new("work_order.action", "work_order", id.to_string())
         .state(&snapshot_of(&m2))
         .reason(format!(
@@ -2248,15 +2239,15 @@ pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppR
     )
     .await?;
     if let Some(lead) = m.lead_unit_id {
-        outbox::enqueue(
-            &txn,
-            now,
-            &format!("unit:{lead}"),
+        let msg = outbox::Message::new(
+            format!("unit:{lead}"),
             "work_order.assist_reply",
-            "协办单位已回复",
-            &format!("工单{}收到协办意见：{text}", m.tracking_code),
-        )
-        .await?;
+            vec![
+                ("查询码", m.tracking_code.clone()),
+                ("意见", text.to_string()),
+            ],
+        );
+        outbox::enqueue_many(&txn, app, now, vec![msg]).await?;
     }
     let ev = Event::new("work_order.assist_reply", "work_order", id.to_string())
         .reason(text.to_string());
@@ -2354,15 +2345,12 @@ pub async fn citizen_callback(
     if let Some(lead) = m2.lead_unit_id
         && to == State::InProgress
     {
-        outbox::enqueue(
-            &txn,
-            now,
-            &format!("unit:{lead}"),
+        let msg = outbox::Message::new(
+            format!("unit:{lead}"),
             "work_order.reopened",
-            "工单重办",
-            &format!("工单{}经群众回访未解决，请重新办理。", m2.tracking_code),
-        )
-        .await?;
+            vec![("查询码", m2.tracking_code.clone())],
+        );
+        outbox::enqueue_many(&txn, app, now, vec![msg]).await?;
     }
     let ev = Event::new("work_order.action", "work_order", m2.id.to_string())
         .state(&snapshot_of(&m2))

@@ -32,6 +32,9 @@ pub struct Options {
     pub body_limit: Option<usize>,
     /// Witness verifier keys (cosignature/v1).
     pub witnesses: Vec<String>,
+    /// Escalation scheduler and notification sender running in the server; off, tests run
+    /// the sweep and the sender themselves, step by step.
+    pub background_jobs: bool,
 }
 
 impl Default for Options {
@@ -41,6 +44,7 @@ impl Default for Options {
             seed_demo: true,
             body_limit: None,
             witnesses: Vec::new(),
+            background_jobs: false,
         }
     }
 }
@@ -88,6 +92,7 @@ impl TestApp {
             fake_clock: opts.fake_clock,
             data_dir: data_dir.clone(),
             witnesses: opts.witnesses,
+            background_jobs: opts.background_jobs,
             ..Config::default()
         };
         if let Some(l) = opts.body_limit {
