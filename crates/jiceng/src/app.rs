@@ -83,19 +83,17 @@ pub struct Caches {
     /// Recently resolved API tokens (by hash), so that a busy client does not cost two reads
     /// per request. Kept for [`TOKEN_CACHE_SECONDS`]; emptied when this process revokes a
     /// token or changes an account, so other processes see such a change within that time.
-    tokens: std::sync::Mutex<
-        std::collections::HashMap<
-            String,
-            (
-                crate::service::UserActor,
-                chrono::DateTime<chrono::Utc>,
-                std::time::Instant,
-            ),
-        >,
-    >,
+    tokens: std::sync::Mutex<std::collections::HashMap<String, CachedToken>>,
     /// When this process last wrote each API token's "last used" time.
     token_touched: std::sync::Mutex<std::collections::HashMap<i64, chrono::DateTime<chrono::Utc>>>,
 }
+
+/// A resolved token: its account, when it expires, and when it was read.
+type CachedToken = (
+    crate::service::UserActor,
+    chrono::DateTime<chrono::Utc>,
+    std::time::Instant,
+);
 
 /// How long a resolved API token is trusted without reading it again.
 pub const TOKEN_CACHE_SECONDS: u64 = 5;
