@@ -221,6 +221,23 @@ impl<T> LocateIndex<T> {
         self.shapes.is_empty()
     }
 
+    /// The shapes whose bounding boxes come within `radius` (degrees) of (lon, lat), in the
+    /// order they were added.
+    pub fn near(&self, lon: f64, lat: f64, radius: f64) -> Vec<(&MultiPolygon<f64>, &T)> {
+        let envelope =
+            AABB::from_corners([lon - radius, lat - radius], [lon + radius, lat + radius]);
+        let mut found: Vec<usize> = self
+            .tree
+            .locate_in_envelope_intersecting(&envelope)
+            .map(|e| e.index)
+            .collect();
+        found.sort_unstable();
+        found
+            .into_iter()
+            .map(|i| (&self.shapes[i].0, &self.shapes[i].1))
+            .collect()
+    }
+
     /// The shape holding (lon, lat), boundary included.
     pub fn locate(&self, lon: f64, lat: f64) -> Option<&T> {
         let point = Point::new(lon, lat);

@@ -75,7 +75,8 @@ impl Default for Config {
             token_ttl_hours: 24 * 30,
             secure_cookies: SecureCookies::Auto,
             fake_clock: false,
-            body_limit_bytes: 2 * 1024 * 1024,
+            // Nine photos of up to 1 MiB each, in base64, fit.
+            body_limit_bytes: 14 * 1024 * 1024,
             log: "info".into(),
             data_dir: PathBuf::from("."),
             audit_key_file: None,

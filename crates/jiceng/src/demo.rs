@@ -425,6 +425,7 @@ pub async fn seed(
         kind: kind.into(),
         region_code: region.into(),
         phone: String::new(),
+        email: String::new(),
         active: true,
     };
     for (i, (code, name, kind)) in COUNTY_DEPARTMENTS.iter().enumerate() {

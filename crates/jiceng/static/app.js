@@ -149,3 +149,83 @@
     pos.hidden = true;
   }
 })();
+
+// Photos: shrunk in the browser (longest side 1600 px, JPEG), sent as base64 in a hidden field.
+(function () {
+  function shrink(file) {
+    return new Promise(function (resolve, reject) {
+      var img = new Image();
+      img.onload = function () {
+        var k = Math.min(1, 1600 / Math.max(img.width, img.height));
+        var c = document.createElement("canvas");
+        c.width = Math.round(img.width * k);
+        c.height = Math.round(img.height * k);
+        c.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
+        URL.revokeObjectURL(img.src);
+        resolve(c.toDataURL("image/jpeg", 0.8).split(",")[1]);
+      };
+      img.onerror = function () { reject(new Error("无法读取图片")); };
+      img.src = URL.createObjectURL(file);
+    });
+  }
+  document.querySelectorAll(".photo-input").forEach(function (input) {
+    var field = input.form.querySelector(".photos-field");
+    input.addEventListener("change", function () {
+      var files = Array.prototype.slice.call(input.files, 0, 9);
+      if (input.files.length > 9) alert("照片最多9张，只取前9张");
+      Promise.all(files.map(shrink)).then(function (list) {
+        field.value = JSON.stringify(list);
+      }).catch(function (e) { alert(e.message); field.value = ""; });
+    });
+  });
+})();
+
+// Reporting forms: a key per report, so that sending again after the network drops registers
+// it once; the form is sent by script and retried with backoff while the network is down.
+(function () {
+  var form = document.getElementById("order-form");
+  var key = document.getElementById("client_key");
+  if (!form || !key || !window.fetch || !window.FormData) return;
+  if (!key.value) {
+    key.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+      : String(Date.now()) + "-" + Math.random().toString(16).slice(2);
+  }
+  var status = document.getElementById("send-status");
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var body = new URLSearchParams(new FormData(form));
+    var button = form.querySelector("button[type=submit]");
+    if (button) button.disabled = true;
+    var attempt = 0;
+    function send() {
+      attempt += 1;
+      fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
+        .then(function (r) {
+          if (r.redirected) { location.href = r.url; return; }
+          return r.text().then(function (html) {
+            document.open(); document.write(html); document.close();
+          });
+        })
+        .catch(function () {
+          var wait = Math.min(30, Math.pow(2, attempt));
+          if (status) status.textContent = "网络中断，" + wait + "秒后自动重试（第" + attempt + "次）……内容不会重复提交。";
+          setTimeout(send, wait * 1000);
+        });
+    }
+    send();
+  });
+})();
+
+// Order page: the reporter's full number on request (the view is audited).
+(function () {
+  var b = document.getElementById("reveal-phone");
+  if (!b) return;
+  b.addEventListener("click", function () {
+    fetch("/api/v1/work-orders/" + b.dataset.order + "/reporter-phone", { credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (d) { return [r.ok, d]; }); })
+      .then(function (x) {
+        if (x[0]) { document.getElementById("reporter-phone").textContent = x[1].phone; b.hidden = true; }
+        else { alert(x[1].message || "无法查看"); }
+      }).catch(function () { alert("网络错误，请重试"); });
+  });
+})();

@@ -94,6 +94,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     if role.manages_organisation() {
         nav.push(("/admin/users", "账号"));
         nav.push(("/admin/outbox", "通知"));
+        nav.push(("/admin/templates", "通知模板"));
     }
     if role.reads_audit_log() {
         nav.push(("/audit", "审计日志"));
@@ -673,6 +674,7 @@ async fn departments_submit(
         kind: field(&form, "kind"),
         region_code: field(&form, "region_code"),
         phone: field(&form, "phone"),
+        email: field(&form, "email"),
         active: true,
     };
     let result = org::create_department(&app, &user.actor(), input).await;
@@ -768,36 +770,50 @@ async fn users_submit(
 // Grid map
 
 pub struct MapShape {
-    code: String,
-    name: String,
-    short: String,
-    points: String,
-    fill: &'static str,
-    label_x: String,
-    label_y: String,
+    pub(super) code: String,
+    pub(super) name: String,
+    pub(super) short: String,
+    pub(super) points: String,
+    pub(super) fill: &'static str,
+    pub(super) label_x: String,
+    pub(super) label_y: String,
 }
 
 pub struct SvgMap {
-    width: u32,
-    height: u32,
-    shapes: Vec<MapShape>,
+    pub(super) width: u32,
+    pub(super) height: u32,
+    pub(super) shapes: Vec<MapShape>,
+    /// A point to mark (an order's place), projected.
+    pub(super) marker: Option<(String, String)>,
 }
 
 const PALETTE: [&str; 8] = [
     "#e57373", "#64b5f6", "#81c784", "#ffb74d", "#ba68c8", "#4db6ac", "#f06292", "#a1887f",
 ];
 
-/// Projects grid polygons into an SVG drawing, coloured by township.
-fn svg_map(grids: &[org::GridView]) -> SvgMap {
-    let polys: Vec<(usize, geo::Polygon<f64>)> = grids
+/// Grids as drawn: their outlines from GeoJSON.
+pub fn grid_shapes(grids: &[org::GridView]) -> Vec<crate::service::locate::GridShape> {
+    grids
+        .iter()
+        .filter_map(|g| {
+            let geom: geojson::Geometry = serde_json::from_value(g.geometry.clone()).ok()?;
+            Some(crate::service::locate::GridShape {
+                code: g.code.clone(),
+                name: g.name.clone(),
+                village_code: g.village_code.clone(),
+                polygon: jiceng_core::geometry::grid_polygon(&geom.value).ok()?,
+            })
+        })
+        .collect()
+}
+
+/// Projects grid polygons into an SVG drawing, coloured by township, with a point marked
+/// (lon, lat) when given.
+pub fn svg_map(grids: &[crate::service::locate::GridShape], marker: Option<(f64, f64)>) -> SvgMap {
+    let polys: Vec<(usize, &geo::Polygon<f64>)> = grids
         .iter()
         .enumerate()
-        .filter_map(|(i, g)| {
-            let geom: geojson::Geometry = serde_json::from_value(g.geometry.clone()).ok()?;
-            jiceng_core::geometry::grid_polygon(&geom.value)
-                .ok()
-                .map(|p| (i, p))
-        })
+        .map(|(i, g)| (i, &g.polygon))
         .collect();
     let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
     for (_, p) in &polys {
@@ -863,6 +879,10 @@ fn svg_map(grids: &[org::GridView]) -> SvgMap {
         width: width as u32,
         height: height.ceil() as u32,
         shapes,
+        marker: marker.map(|(x, y)| {
+            let (x, y) = project(x, y);
+            (format!("{x:.1}"), format!("{y:.1}"))
+        }),
     }
 }
 
@@ -884,7 +904,7 @@ async fn map_page(State(app): State<App>, user: WebUser) -> PageResult {
     let page = MapPage {
         chrome: page_chrome(&app, &user.0, "/map"),
         grid_count: grids.len(),
-        map: svg_map(&grids),
+        map: svg_map(&grid_shapes(&grids), None),
     };
     Ok(render(StatusCode::OK, &page))
 }

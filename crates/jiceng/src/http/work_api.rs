@@ -23,6 +23,16 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/work-orders/{id}", get(detail))
         .route("/api/v1/work-orders/{id}/actions", post(act))
         .route("/api/v1/work-orders/{id}/assist-reply", post(assist_reply))
+        .route("/api/v1/work-orders/{id}/photos/{photo}", get(photo))
+        .route(
+            "/api/v1/work-orders/{id}/reporter-phone",
+            get(reporter_phone),
+        )
+        .route("/api/v1/notification-templates", get(templates))
+        .route(
+            "/api/v1/notification-templates/{event}",
+            axum::routing::put(set_template).delete(reset_template),
+        )
         .route("/api/v1/track", get(track))
         .route("/api/v1/track/rate", post(rate))
         .route("/api/v1/categories", get(categories))
@@ -39,6 +49,62 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/responsibility-lists/import", post(import_list))
         .route("/api/v1/admin/outbox", get(outbox_messages))
         .route("/api/v1/metrics/work-orders", get(metrics))
+}
+
+/// A photo of an order, for staff who may see the order.
+async fn photo(
+    State(app): State<App>,
+    user: ApiUser,
+    Path((id, photo)): Path<(i64, i64)>,
+) -> AppResult<impl IntoResponse> {
+    let (content_type, data) = work_orders::photo(&app, &user.actor(), id, photo).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, max-age=86400".to_string(),
+            ),
+        ],
+        data,
+    ))
+}
+
+/// The reporter's full phone number (audited), to call the citizen back.
+async fn reporter_phone(
+    State(app): State<App>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+) -> AppResult<impl IntoResponse> {
+    let phone = work_orders::reveal_phone(&app, &user.actor(), id).await?;
+    Ok(Json(json!({"phone": phone})))
+}
+
+async fn templates(State(app): State<App>, user: ApiUser) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        json!({"items": outbox::templates(&app, &user.actor()).await?}),
+    ))
+}
+
+async fn set_template(
+    State(app): State<App>,
+    user: ApiUser,
+    Path(event): Path<String>,
+    ApiJson(input): ApiJson<outbox::TemplateInput>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        outbox::set_template(&app, &user.actor(), &event, Some(input)).await?,
+    ))
+}
+
+async fn reset_template(
+    State(app): State<App>,
+    user: ApiUser,
+    Path(event): Path<String>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        outbox::set_template(&app, &user.actor(), &event, None).await?,
+    ))
 }
 
 /// Staff register orders with their token or session; citizens without either.

@@ -34,6 +34,11 @@ pub fn routes() -> Router<App> {
         .route("/rankings", get(rankings))
         .route("/supervision", get(supervision))
         .route("/admin/outbox", get(outbox_page))
+        .route("/admin/templates", get(templates_page))
+        .route(
+            "/admin/templates/{event}",
+            axum::routing::post(save_template),
+        )
 }
 
 pub struct Row {
@@ -208,6 +213,10 @@ struct DetailPage {
     timeline: Vec<(String, String, String, &'static str, String)>,
     message: Option<String>,
     ok: bool,
+    /// The grids around the place reported, with the place marked.
+    map: Option<super::web::SvgMap>,
+    /// (url, caption)
+    photos: Vec<(String, String)>,
 }
 
 fn action_code(a: Action) -> String {
@@ -295,6 +304,30 @@ async fn detail_view(
     .map(|r| r.name.clone())
     .collect::<Vec<_>>()
     .join(" / ");
+    let map = match (o.location.lon, o.location.lat) {
+        (Some(lon), Some(lat)) => {
+            let grids = app.locator.snapshot().grids_near(lon, lat, 600.0);
+            (!grids.is_empty()).then(|| super::web::svg_map(&grids, Some((lon, lat))))
+        }
+        _ => None,
+    };
+    let (mut reported, mut handled) = (0, 0);
+    let photos = o
+        .photos
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            let caption = if p.event_id.is_none() {
+                reported += 1;
+                format!("反映照片 {reported}")
+            } else {
+                handled += 1;
+                format!("办理照片 {handled}")
+            };
+            (p.url, caption)
+        })
+        .collect();
     let page = DetailPage {
         chrome: page_chrome(app, &user.0, "/work-orders"),
         priority: Priority::parse(&o.priority)
@@ -312,6 +345,8 @@ async fn detail_view(
         timeline,
         message,
         ok,
+        map,
+        photos,
         o,
     };
     Ok(render(status, &page))
@@ -340,6 +375,7 @@ fn parse_action(form: &HashMap<String, String>) -> Result<ActionInput, AppError>
         resolution: enum_of(form, "resolution"),
         satisfaction: enum_of(form, "satisfaction"),
         category_code: Some(field(form, "category_code")).filter(|c| !c.trim().is_empty()),
+        photos: serde_json::from_str(&field(form, "photos")).unwrap_or_default(),
     })
 }
 
@@ -438,6 +474,9 @@ fn order_from_form(form: &HashMap<String, String>, staff: bool) -> NewOrder {
             Some(Reporter { name, phone })
         },
         anonymous,
+        // Filled by the page's script: the photos, shrunk in the browser, as a JSON list.
+        photos: serde_json::from_str(&field(form, "photos")).unwrap_or_default(),
+        client_key: Some(field(form, "client_key")),
     }
 }
 
@@ -756,6 +795,69 @@ async fn outbox_page(State(app): State<App>, user: WebUser) -> PageResult {
             rows,
         },
     ))
+}
+
+#[derive(Template)]
+#[template(path = "templates.html")]
+struct TemplatesPage {
+    chrome: Chrome,
+    items: Vec<crate::service::outbox::TemplateView>,
+    message: Option<String>,
+    ok: bool,
+}
+
+async fn templates_view(
+    app: &App,
+    user: &WebUser,
+    message: Option<String>,
+    ok: bool,
+    status: StatusCode,
+) -> PageResult {
+    let items = crate::service::outbox::templates(app, &user.actor())
+        .await
+        .map_err(|e| user.fail(app, e))?;
+    Ok(render(
+        status,
+        &TemplatesPage {
+            chrome: page_chrome(app, &user.0, "/admin/templates"),
+            items,
+            message,
+            ok,
+        },
+    ))
+}
+
+async fn templates_page(State(app): State<App>, user: WebUser) -> PageResult {
+    templates_view(&app, &user, None, false, StatusCode::OK).await
+}
+
+async fn save_template(
+    State(app): State<App>,
+    user: WebUser,
+    Path(event): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    super::web::form_csrf(&user, &form)?;
+    let input = (field(&form, "op") != "reset").then(|| crate::service::outbox::TemplateInput {
+        subject: field(&form, "subject"),
+        body: field(&form, "body"),
+    });
+    match crate::service::outbox::set_template(&app, &user.actor(), &event, input).await {
+        Ok(t) => {
+            templates_view(
+                &app,
+                &user,
+                Some(format!("已保存：{}", t.label)),
+                true,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
+            templates_view(&app, &user, Some(e.message.clone()), false, e.status).await
+        }
+        Err(e) => Err(user.fail(&app, e)),
+    }
 }
 
 #[derive(Template)]

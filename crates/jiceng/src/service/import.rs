@@ -216,6 +216,7 @@ async fn import_departments(
             kind: col(&r, "kind"),
             region_code: col(&r, "region_code"),
             phone: col(&r, "phone"),
+            email: col(&r, "email"),
             active: true,
         };
         if RegionCode::parse(&input.region_code).is_ok_and(|c| !actor.covers_region(&c)) {

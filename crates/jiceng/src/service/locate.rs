@@ -164,6 +164,23 @@ impl Snapshot {
         }
     }
 
+    /// The grids within about `radius_m` metres of a point, with their outlines (the order
+    /// page's map).
+    pub fn grids_near(&self, lon: f64, lat: f64, radius_m: f64) -> Vec<GridShape> {
+        self.grids
+            .near(lon, lat, radius_m / 111_000.0)
+            .into_iter()
+            .flat_map(|(shape, (g, village))| {
+                shape.0.iter().map(move |p| GridShape {
+                    code: g.code.clone(),
+                    name: g.name.clone(),
+                    village_code: village.to_string(),
+                    polygon: p.clone(),
+                })
+            })
+            .collect()
+    }
+
     pub fn region_name(&self, code: &str) -> Option<String> {
         self.names.get(&RegionCode::parse(code).ok()?).cloned()
     }

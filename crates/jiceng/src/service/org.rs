@@ -448,6 +448,8 @@ pub struct DepartmentView {
     pub kind_label: &'static str,
     pub region_code: String,
     pub phone: String,
+    /// Where the unit's notifications are e-mailed; empty for none.
+    pub email: String,
     pub active: bool,
 }
 
@@ -463,6 +465,7 @@ impl From<department::Model> for DepartmentView {
             kind: m.kind,
             region_code: m.region_code,
             phone: m.phone,
+            email: m.email,
             active: m.active,
         }
     }
@@ -476,6 +479,9 @@ pub struct DepartmentInput {
     pub region_code: String,
     #[serde(default)]
     pub phone: String,
+    /// Notifications to the unit are e-mailed here when SMTP is configured.
+    #[serde(default)]
+    pub email: String,
     #[serde(default = "yes")]
     pub active: bool,
 }
@@ -518,6 +524,7 @@ struct CheckedDepartment {
     kind: DepartmentKind,
     region: RegionCode,
     phone: String,
+    email: String,
 }
 
 fn check_department(input: &DepartmentInput) -> AppResult<CheckedDepartment> {
@@ -537,12 +544,21 @@ fn check_department(input: &DepartmentInput) -> AppResult<CheckedDepartment> {
         ));
     }
     let phone = check_phone(&input.phone)?;
+    let email = input.email.trim().to_string();
+    if !email.is_empty() && email.parse::<lettre::Address>().is_err() {
+        return Err(AppError::field(
+            "email",
+            "validation.bad_email",
+            "电子邮箱格式不正确",
+        ));
+    }
     Ok(CheckedDepartment {
         code,
         name,
         kind,
         region,
         phone,
+        email,
     })
 }
 
@@ -635,6 +651,7 @@ pub(crate) async fn insert_department(
         kind: Set(d.kind.code().to_string()),
         region_code: Set(d.region.to_string()),
         phone: Set(d.phone),
+        email: Set(d.email),
         active: Set(input.active),
         created_at: Set(now),
         updated_at: Set(now),
@@ -738,6 +755,7 @@ pub async fn update_department(
     am.kind = Set(d.kind.code().to_string());
     am.region_code = Set(d.region.to_string());
     am.phone = Set(d.phone);
+    am.email = Set(d.email);
     am.active = Set(input.active);
     am.updated_at = Set(now);
     let m = am.update(&txn).await?;

@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::bulk;
 use crate::store::entities::{
-    assignment, department, order_event, resp_item, resp_list, work_order,
+    assignment, department, order_event, photo, resp_item, resp_list, work_order,
 };
 use chrono::{DateTime, Utc};
 use jiceng_core::classify::Suggestion;
@@ -116,6 +116,51 @@ pub struct NewOrder {
     pub reporter: Option<Reporter>,
     #[serde(default)]
     pub anonymous: bool,
+    /// Up to 9 photos, each a base64 JPEG, PNG or WebP of at most 1 MiB.
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// The client's key for this report: sending it again returns the order already
+    /// registered instead of a second one (letters, digits, `-` and `_`, at most 64).
+    #[serde(default)]
+    pub client_key: Option<String>,
+}
+
+pub const MAX_PHOTOS: usize = 9;
+pub const MAX_PHOTO_BYTES: usize = 1024 * 1024;
+
+/// Decodes and checks photos: base64 of a JPEG, PNG or WebP, each at most 1 MiB.
+pub fn check_photos(photos: &[String], field: &str) -> Result<Vec<(String, Vec<u8>)>, FieldError> {
+    use base64::Engine;
+    let err = |message: String| FieldError {
+        field: field.into(),
+        message,
+    };
+    if photos.len() > MAX_PHOTOS {
+        return Err(err(format!("照片最多{MAX_PHOTOS}张")));
+    }
+    photos
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let b64 = p.split_once(";base64,").map(|(_, d)| d).unwrap_or(p);
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|_| err(format!("第{}张照片不是有效的 base64 数据", i + 1)))?;
+            if data.len() > MAX_PHOTO_BYTES {
+                return Err(err(format!("第{}张照片超过1MB，请压缩后再传", i + 1)));
+            }
+            let ct = if data.starts_with(&[0xff, 0xd8, 0xff]) {
+                "image/jpeg"
+            } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+                "image/png"
+            } else if data.len() > 12 && &data[0..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+                "image/webp"
+            } else {
+                return Err(err(format!("第{}张照片不是 JPEG、PNG 或 WebP 图片", i + 1)));
+            };
+            Ok((ct.to_string(), data))
+        })
+        .collect()
 }
 
 /// Masks a phone number for display: `138****5678`.
@@ -163,6 +208,8 @@ pub struct NamedRef {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LocationView {
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
     pub grid: Option<NamedRef>,
     pub village: Option<NamedRef>,
     pub township: Option<NamedRef>,
@@ -233,6 +280,17 @@ pub struct OrderView {
     pub timeline: Option<Vec<EventView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_actions: Option<Vec<Action>>,
+    /// Photos (detail only): the report's and the replies'.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photos: Option<Vec<PhotoRef>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhotoRef {
+    pub id: i64,
+    /// The reply it came with; none for the report's own photos.
+    pub event_id: Option<i64>,
+    pub url: String,
 }
 
 fn flags_of(m: &work_order::Model) -> Flags {
@@ -340,6 +398,28 @@ async fn view_with<C: ConnectionTrait>(
     } else {
         None
     };
+    let photos = if detail {
+        Some(
+            photo::Entity::find()
+                .select_only()
+                .column(photo::Column::Id)
+                .column(photo::Column::EventId)
+                .filter(photo::Column::OrderId.eq(m.id))
+                .order_by_asc(photo::Column::Id)
+                .into_tuple::<(i64, Option<i64>)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|(id, event_id)| PhotoRef {
+                    id,
+                    event_id,
+                    url: format!("/api/v1/work-orders/{}/photos/{id}", m.id),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
     let allowed_actions = match (detail, actor) {
         (true, Some(a)) => Some(allowed_for(app, a, m, &units).await),
         _ => None,
@@ -363,6 +443,8 @@ async fn view_with<C: ConnectionTrait>(
             confidence: m.category_confidence,
         },
         location: LocationView {
+            lat: m.lat,
+            lon: m.lon,
             grid: m.grid_code.as_ref().map(|g| NamedRef {
                 code: g.clone(),
                 name: snapshot.grid_name(g).unwrap_or_default(),
@@ -406,6 +488,7 @@ async fn view_with<C: ConnectionTrait>(
         created_at: m.created_at,
         timeline,
         allowed_actions,
+        photos,
     })
 }
 
@@ -653,6 +736,8 @@ struct Checked {
     lat_lon: Option<(f64, f64)>,
     address: String,
     reporter: Option<(String, String)>,
+    photos: Vec<(String, Vec<u8>)>,
+    client_key: Option<String>,
 }
 
 fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppResult<Checked> {
@@ -747,6 +832,27 @@ fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppResult<Checke
             None
         }
     };
+    let photos = check_photos(&input.photos, "photos").unwrap_or_else(|e| {
+        errors.push(e);
+        Vec::new()
+    });
+    let client_key = input
+        .client_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_string);
+    if let Some(k) = &client_key
+        && (k.len() > 64
+            || !k
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    {
+        errors.push(FieldError {
+            field: "client_key".into(),
+            message: "client_key 只能由字母、数字、- 和 _ 组成，最长64个字符".into(),
+        });
+    }
     let channel = match channel_for(actor, input.channel.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -811,6 +917,8 @@ fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppResult<Checke
         lat_lon,
         address,
         reporter,
+        photos,
+        client_key,
     })
 }
 
@@ -963,6 +1071,7 @@ impl Intake {
             created_at: Set(now),
             updated_at: Set(now),
             reporter_phone_enc: Set(self.phone_enc.clone()),
+            client_key: Set(c.client_key.clone()),
             // Assigned by the database on insert.
             id: Set(0),
         }
@@ -1083,7 +1192,7 @@ fn event_model(
 
 /// Writes a batch of checked orders in one transaction: the orders, their timelines,
 /// assignments, audit entries and notifications, each kind in a few multi-row statements.
-async fn write_intakes(app: &App, jobs: &[Intake]) -> AppResult<Vec<Created>> {
+async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Created>> {
     let reference = app.reference.get();
     let now = app.now();
     let rules = Rules {
@@ -1092,6 +1201,35 @@ async fn write_intakes(app: &App, jobs: &[Intake]) -> AppResult<Vec<Created>> {
     };
     let t0 = std::time::Instant::now();
     let txn = app.db.begin_write().await?;
+    // A report sent again with its client key is answered with the order registered before.
+    let keys: Vec<String> = all.iter().filter_map(|j| j.c.client_key.clone()).collect();
+    let known: std::collections::HashSet<String> = if keys.is_empty() {
+        Default::default()
+    } else {
+        work_order::Entity::find()
+            .select_only()
+            .column(work_order::Column::ClientKey)
+            .filter(work_order::Column::ClientKey.is_in(keys))
+            .into_tuple::<String>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let mut seen = std::collections::HashSet::new();
+    let is_new: Vec<bool> = all
+        .iter()
+        .map(|j| match &j.c.client_key {
+            None => true,
+            Some(k) => !known.contains(k) && seen.insert(k.clone()),
+        })
+        .collect();
+    let jobs: Vec<&Intake> = all
+        .iter()
+        .zip(&is_new)
+        .filter(|(_, n)| **n)
+        .map(|(j, _)| j)
+        .collect();
     let data = DispatchData::current(app, &txn).await?;
     let codes = fresh_codes(&txn, jobs.len()).await?;
     let mut rows = Vec::with_capacity(jobs.len());
@@ -1230,28 +1368,87 @@ async fn write_intakes(app: &App, jobs: &[Intake]) -> AppResult<Vec<Created>> {
         };
         units.entry(a.order_id).or_default().push(a);
     }
+    let photos: Vec<photo::Model> = jobs
+        .iter()
+        .zip(&models)
+        .flat_map(|(j, m)| {
+            j.c.photos.iter().map(|(ct, data)| photo::Model {
+                id: 0,
+                order_id: m.id,
+                event_id: None,
+                content_type: ct.clone(),
+                sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data)),
+                data: data.clone(),
+                uploaded_by: j.actor_name.clone(),
+                created_at: now,
+            })
+        })
+        .collect();
+    bulk::insert_models::<photo::Entity, _>(&txn, &photos, "").await?;
     let t_rows = t0.elapsed();
     audit::record_batch(&txn, now, audits).await?;
     outbox::enqueue_many(&txn, app, now, messages).await?;
     let t_audit = t0.elapsed();
+    let repeats: Vec<String> = all
+        .iter()
+        .zip(&is_new)
+        .filter(|(_, n)| !**n)
+        .filter_map(|(j, _)| j.c.client_key.clone())
+        .collect();
+    let mut before: std::collections::HashMap<String, Created> = Default::default();
+    if !repeats.is_empty() {
+        let found = work_order::Entity::find()
+            .filter(work_order::Column::ClientKey.is_in(repeats))
+            .all(&txn)
+            .await?;
+        let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
+        let (mut by_order, names) = load_units(&txn, &ids).await?;
+        for model in found {
+            let units = by_order.remove(&model.id).unwrap_or_default();
+            let key = model.client_key.clone().unwrap_or_default();
+            before.insert(
+                key,
+                Created {
+                    model,
+                    units,
+                    names: names.clone(),
+                },
+            );
+        }
+    }
     txn.commit().await?;
     tracing::debug!(orders = jobs.len(), plan = ?t_plan, orders_inserted = ?t_orders, rows = ?t_rows, audit_outbox = ?t_audit, committed = ?t0.elapsed(), "intake batch");
-    Ok(models
-        .into_iter()
-        .map(|model| {
-            let mut units = units.remove(&model.id).unwrap_or_default();
-            units.sort_by_key(|a| a.id);
-            let names = units
-                .iter()
-                .filter_map(|a| Some((a.unit_id, data.unit_name(a.unit_id)?.to_string())))
-                .collect();
-            Created {
-                model,
-                units,
-                names,
-            }
-        })
-        .collect())
+    let mut fresh = models.into_iter().map(|model| {
+        let mut units = units.remove(&model.id).unwrap_or_default();
+        units.sort_by_key(|a| a.id);
+        let names = units
+            .iter()
+            .filter_map(|a| Some((a.unit_id, data.unit_name(a.unit_id)?.to_string())))
+            .collect();
+        Created {
+            model,
+            units,
+            names,
+        }
+    });
+    let mut out = Vec::with_capacity(all.len());
+    for (j, new) in all.iter().zip(is_new) {
+        let c = if new {
+            fresh.next()
+        } else {
+            j.c.client_key.as_ref().and_then(|k| {
+                before.get(k).map(|c| Created {
+                    model: c.model.clone(),
+                    units: c.units.clone(),
+                    names: c.names.clone(),
+                })
+            })
+        };
+        out.push(
+            c.ok_or_else(|| AppError::internal(anyhow::anyhow!("intake batch lost an order")))?,
+        );
+    }
+    Ok(out)
 }
 
 /// What the audit digest covers: the order's state, not its personal data.
@@ -1285,8 +1482,8 @@ async fn event(
     from: &str,
     to: &str,
     note: &str,
-) -> AppResult<()> {
-    order_event::ActiveModel {
+) -> AppResult<i64> {
+    let e = order_event::ActiveModel {
         order_id: Set(order_id),
         time: Set(now),
         actor: Set(actor.to_string()),
@@ -1298,7 +1495,7 @@ async fn event(
     }
     .insert(txn)
     .await?;
-    Ok(())
+    Ok(e.id)
 }
 
 fn illegal(e: jiceng_core::work_order::TransitionError) -> AppError {
@@ -1488,6 +1685,57 @@ pub(crate) fn scope_condition(actor: &Actor) -> Option<Condition> {
     Some(scope)
 }
 
+/// One photo of an order, for staff who may see the order.
+pub async fn photo(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    photo_id: i64,
+) -> AppResult<(String, Vec<u8>)> {
+    get(app, actor, id).await?;
+    let p = photo::Entity::find_by_id(photo_id)
+        .filter(photo::Column::OrderId.eq(id))
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("work_order.photo_not_found", "没有这张照片"))?;
+    Ok((p.content_type, p.data))
+}
+
+/// The reporter's full phone number, for staff who may see the order (to call the citizen
+/// back). Every such view is audited.
+pub async fn reveal_phone(app: &App, actor: &Actor, id: i64) -> AppResult<String> {
+    let o = get(app, actor, id).await?;
+    if o.reporter.is_none() {
+        return Err(AppError::not_found(
+            "work_order.anonymous",
+            "匿名反映，没有联系电话",
+        ));
+    }
+    let m = work_order::Entity::find_by_id(id)
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(not_found)?;
+    let phone = app.data_key.open(&m.reporter_phone_enc).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "order {id}: the phone does not open with the data key"
+        ))
+    })?;
+    if phone.is_empty() {
+        return Err(AppError::not_found(
+            "work_order.no_phone",
+            "该工单没有保存完整电话号码",
+        ));
+    }
+    audit::record_alone(
+        app,
+        &actor.audit_name(),
+        Event::new("work_order.reveal_phone", "work_order", id.to_string())
+            .reason("查看反映人完整电话"),
+    )
+    .await?;
+    Ok(phone)
+}
+
 pub async fn list(
     app: &App,
     actor: &Actor,
@@ -1616,6 +1864,9 @@ pub struct ActionInput {
     /// Dispatch: the category, when the dispatcher corrects it.
     #[serde(default)]
     pub category_code: Option<String>,
+    /// Reply: up to 9 photos of the result (base64 JPEG, PNG or WebP).
+    #[serde(default)]
+    pub photos: Vec<String>,
     #[serde(default)]
     pub satisfaction: Option<Satisfaction>,
 }
@@ -1632,6 +1883,7 @@ impl ActionInput {
             resolution: None,
             satisfaction: None,
             category_code: None,
+            photos: Vec::new(),
         }
     }
 
@@ -1751,6 +2003,15 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
             format!("说明不能超过{MAX_DESCRIPTION}个字"),
         ));
     }
+    if !input.photos.is_empty() && !matches!(input.action, Action::Reply | Action::AnswerDirectly) {
+        return Err(AppError::field(
+            "photos",
+            "work_order.photos_not_allowed",
+            "只有回复时可以附照片",
+        ));
+    }
+    let photos = check_photos(&input.photos, "photos")
+        .map_err(|e| AppError::invalid("work_order.bad_photo", e.message.clone(), vec![e]))?;
     let now = app.now();
     let reference = app.reference.get();
     let txn = app.db.begin_write().await?;
@@ -1903,7 +2164,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
     }
     let mut m2 = am.update(&txn).await?;
     if input.action != Action::RequestExtension {
-        event(
+        let event_id = event(
             &txn,
             id,
             now,
@@ -1914,6 +2175,20 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
             &note,
         )
         .await?;
+        let photos: Vec<photo::Model> = photos
+            .iter()
+            .map(|(ct, data)| photo::Model {
+                id: 0,
+                order_id: id,
+                event_id: Some(event_id),
+                content_type: ct.clone(),
+                sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data)),
+                data: data.clone(),
+                uploaded_by: actor_name.clone(),
+                created_at: now,
+            })
+            .collect();
+        bulk::insert_models::<photo::Entity, _>(&txn, &photos, "").await?;
     }
     // Side effects that need the updated row.
     match input.action {

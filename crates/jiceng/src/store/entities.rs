@@ -369,6 +369,8 @@ pub mod work_order {
         pub updated_at: DateTimeUtc,
         /// The reporter's full phone number, encrypted with the data key.
         pub reporter_phone_enc: String,
+        /// The client's key for the report (idempotent retries).
+        pub client_key: Option<String>,
     }
     no_relations!();
 }

@@ -847,6 +847,17 @@ fn notifications_photos(out: &mut Statements) {
     out.push(add("departments", empty_text("email")));
     // The reporter's full phone number, encrypted with the data key.
     out.push(add("work_orders", empty_text("reporter_phone_enc")));
+    // A key the client chose, so that a report sent again after a dropped connection is
+    // registered once.
+    out.push(add("work_orders", text_null("client_key")));
+    out.push(
+        Index::create()
+            .name("ux_work_orders_client_key")
+            .table(a("work_orders"))
+            .col(a("client_key"))
+            .unique()
+            .to_owned(),
+    );
     // The delivery address of a message (a phone number or an e-mail address), encrypted.
     out.push(add("outbox", empty_text("address_enc")));
     out.push(

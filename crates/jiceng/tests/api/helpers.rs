@@ -14,7 +14,7 @@ pub struct TestApp {
     pub db_url: String,
     /// The server's data directory (audit signing key).
     pub data_dir: std::path::PathBuf,
-    client: reqwest::Client,
+    pub client: reqwest::Client,
     _dir: tempfile::TempDir,
     pg: Option<(String, String)>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -35,6 +35,10 @@ pub struct Options {
     /// Escalation scheduler and notification sender running in the server; off, tests run
     /// the sweep and the sender themselves, step by step.
     pub background_jobs: bool,
+    /// Notification webhook (URL, secret).
+    pub webhook: Option<(String, String)>,
+    /// Notification SMTP server URL.
+    pub smtp: Option<String>,
 }
 
 impl Default for Options {
@@ -45,6 +49,8 @@ impl Default for Options {
             body_limit: None,
             witnesses: Vec::new(),
             background_jobs: false,
+            webhook: None,
+            smtp: None,
         }
     }
 }
@@ -93,6 +99,9 @@ impl TestApp {
             data_dir: data_dir.clone(),
             witnesses: opts.witnesses,
             background_jobs: opts.background_jobs,
+            notify_webhook_url: opts.webhook.as_ref().map(|w| w.0.clone()),
+            notify_webhook_secret: opts.webhook.as_ref().map(|w| w.1.clone()),
+            smtp_url: opts.smtp.clone(),
             ..Config::default()
         };
         if let Some(l) = opts.body_limit {

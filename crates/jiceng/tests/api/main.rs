@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod demo;
+mod intake;
 mod org;
 mod permissions;
 mod transparency;

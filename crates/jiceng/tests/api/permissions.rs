@@ -89,6 +89,7 @@ async fn add_neighbour(app: &TestApp) {
         kind: "village_committee".into(),
         region_code: "339902001001".into(),
         phone: String::new(),
+        email: String::new(),
         active: true,
     };
     org::create_department(a, &sys, d).await.unwrap();

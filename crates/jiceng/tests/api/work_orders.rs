@@ -534,7 +534,23 @@ async fn bad_work_order_input_is_refused_and_writes_nothing() {
         (
             with("photos", json!(["x.jpg"])),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "request.invalid_body",
+            "work_order.invalid",
+        ),
+        (
+            // A GIF is not among the accepted formats.
+            with("photos", json!(["R0lGODlhAQABAAAAACw="])),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "work_order.invalid",
+        ),
+        (
+            with("photos", json!(vec![TINY_PNG; 10])),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "work_order.invalid",
+        ),
+        (
+            with("client_key", json!("有空格 的键")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "work_order.invalid",
         ),
         (
             with("lat", json!(10.0)),
@@ -1051,3 +1067,6 @@ async fn intake_suggestions_show_the_place_and_nearby_duplicates() {
         .await;
     assert!(b["duplicates"].as_array().unwrap().is_empty());
 }
+
+/// A 1×1 PNG.
+pub const TINY_PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
