@@ -274,11 +274,12 @@ async fn admins_edit_templates_and_bad_placeholders_are_refused() {
     );
 }
 
+/// What a receiver was sent: headers and body of each request.
+type Received = Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>;
+
 /// A receiver that records what it is sent and answers with `status`.
-async fn webhook_receiver(
-    status: u16,
-) -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>>) {
-    let seen: Arc<Mutex<Vec<(axum::http::HeaderMap, Vec<u8>)>>> = Default::default();
+async fn webhook_receiver(status: u16) -> (String, Received) {
+    let seen: Received = Default::default();
     let s2 = seen.clone();
     let router = axum::Router::new().route(
         "/hook",
