@@ -459,10 +459,13 @@ pub async fn sweep(
     let t = Instant::now();
     let mut steps = 0;
     let mut ticks = 0;
+    let mut slowest: f64 = 0.0;
     loop {
+        let tick = Instant::now();
         let n = crate::service::escalation::sweep(&app)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        slowest = slowest.max(tick.elapsed().as_secs_f64() * 1000.0);
         ticks += 1;
         steps += n;
         if n == 0 {
@@ -480,7 +483,7 @@ pub async fn sweep(
     }
     idle.sort_by(|a, b| a.total_cmp(b));
     out.push(format!(
-        "sweep over {open} open orders: {due} due → {steps} steps in {ticks} ticks, {busy:.0} ms; an idle tick p50 {:.3} ms, max {:.3} ms",
+        "sweep over {open} open orders: {due} due → {steps} steps in {ticks} ticks, {busy:.0} ms (slowest tick {slowest:.1} ms); an idle tick p50 {:.3} ms, max {:.3} ms",
         idle[idle.len() / 2],
         idle[idle.len() - 1]
     ));

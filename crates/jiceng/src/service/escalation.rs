@@ -136,29 +136,47 @@ pub async fn sweep(app: &App) -> AppResult<usize> {
         .filter(work_order::Column::NextEscalationAt.lte(now))
         .order_by_asc(work_order::Column::NextEscalationAt)
         .order_by_asc(work_order::Column::Id)
-        .limit(500)
+        .limit(SWEEP_BATCH as u64)
         .into_tuple()
         .all(&app.db.conn)
         .await?;
-    let mut taken = 0;
-    // A hundred orders per transaction: one commit (and fsync) for many steps.
-    for chunk in due.chunks(100) {
-        let txn = app.db.begin_write().await?;
-        for id in chunk {
-            taken += escalate_one(&txn, app, &reference, now, *id).await?;
-        }
-        txn.commit().await?;
+    if due.is_empty() {
+        return Ok(0);
     }
+    // One transaction per tick: one commit (and fsync) for many steps, and a short hold on
+    // the write lock, so that intake is not kept waiting.
+    let mut taken = 0;
+    let mut out = Taken::default();
+    let txn = app.db.begin_write().await?;
+    for id in &due {
+        taken += escalate_one(&txn, &reference, now, *id, &mut out).await?;
+    }
+    // What the steps cause, written together: timelines, notifications, audit entries.
+    crate::store::bulk::insert_models::<order_event::Entity, _>(&txn, &out.events, "").await?;
+    outbox::enqueue_many(&txn, app, now, out.messages).await?;
+    audit::record_batch(&txn, now, out.audits).await?;
+    txn.commit().await?;
     Ok(taken)
 }
+
+/// What the steps of one tick cause.
+#[derive(Default)]
+struct Taken {
+    events: Vec<order_event::Model>,
+    messages: Vec<outbox::Message>,
+    audits: Vec<(String, Event<'static>)>,
+}
+
+/// Orders one sweep (one tick) takes at most; the scheduler ticks again at once while full.
+pub const SWEEP_BATCH: usize = 100;
 
 /// Takes the due steps of one order inside `txn`; returns how many.
 async fn escalate_one(
     txn: &DatabaseTransaction,
-    app: &App,
     reference: &Loaded,
     now: DateTime<Utc>,
     id: i64,
+    out: &mut Taken,
 ) -> AppResult<usize> {
     let Some(m) = work_order::Entity::find_by_id(id)
         .lock_exclusive()
@@ -209,26 +227,23 @@ async fn escalate_one(
             step.kind.label(),
             jiceng_core::clock::format_local(d.get(step.kind))
         );
-        order_event::ActiveModel {
-            order_id: Set(m.id),
-            time: Set(now),
-            actor: Set("system:escalation".into()),
-            action: Set(step.level.label().into()),
-            from_status: Set(m.status.clone()),
-            to_status: Set(m.status.clone()),
-            note: Set(what.clone()),
-            ..Default::default()
-        }
-        .insert(txn)
-        .await?;
+        out.events.push(order_event::Model {
+            id: 0,
+            order_id: m.id,
+            time: now,
+            actor: "system:escalation".into(),
+            action: step.level.label().into(),
+            from_status: m.status.clone(),
+            to_status: m.status.clone(),
+            note: what.clone(),
+        });
         let event = match step.level {
             Level::Yellow => "work_order.yellow",
             Level::Red => "work_order.red",
             _ => "work_order.supervised",
         };
-        let messages = recipients(&m, step.level)
-            .into_iter()
-            .map(|r| {
+        out.messages
+            .extend(recipients(&m, step.level).into_iter().map(|r| {
                 outbox::Message::new(
                     r,
                     event,
@@ -238,20 +253,24 @@ async fn escalate_one(
                         ("提示", what.clone()),
                     ],
                 )
-            })
-            .collect();
-        outbox::enqueue_many(txn, app, now, messages).await?;
+            }));
         let ev = Event::new("work_order.escalate", "work_order", m.id.to_string()).reason(format!(
             "{}:{}",
             step.kind.code(),
             step.level.code()
         ));
-        audit::record(txn, now, "system:escalation", ev).await?;
+        out.audits.push(("system:escalation".into(), ev));
     }
-    let mut am: work_order::ActiveModel = m.clone().into();
-    am.escalation = Set(level.code().into());
-    let m = am.update(txn).await?;
-    reschedule(txn, reference, m, now).await?;
+    // Every step due by now is taken (here or before): the next one is in the future.
+    let next = next_step_at(start_of(&m, start), &d, &policy.thresholds, now, |k| {
+        met(&m, k)
+    });
+    if level.code() != m.escalation || next != m.next_escalation_at {
+        let mut am: work_order::ActiveModel = m.into();
+        am.escalation = Set(level.code().into());
+        am.next_escalation_at = Set(next);
+        am.update(txn).await?;
+    }
     Ok(taken)
 }
 
@@ -263,8 +282,15 @@ pub async fn run_scheduler(app: App) {
             _ = tokio::time::sleep(every) => {}
             _ = app.clock_moved.notified() => {}
         }
-        if let Err(e) = sweep(&app).await {
-            tracing::warn!(error = %e, "escalation sweep failed");
+        loop {
+            match sweep(&app).await {
+                Ok(n) if n >= SWEEP_BATCH => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "escalation sweep failed");
+                    break;
+                }
+            }
         }
         if let Err(e) = daily_report(&app).await {
             tracing::warn!(error = %e, "daily overdue report failed");
