@@ -95,6 +95,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
         nav.push(("/admin/users", "账号"));
         nav.push(("/admin/outbox", "通知"));
         nav.push(("/admin/templates", "通知模板"));
+        nav.push(("/admin/categories", "诉求分类"));
     }
     if role.reads_audit_log() {
         nav.push(("/audit", "审计日志"));
@@ -286,7 +287,7 @@ pub(crate) fn pager<T>(p: &Page<T>, filters: &[(&str, &str)]) -> Pager {
 
 /// What an admin form shows after a submit: the saved message, or the errors per field with
 /// the input kept. A refusal or a server error is passed on for an error page.
-fn outcome<T>(
+pub(crate) fn outcome<T>(
     form: HashMap<String, String>,
     result: Result<T, AppError>,
     saved: impl FnOnce(T) -> String,

@@ -36,6 +36,10 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/track", get(track))
         .route("/api/v1/track/rate", post(rate))
         .route("/api/v1/categories", get(categories))
+        .route(
+            "/api/v1/categories/{code}",
+            axum::routing::put(set_category),
+        )
         .route("/api/v1/calendar/{year}", get(calendar).put(set_calendar))
         .route("/api/v1/sla-policies", get(policies).put(set_policy))
         .route("/api/v1/responsibility-lists", get(lists).post(create_list))
@@ -233,6 +237,17 @@ async fn track(
 async fn categories(State(app): State<App>) -> impl IntoResponse {
     let r = app.reference.get();
     Json(json!({"items": r.categories.all()}))
+}
+
+async fn set_category(
+    State(app): State<App>,
+    user: ApiUser,
+    Path(code): Path<String>,
+    ApiJson(input): ApiJson<reference::CategoryInput>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        reference::set_category(&app, &user.actor(), &code, input).await?,
+    ))
 }
 
 async fn calendar(State(app): State<App>, Path(year): Path<i32>) -> impl IntoResponse {

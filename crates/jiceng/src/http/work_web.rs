@@ -36,6 +36,10 @@ pub fn routes() -> Router<App> {
         .route("/admin/outbox", get(outbox_page))
         .route("/admin/templates", get(templates_page))
         .route(
+            "/admin/categories",
+            get(categories_page).post(save_category),
+        )
+        .route(
             "/admin/templates/{event}",
             axum::routing::post(save_template),
         )
@@ -795,6 +799,60 @@ async fn outbox_page(State(app): State<App>, user: WebUser) -> PageResult {
             rows,
         },
     ))
+}
+
+#[derive(Template)]
+#[template(path = "categories.html")]
+struct CategoriesPage {
+    chrome: Chrome,
+    items: Vec<crate::service::reference::CategoryView>,
+    form: super::web::FormState,
+}
+
+fn categories_view(app: &App, user: &WebUser, form: super::web::FormState) -> CategoriesPage {
+    CategoriesPage {
+        chrome: page_chrome(app, &user.0, "/admin/categories"),
+        items: app
+            .reference
+            .get()
+            .categories
+            .all()
+            .into_iter()
+            .cloned()
+            .collect(),
+        form,
+    }
+}
+
+async fn categories_page(State(app): State<App>, user: WebUser) -> PageResult {
+    if !user.0.role.manages_organisation() {
+        return Err(user.fail(
+            &app,
+            crate::service::audit::deny(&app, &user.actor(), "category.list", "category", "").await,
+        ));
+    }
+    Ok(render(
+        StatusCode::OK,
+        &categories_view(&app, &user, super::web::FormState::default()),
+    ))
+}
+
+async fn save_category(
+    State(app): State<App>,
+    user: WebUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    super::web::form_csrf(&user, &form)?;
+    let input = crate::service::reference::CategoryInput {
+        name: field(&form, "name"),
+        keywords: field(&form, "keywords"),
+        active: field(&form, "inactive") != "true",
+    };
+    let code = field(&form, "code");
+    let result = crate::service::reference::set_category(&app, &user.actor(), &code, input).await;
+    let (state, status) = super::web::outcome(form, result, |c| format!("已保存分类：{}", c.path))
+        .map_err(|e| user.fail(&app, e))?;
+    Ok(render(status, &categories_view(&app, &user, state)))
 }
 
 #[derive(Template)]

@@ -12,7 +12,7 @@ use jiceng_core::classify::{Classifier, KeywordRule};
 use jiceng_core::sla::{Policy, Priority};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -71,6 +71,7 @@ pub struct CategoryView {
     pub level: i32,
     pub keywords: String,
     pub path: String,
+    pub active: bool,
 }
 
 /// Categories by code with their full names (`城市管理 / 街面秩序 / 占用消防通道`).
@@ -185,6 +186,7 @@ impl Reference {
                     level: c.level,
                     keywords: c.keywords.clone(),
                     path: path.join(" / "),
+                    active: c.active,
                 },
             );
         }
@@ -363,6 +365,137 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> AppResult<()> {
 
 fn require_admin(actor: &super::Actor) -> bool {
     actor.is_admin()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryInput {
+    pub name: String,
+    /// Keywords for the rule classifier, separated by `、`.
+    #[serde(default)]
+    pub keywords: String,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Adds or changes a category of the 3-level taxonomy (admins). A code has two characters
+/// per level (`01`, `0103`, `010302`); its parent is the code without the last two.
+pub async fn set_category(
+    app: &crate::app::App,
+    actor: &super::Actor,
+    code: &str,
+    input: CategoryInput,
+) -> AppResult<CategoryView> {
+    if !require_admin(actor) {
+        return Err(audit::deny(app, actor, "category.update", "category", code).await);
+    }
+    let code = code.trim();
+    if !(2..=6).contains(&code.len())
+        || code.len() % 2 != 0
+        || !code.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(AppError::field(
+            "code",
+            "category.bad_code",
+            "分类编码每级两位字母或数字，共1～3级（如 01、0103、010302）",
+        ));
+    }
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 50 {
+        return Err(AppError::field(
+            "name",
+            "category.bad_name",
+            "请填写1～50个字的分类名称",
+        ));
+    }
+    let keywords: Vec<&str> = input
+        .keywords
+        .split(['、', ',', '，'])
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .collect();
+    if keywords.len() > 50 || keywords.iter().any(|k| k.chars().count() > 20) {
+        return Err(AppError::field(
+            "keywords",
+            "category.bad_keywords",
+            "关键词最多50个，每个不超过20个字，用“、”分隔",
+        ));
+    }
+    let parent = (code.len() > 2).then(|| code[..code.len() - 2].to_string());
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    if let Some(p) = &parent {
+        let ok = category::Entity::find_by_id(p.clone())
+            .one(&txn)
+            .await?
+            .is_some_and(|c| c.active);
+        if !ok {
+            return Err(AppError::field(
+                "code",
+                "category.no_parent",
+                format!("上级分类 {p} 不存在或已停用"),
+            ));
+        }
+    }
+    if !input.active {
+        let children = category::Entity::find()
+            .filter(category::Column::ParentCode.eq(code))
+            .filter(category::Column::Active.eq(true))
+            .count(&txn)
+            .await?;
+        if children > 0 {
+            return Err(AppError::conflict(
+                "category.has_children",
+                "该分类下还有启用的下级分类，请先停用下级分类",
+            ));
+        }
+    }
+    let existing = category::Entity::find_by_id(code.to_string())
+        .one(&txn)
+        .await?;
+    let created = existing.is_none();
+    let row = category::ActiveModel {
+        code: Set(code.to_string()),
+        name: Set(name.to_string()),
+        parent_code: Set(parent),
+        level: Set((code.len() / 2) as i32),
+        keywords: Set(keywords.join("、")),
+        active: Set(input.active),
+        updated_at: Set(now),
+    };
+    match existing {
+        None => {
+            category::Entity::insert(row)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+        Some(_) => {
+            category::Entity::update(row).exec(&txn).await?;
+        }
+    }
+    let ev = Event::new(
+        if created {
+            "category.create"
+        } else {
+            "category.update"
+        },
+        "category",
+        code,
+    )
+    .state(&(name, &keywords, input.active));
+    audit::record(&txn, now, &actor.audit_name(), ev).await?;
+    txn.commit().await?;
+    app.reference.reload(&app.db).await?;
+    app.reference
+        .get()
+        .categories
+        .get(code)
+        .cloned()
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("category {code} vanished")))
 }
 
 /// Replaces one year of the calendar's holidays and adjusted workdays (admins, when the

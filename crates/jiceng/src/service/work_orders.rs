@@ -714,8 +714,10 @@ fn channel_for(actor: Option<&Actor>, asked: Option<&str>) -> AppResult<Channel>
 pub fn suggest(app: &App, text: &str, n: usize) -> Vec<(Suggestion, String)> {
     let r = app.reference.get();
     r.classifier
-        .suggest(text, n)
+        .suggest(text, n + 5)
         .into_iter()
+        .filter(|s| r.categories.get(&s.label).is_some_and(|c| c.active))
+        .take(n)
         .map(|s| {
             let name = r
                 .categories
@@ -868,6 +870,13 @@ fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppResult<Checke
         .filter(|s| !s.is_empty())
     {
         Some(code) => match reference.categories.get(code) {
+            Some(c) if !c.active => {
+                errors.push(FieldError {
+                    field: "category_code".into(),
+                    message: format!("分类 {code} 已停用"),
+                });
+                (String::new(), 0.0)
+            }
             Some(_) => (code.to_string(), 1.0),
             None => {
                 errors.push(FieldError {
@@ -879,7 +888,14 @@ fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppResult<Checke
         },
         None => {
             let text = format!("{title} {description}");
-            match reference.classifier.suggest(&text, 1).into_iter().next() {
+            let active =
+                |s: &Suggestion| reference.categories.get(&s.label).is_some_and(|c| c.active);
+            match reference
+                .classifier
+                .suggest(&text, 5)
+                .into_iter()
+                .find(active)
+            {
                 Some(s) => (s.label, s.confidence),
                 None => {
                     errors.push(FieldError {

@@ -474,3 +474,143 @@ async fn units_with_an_email_address_are_mailed() {
         .unwrap();
     assert_eq!(row.status, "sent", "{}", row.last_error);
 }
+
+#[tokio::test]
+async fn admins_extend_the_taxonomy_and_retire_categories() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    let (_, all) = app.get("/api/v1/categories", &admin).await;
+    let parent = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["level"] == 2)
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = format!("{parent}Z1");
+    let put = |code: String, body: Value| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            app.call(
+                Method::PUT,
+                &format!("/api/v1/categories/{code}"),
+                Some(&admin),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let (s, c) = put(
+        code.clone(),
+        json!({"name": "共享单车乱停放", "keywords": "共享单车、乱停"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["level"], 3);
+    assert!(c["path"].as_str().unwrap().ends_with("共享单车乱停放"));
+    for (bad, body, code_expected) in [
+        ("1", json!({"name": "x"}), "category.bad_code"),
+        ("ZZZZ", json!({"name": "无上级"}), "category.no_parent"),
+        (code.as_str(), json!({"name": ""}), "category.bad_name"),
+    ] {
+        let (s, e) = put(bad.to_string(), body).await;
+        assert_eq!(
+            (s, e["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code_expected)),
+            "{bad}: {e}"
+        );
+    }
+    let (s, e) = put(parent.clone(), json!({"name": "上级", "active": false})).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("category.has_children"))
+    );
+    let op = app.token("operator").await;
+    let (s, e) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/categories/{code}"),
+            Some(&op),
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    // The new category is used for orders, until it is retired.
+    let mut body = order("13900004444");
+    body["category_code"] = json!(code);
+    let (s, o) = post(&app, &op, body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    assert_eq!(o["category"]["code"], code.as_str());
+    let (s, _) = put(
+        code.clone(),
+        json!({"name": "共享单车乱停放", "active": false}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, e) = post(&app, &op, body).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("已停用"), "{e}");
+}
+
+#[tokio::test]
+async fn admin_pages_for_templates_and_categories_and_the_order_page_shows_photos_and_map() {
+    let app = TestApp::spawn().await;
+    let admin = app.browser_session("admin").await;
+    let (s, page) = admin.page("/admin/templates").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(page.contains("诉求已受理（告知群众）") && page.contains("{查询码}"));
+    let csrf = admin.csrf.clone();
+    let (s, page) = admin
+        .post_form(
+            "/admin/templates/work_order.received",
+            &[
+                ("csrf", &csrf),
+                ("op", "save"),
+                ("subject", "回执"),
+                ("body", "{不存在}"),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("不认识的占位符：不存在"), "{page}");
+    let (s, page) = admin.page("/admin/categories").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("城市管理 / 街面秩序"),
+        "the taxonomy is listed"
+    );
+    let (s, page) = admin
+        .post_form(
+            "/admin/categories",
+            &[("csrf", &csrf), ("code", "9"), ("name", "错误编码")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("分类编码每级两位"), "{page}");
+
+    let op = app.token("operator").await;
+    let mut body = order("13900005555");
+    body["photos"] = json!([TINY_PNG]);
+    let (_, o) = post(&app, &op, body).await;
+    let (s, page) = admin.page(&format!("/work-orders/{}", o["id"])).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("反映照片 1") && page.contains("<img"),
+        "photos shown"
+    );
+    assert!(
+        page.contains("class=\"map-marker\""),
+        "the place is marked on a map"
+    );
+    assert!(page.contains("id=\"reveal-phone\""));
+    // An operator is not an administrator: no template page.
+    let (s, _) = app
+        .browser_session("operator")
+        .await
+        .page("/admin/templates")
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
