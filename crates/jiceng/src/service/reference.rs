@@ -395,7 +395,7 @@ pub async fn set_category(
     }
     let code = code.trim();
     if !(2..=6).contains(&code.len())
-        || code.len() % 2 != 0
+        || !code.len().is_multiple_of(2)
         || !code.bytes().all(|b| b.is_ascii_alphanumeric())
     {
         return Err(AppError::field(
