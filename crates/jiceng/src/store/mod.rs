@@ -77,6 +77,9 @@ impl Db {
                         .pragma("cache_size", "-65536")
                         .pragma("temp_store", "memory")
                         .pragma("mmap_size", "1073741824")
+                        // Checkpoints copy the log into the database on the writer's commit;
+                        // fewer, larger ones keep them off most commits.
+                        .pragma("wal_autocheckpoint", "8000")
                 });
             }
             Backend::Postgres => {
