@@ -10,6 +10,7 @@ pub mod classify;
 pub mod clock;
 pub mod dispatch;
 pub mod geometry;
+pub mod id_card;
 pub mod lockout;
 pub mod merkle;
 pub mod metrics;

@@ -84,6 +84,9 @@ pub struct Caches {
     /// per request. Kept for [`TOKEN_CACHE_SECONDS`]; emptied when this process revokes a
     /// token or changes an account, so other processes see such a change within that time.
     tokens: std::sync::Mutex<std::collections::HashMap<String, CachedToken>>,
+    /// Citizens' report allowance per address: (tokens left, when counted).
+    citizen_reports:
+        std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (f64, std::time::Instant)>>,
     /// When this process last wrote each API token's "last used" time.
     token_touched: std::sync::Mutex<std::collections::HashMap<i64, chrono::DateTime<chrono::Utc>>>,
 }
@@ -121,6 +124,29 @@ impl Caches {
             m.retain(|_, (_, _, at)| at.elapsed().as_secs() < TOKEN_CACHE_SECONDS);
         }
         m.insert(hash, (actor, expires_at, std::time::Instant::now()));
+    }
+
+    /// Takes one report from an address's allowance (a bucket of `per_hour` filling at
+    /// `per_hour` an hour); false when it is empty.
+    pub fn take_citizen_report(&self, addr: std::net::IpAddr, per_hour: u32) -> bool {
+        if per_hour == 0 {
+            return true;
+        }
+        let cap = per_hour as f64;
+        let now = std::time::Instant::now();
+        let mut m = self.citizen_reports.lock().expect("report allowance lock");
+        if m.len() > 100_000 {
+            m.retain(|_, (_, at)| now.duration_since(*at).as_secs() < 3600);
+        }
+        let (tokens, at) = m.entry(addr).or_insert((cap, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * cap / 3600.0).min(cap);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
     }
 
     /// Forgets every resolved token (after a revocation or an account change).

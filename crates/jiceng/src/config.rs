@@ -63,6 +63,12 @@ pub struct Config {
     /// Runs the escalation scheduler and the notification sender in the server (tests that
     /// drive them step by step turn this off).
     pub background_jobs: bool,
+    /// Reports citizens may send without signing in, per address: a burst of this many, then
+    /// this many per hour. 0 turns the limit off.
+    pub citizen_reports_per_hour: u32,
+    /// Take the citizen's address from the first `X-Forwarded-For` hop (behind a proxy that
+    /// sets it) instead of the connection's.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
@@ -90,6 +96,8 @@ impl Default for Config {
             smtp_url: None,
             smtp_from: "jiceng@localhost".into(),
             background_jobs: true,
+            citizen_reports_per_hour: 20,
+            trust_forwarded_for: false,
         }
     }
 }

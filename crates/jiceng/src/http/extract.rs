@@ -196,3 +196,38 @@ impl FromRequestParts<App> for MaybeApiUser {
         Ok(MaybeApiUser(user))
     }
 }
+
+/// The citizen's address: the connection's, or the first `X-Forwarded-For` hop when the
+/// configuration trusts the proxy.
+pub fn client_addr(app: &App, headers: &HeaderMap, peer: std::net::SocketAddr) -> std::net::IpAddr {
+    if app.config.trust_forwarded_for
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return ip;
+    }
+    peer.ip()
+}
+
+/// Refuses a citizen's report beyond the allowance of their address (429).
+pub fn citizen_allowance(
+    app: &App,
+    headers: &HeaderMap,
+    peer: std::net::SocketAddr,
+) -> Result<(), AppError> {
+    if app.caches.take_citizen_report(
+        client_addr(app, headers, peer),
+        app.config.citizen_reports_per_hour,
+    ) {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "work_order.rate_limited",
+            "提交过于频繁，请稍后再试；紧急情况请拨打12345或110",
+        ))
+    }
+}

@@ -64,9 +64,12 @@ impl Server {
             tokio::spawn(crate::service::outbox::run_sender(self.app.clone()));
         }
         let router = router(self.app);
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
         Ok(())
     }
 }

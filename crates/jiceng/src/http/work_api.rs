@@ -114,10 +114,15 @@ async fn reset_template(
 /// Staff register orders with their token or session; citizens without either.
 async fn create(
     State(app): State<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
     user: MaybeApiUser,
     ApiJson(input): ApiJson<NewOrder>,
 ) -> AppResult<impl IntoResponse> {
     let actor = user.0.map(Actor::User);
+    if actor.is_none() {
+        super::extract::citizen_allowance(&app, &headers, peer)?;
+    }
     Ok((
         StatusCode::CREATED,
         Json(work_orders::create(&app, actor.as_ref(), input).await?),

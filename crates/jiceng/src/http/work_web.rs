@@ -550,11 +550,22 @@ async fn report_page(State(app): State<App>, headers: HeaderMap) -> PageResult {
 
 async fn report_submit(
     State(app): State<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
     check_public_csrf(&headers, &form)?;
     let (token, _) = public_csrf(&app, &headers);
+    if let Err(e) = super::extract::citizen_allowance(&app, &headers, peer) {
+        return Ok(render(
+            e.status,
+            &new_page_view(
+                chrome(&app, None, "/report", token),
+                false,
+                FormState::from_error(form, &e),
+            ),
+        ));
+    }
     match work_orders::create(&app, None, order_from_form(&form, false)).await {
         Ok(o) => {
             let phone = field(&form, "reporter_phone");

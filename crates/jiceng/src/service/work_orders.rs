@@ -1003,6 +1003,11 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
         })
         .or_else(|| snapshot.first_county())
         .unwrap_or_default();
+    let phone_enc = c
+        .reporter
+        .as_ref()
+        .map(|r| app.data_key.seal(&r.1))
+        .unwrap_or_default();
     let job = Intake {
         c,
         grid_code: located
@@ -1014,16 +1019,7 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
         actor_name: actor
             .map(Actor::audit_name)
             .unwrap_or_else(|| "citizen".into()),
-        phone_enc: String::new(),
-    };
-    let job = Intake {
-        phone_enc: job
-            .c
-            .reporter
-            .as_ref()
-            .map(|r| app.data_key.seal(&r.1))
-            .unwrap_or_default(),
-        ..job
+        phone_enc,
     };
     let created = app.intake.submit(app, job).await?;
     view_with(
@@ -1708,7 +1704,21 @@ pub async fn photo(
     id: i64,
     photo_id: i64,
 ) -> AppResult<(String, Vec<u8>)> {
-    get(app, actor, id).await?;
+    let m = work_order::Entity::find_by_id(id)
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(not_found)?;
+    if !visible(&app.db.conn, actor, &m).await? {
+        audit::deny(
+            app,
+            actor,
+            "work_order.photo",
+            "work_order",
+            &id.to_string(),
+        )
+        .await;
+        return Err(not_found());
+    }
     let p = photo::Entity::find_by_id(photo_id)
         .filter(photo::Column::OrderId.eq(id))
         .one(&app.db.conn)

@@ -614,3 +614,38 @@ async fn admin_pages_for_templates_and_categories_and_the_order_page_shows_photo
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn citizens_without_an_account_are_held_to_an_allowance() {
+    let app = TestApp::spawn().await;
+    let body = order("13900006666");
+    let mut statuses = Vec::new();
+    for _ in 0..21 {
+        let (s, b) = app
+            .call(
+                Method::POST,
+                "/api/v1/work-orders",
+                None,
+                Some(body.clone()),
+            )
+            .await;
+        statuses.push((s, b["code"].as_str().unwrap_or("").to_string()));
+    }
+    assert!(
+        statuses[..20]
+            .iter()
+            .all(|(s, _)| *s == StatusCode::CREATED),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses[20],
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            "work_order.rate_limited".to_string()
+        )
+    );
+    // Staff are not limited.
+    let op = app.token("operator").await;
+    let (s, _) = post(&app, &op, body).await;
+    assert_eq!(s, StatusCode::CREATED);
+}
