@@ -1495,19 +1495,14 @@ async fn event(
     to: &str,
     note: &str,
 ) -> AppResult<i64> {
-    let e = order_event::ActiveModel {
-        order_id: Set(order_id),
-        time: Set(now),
-        actor: Set(actor.to_string()),
-        action: Set(action.to_string()),
-        from_status: Set(from.to_string()),
-        to_status: Set(to.to_string()),
-        note: Set(note.to_string()),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    Ok(e.id)
+    let row = event_model(order_id, now, actor, action, from, to, note);
+    let id = bulk::insert_models::<order_event::Entity, _>(txn, &[row], "id")
+        .await?
+        .first()
+        .map(|r| r.try_get::<i64>("", "id"))
+        .transpose()?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("event insert returned no id")))?;
+    Ok(id)
 }
 
 fn illegal(e: jiceng_core::work_order::TransitionError) -> AppError {
