@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod catalog;
 pub mod classify;
 pub mod clock;
 pub mod dispatch;

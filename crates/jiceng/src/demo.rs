@@ -613,6 +613,7 @@ pub async fn seed(
     txn.commit().await?;
     app.locator.reload(&app.db).await?;
     responsibility_list(app).await?;
+    service_catalog(app).await?;
     Ok(accounts)
 }
 
@@ -1278,4 +1279,214 @@ pub async fn live_fire_lane(app: &App) -> AppResult<String> {
     )
     .await?;
     Ok(o.tracking_code)
+}
+
+/// High-frequency matters of the demo county's hall (a first part of the catalog).
+async fn service_catalog(app: &App) -> AppResult<()> {
+    use jiceng_core::calendar::Limit;
+    use jiceng_core::catalog::{
+        CaseKind, Material, MaterialForm, MaterialSource, MatterSpec, MatterType, Necessity,
+    };
+    /// (name, necessity: "" required | "?condition" conditional | "~" optional, issued by)
+    type M<'a> = (&'a str, &'a str, &'a str);
+    let material = |(name, need, by): M| Material {
+        name: name.into(),
+        necessity: match need {
+            "" => Necessity::Required,
+            "~" => Necessity::Optional,
+            c => Necessity::Conditional {
+                condition: c.trim_start_matches('?').into(),
+            },
+        },
+        form: if by.is_empty() {
+            MaterialForm::Either
+        } else {
+            MaterialForm::Electronic
+        },
+        copies: 1,
+        source: if by.is_empty() {
+            MaterialSource::Applicant
+        } else {
+            MaterialSource::Issued { by: by.into() }
+        },
+        standard: if by.is_empty() {
+            "原件核验，复印件留存".into()
+        } else {
+            "通过数据共享获取，无需申请人提交".into()
+        },
+        blank_form: String::new(),
+        sample: String::new(),
+    };
+    const ID: M = ("居民身份证", "", "");
+    const HUKOU: M = ("居民户口簿", "", "示范县公安局户政管理大队");
+    const PROXY: M = ("授权委托书及代理人身份证", "?委托他人办理的", "");
+    const PHOTO: M = ("近期免冠证件照", "~", "");
+    const BIRTH: M = ("出生医学证明", "", "示范县卫生健康局");
+    struct Row<'a> {
+        code: &'a str,
+        basic: &'a str,
+        name: &'a str,
+        kind: MatterType,
+        unit: &'a str,
+        legal: u32,
+        promised: u32,
+        visits: u32,
+        depth: u32,
+        summary: &'a str,
+        materials: Vec<M<'a>>,
+    }
+    let rows = vec![
+        Row {
+            code: "rsj-0001",
+            basic: "000123456001",
+            name: "城乡居民基本养老保险参保登记",
+            kind: MatterType::PublicService,
+            unit: "rsj",
+            legal: 20,
+            promised: 5,
+            visits: 0,
+            depth: 4,
+            summary: "城乡居民参加基本养老保险",
+            materials: vec![ID, HUKOU, PROXY],
+        },
+        Row {
+            code: "rsj-0002",
+            basic: "000123456002",
+            name: "社会保障卡申领",
+            kind: MatterType::PublicService,
+            unit: "rsj",
+            legal: 20,
+            promised: 10,
+            visits: 1,
+            depth: 3,
+            summary: "申领第三代社会保障卡",
+            materials: vec![ID, PHOTO, PROXY],
+        },
+        Row {
+            code: "ybj-0001",
+            basic: "000123457001",
+            name: "城乡居民基本医疗保险参保登记",
+            kind: MatterType::PublicService,
+            unit: "ybj",
+            legal: 5,
+            promised: 0,
+            visits: 0,
+            depth: 4,
+            summary: "城乡居民参加基本医疗保险，当场办结",
+            materials: vec![
+                ID,
+                HUKOU,
+                ("出生医学证明", "?新生儿参保的", "示范县卫生健康局"),
+            ],
+        },
+        Row {
+            code: "mzj-0001",
+            basic: "000123458001",
+            name: "最低生活保障审核确认",
+            kind: MatterType::AdministrativePayment,
+            unit: "mzj",
+            legal: 30,
+            promised: 20,
+            visits: 1,
+            depth: 2,
+            summary: "家庭收入低于当地低保标准的申请低保",
+            materials: vec![
+                ID,
+                HUKOU,
+                ("家庭经济状况核对授权书", "", ""),
+                ("残疾人证", "?家庭成员有残疾的", ""),
+            ],
+        },
+        Row {
+            code: "wjj-0001",
+            basic: "000123459001",
+            name: "出生医学证明签发",
+            kind: MatterType::AdministrativeConfirmation,
+            unit: "wjj",
+            legal: 10,
+            promised: 0,
+            visits: 1,
+            depth: 2,
+            summary: "为本县出生的新生儿签发出生医学证明",
+            materials: vec![
+                ("父母双方居民身份证", "", ""),
+                ("住院分娩记录", "", "示范县卫生健康局"),
+            ],
+        },
+        Row {
+            code: "gahz-0001",
+            basic: "000123460001",
+            name: "出生登记",
+            kind: MatterType::AdministrativeConfirmation,
+            unit: "gahz",
+            legal: 15,
+            promised: 1,
+            visits: 1,
+            depth: 3,
+            summary: "为新生儿申报户口",
+            materials: vec![BIRTH, HUKOU, ("父母结婚证", "?父母已婚的", "示范县民政局")],
+        },
+        Row {
+            code: "scjgj-0001",
+            basic: "000123461001",
+            name: "食品经营许可",
+            kind: MatterType::AdministrativeLicensing,
+            unit: "scjgj",
+            legal: 20,
+            promised: 8,
+            visits: 0,
+            depth: 4,
+            summary: "从事食品销售和餐饮服务须取得的许可",
+            materials: vec![
+                ("食品经营许可申请书", "", ""),
+                ("营业执照", "", "示范县市场监督管理局"),
+                ("经营场所平面图", "", ""),
+                ("食品安全管理制度", "", ""),
+            ],
+        },
+        Row {
+            code: "mzj-0002",
+            basic: "000123458002",
+            name: "残疾人证核发",
+            kind: MatterType::AdministrativeConfirmation,
+            unit: "mzj",
+            legal: 30,
+            promised: 15,
+            visits: 1,
+            depth: 2,
+            summary: "经评定为残疾的居民申领残疾人证",
+            materials: vec![ID, HUKOU, ("残疾评定结论", "", "示范县卫生健康局"), PHOTO],
+        },
+    ];
+    let actor = Actor::System("demo");
+    for r in rows {
+        let spec = MatterSpec {
+            basic_code: r.basic.into(),
+            code: format!("{COUNTY_CODE}-{}", r.code),
+            name: r.name.into(),
+            matter_type: r.kind,
+            unit_code: r.unit.into(),
+            level: "县级".into(),
+            case_kind: if r.promised == 0 {
+                CaseKind::Immediate
+            } else {
+                CaseKind::Promised
+            },
+            legal_limit: Limit::working_days(r.legal),
+            promised_limit: Limit::working_days(r.promised),
+            conditions: String::new(),
+            steps: ["受理", "审查", "决定", "送达"].map(String::from).to_vec(),
+            visits: r.visits,
+            fees: String::new(),
+            place: "示范县政务服务中心一楼综合受理窗口".into(),
+            hours: "工作日 9:00-12:00，13:30-17:00（周六上午延时服务）".into(),
+            consult_phone: "0571-86001234".into(),
+            complaint_phone: "12345".into(),
+            online_depth: r.depth,
+            summary: r.summary.into(),
+            materials: r.materials.into_iter().map(material).collect(),
+        };
+        crate::service::catalog::save(app, &actor, spec).await?;
+    }
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! HTTP: thin handlers over the use cases. JSON under `/api/v1`, Chinese pages elsewhere.
 
 pub mod api;
+pub mod catalog_api;
 pub mod extract;
 pub mod web;
 pub mod work_api;
@@ -20,6 +21,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .merge(api::routes(&app))
         .merge(work_api::routes())
+        .merge(catalog_api::routes())
         .merge(work_web::routes())
         .merge(web::routes())
         .route("/healthz", get(api::healthz))

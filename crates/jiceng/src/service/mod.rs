@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod escalation;
 pub mod group_commit;
 pub mod import;

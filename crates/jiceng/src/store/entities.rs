@@ -530,3 +530,26 @@ pub mod daily_report {
     }
     no_relations!();
 }
+
+pub mod matter {
+    use sea_orm::entity::prelude::*;
+
+    /// One version of a service matter; `spec` is its `MatterSpec` as JSON.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "matters")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub code: String,
+        pub version: i32,
+        pub current: bool,
+        pub basic_code: String,
+        pub name: String,
+        pub matter_type: String,
+        pub unit_id: i64,
+        pub spec: String,
+        pub created_by: String,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}

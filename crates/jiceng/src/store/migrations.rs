@@ -53,6 +53,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0004_notifications_photos",
         statements: notifications_photos,
     },
+    Migration {
+        version: 5,
+        name: "0005_service_catalog",
+        statements: service_catalog,
+    },
 ];
 
 fn a(name: &str) -> Alias {
@@ -889,4 +894,40 @@ fn notifications_photos(out: &mut Statements) {
             .to_owned(),
     );
     index(out, "ix_photos_order", "work_order_photos", &["order_id"]);
+}
+
+/// The catalog of service matters: every version kept, one current per implementation code.
+fn service_catalog(out: &mut Statements) {
+    out.push(
+        table("matters")
+            .col(id())
+            .col(text("code"))
+            .col(ColumnDef::new(a("version")).integer().not_null().to_owned())
+            .col(boolean("current", true))
+            .col(text("basic_code"))
+            .col(text("name"))
+            .col(text("matter_type"))
+            .col(bigint("unit_id"))
+            .col(text("spec"))
+            .col(text("created_by"))
+            .col(ts("created_at"))
+            .foreign_key(&mut fk(
+                "matters",
+                "unit_id",
+                "departments",
+                "id",
+                ForeignKeyAction::Restrict,
+            ))
+            .to_owned(),
+    );
+    out.push(
+        Index::create()
+            .name("ux_matters_code_version")
+            .table(a("matters"))
+            .col(a("code"))
+            .col(a("version"))
+            .unique()
+            .to_owned(),
+    );
+    index(out, "ix_matters_current", "matters", &["current", "name"]);
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod bad_input;
 mod browser;
+mod catalog;
 mod demo;
 mod intake;
 mod org;

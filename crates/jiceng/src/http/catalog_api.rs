@@ -1,0 +1,57 @@
+//! JSON API of 一窗受理's catalog: the matters, public to read, declared by administrators.
+
+use super::extract::{ApiJson, ApiQuery, ApiUser};
+use crate::app::App;
+use crate::error::AppResult;
+use crate::service::PageParams;
+use crate::service::catalog::{self, MatterFilter};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use jiceng_core::catalog::MatterSpec;
+use serde_json::json;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/api/v1/matters", get(list).post(save))
+        .route("/api/v1/matters/{code}", get(detail))
+        .route("/api/v1/matters/{code}/versions", get(versions))
+}
+
+async fn list(
+    State(app): State<App>,
+    ApiQuery(filter): ApiQuery<MatterFilter>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(catalog::list(&app, &filter, page).await?))
+}
+
+async fn detail(State(app): State<App>, Path(code): Path<String>) -> AppResult<impl IntoResponse> {
+    Ok(Json(catalog::get(&app, &code).await?))
+}
+
+async fn versions(
+    State(app): State<App>,
+    Path(code): Path<String>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        json!({"items": catalog::versions(&app, &code).await?}),
+    ))
+}
+
+/// Declares a matter or a new version of it (administrators).
+async fn save(
+    State(app): State<App>,
+    user: ApiUser,
+    ApiJson(spec): ApiJson<MatterSpec>,
+) -> AppResult<impl IntoResponse> {
+    let (v, created) = catalog::save(&app, &user.actor(), spec).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(v)))
+}

@@ -1,0 +1,288 @@
+//! 一窗受理's catalog of service matters: administrators declare matters (实施清单 fields and
+//! materials); every change is a new version, the old ones kept; anyone may read the current
+//! ones (the service guides are public).
+
+use super::audit::{self, Event};
+use super::{Actor, Page, PageParams};
+use crate::app::App;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::store::entities::{department, matter};
+use chrono::{DateTime, Utc};
+use jiceng_core::catalog::MatterSpec;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitRef {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A matter's current version, whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatterView {
+    pub version: i32,
+    pub matter_type_label: &'static str,
+    pub unit: UnitRef,
+    /// 最多跑一次: at most one visit.
+    pub at_most_one_visit: bool,
+    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub spec: MatterSpec,
+}
+
+/// A line of the catalog.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatterSummary {
+    pub code: String,
+    pub basic_code: String,
+    pub name: String,
+    pub matter_type: String,
+    pub matter_type_label: &'static str,
+    pub unit: UnitRef,
+    pub version: i32,
+    pub visits: u32,
+    pub promised_limit: String,
+    pub materials: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionView {
+    pub version: i32,
+    pub current: bool,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct MatterFilter {
+    /// Words in the name or the code.
+    pub q: Option<String>,
+    pub unit: Option<i64>,
+    pub matter_type: Option<String>,
+}
+
+fn not_found() -> AppError {
+    AppError::not_found("matter.not_found", "没有这个事项")
+}
+
+fn spec_of(m: &matter::Model) -> AppResult<MatterSpec> {
+    serde_json::from_str(&m.spec)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("matter {} spec: {e}", m.code)))
+}
+
+async fn unit_names<C: ConnectionTrait>(
+    db: &C,
+    ids: Vec<i64>,
+) -> AppResult<std::collections::HashMap<i64, String>> {
+    Ok(department::Entity::find()
+        .filter(department::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect())
+}
+
+fn view(m: &matter::Model, unit_name: String) -> AppResult<MatterView> {
+    let spec = spec_of(m)?;
+    Ok(MatterView {
+        version: m.version,
+        matter_type_label: spec.matter_type.label(),
+        unit: UnitRef {
+            id: m.unit_id,
+            name: unit_name,
+        },
+        at_most_one_visit: spec.at_most_one_visit(),
+        updated_at: m.created_at,
+        spec,
+    })
+}
+
+/// Declares a matter, or a new version of it (administrators). Every broken rule is reported
+/// at once and nothing is written; an unchanged spec writes nothing either. Returns the
+/// current version and whether the matter is new.
+pub async fn save(app: &App, actor: &Actor, spec: MatterSpec) -> AppResult<(MatterView, bool)> {
+    if !actor.is_admin() {
+        return Err(audit::deny(app, actor, "matter.save", "matter", &spec.code).await);
+    }
+    let mut spec = spec;
+    spec.code = spec.code.trim().to_string();
+    spec.basic_code = spec.basic_code.trim().to_string();
+    spec.name = spec.name.trim().to_string();
+    let problems = spec.problems();
+    if !problems.is_empty() {
+        let fields: Vec<FieldError> = problems
+            .into_iter()
+            .map(|p| FieldError {
+                field: p.field,
+                message: p.message,
+            })
+            .collect();
+        return Err(AppError::invalid(
+            "matter.invalid",
+            fields[0].message.clone(),
+            fields,
+        ));
+    }
+    let unit = department::Entity::find()
+        .filter(department::Column::Code.eq(spec.unit_code.trim()))
+        .filter(department::Column::Active.eq(true))
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(|| {
+            AppError::field(
+                "unit_code",
+                "matter.unknown_unit",
+                format!("实施单位 {} 不存在或已停用", spec.unit_code),
+            )
+        })?;
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    let current = matter::Entity::find()
+        .filter(matter::Column::Code.eq(spec.code.clone()))
+        .filter(matter::Column::Current.eq(true))
+        .lock_exclusive()
+        .one(&txn)
+        .await?;
+    if let Some(c) = &current
+        && spec_of(c)? == spec
+        && c.unit_id == unit.id
+    {
+        txn.rollback().await?;
+        return Ok((view(c, unit.name)?, false));
+    }
+    let version = current.as_ref().map(|c| c.version + 1).unwrap_or(1);
+    if let Some(c) = current {
+        let mut am: matter::ActiveModel = c.into();
+        am.current = Set(false);
+        am.update(&txn).await?;
+    }
+    let m = matter::ActiveModel {
+        code: Set(spec.code.clone()),
+        version: Set(version),
+        current: Set(true),
+        basic_code: Set(spec.basic_code.clone()),
+        name: Set(spec.name.clone()),
+        matter_type: Set(serde_json::to_value(spec.matter_type)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()),
+        unit_id: Set(unit.id),
+        spec: Set(serde_json::to_string(&spec).expect("spec serialises")),
+        created_by: Set(actor.audit_name()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        &actor.audit_name(),
+        Event::new(
+            if version == 1 {
+                "matter.create"
+            } else {
+                "matter.update"
+            },
+            "matter",
+            &spec.code,
+        )
+        .state(&spec)
+        .reason(format!("第{version}版")),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok((view(&m, unit.name)?, version == 1))
+}
+
+/// The catalog's current matters, by name; anyone may read it.
+pub async fn list(app: &App, f: &MatterFilter, page: PageParams) -> AppResult<Page<MatterSummary>> {
+    let mut q = matter::Entity::find().filter(matter::Column::Current.eq(true));
+    if let Some(words) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        q = q.filter(
+            Condition::any()
+                .add(matter::Column::Name.contains(words))
+                .add(matter::Column::Code.contains(words))
+                .add(matter::Column::BasicCode.eq(words)),
+        );
+    }
+    if let Some(u) = f.unit {
+        q = q.filter(matter::Column::UnitId.eq(u));
+    }
+    if let Some(t) = f.matter_type.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(matter::Column::MatterType.eq(t));
+    }
+    let q = q
+        .order_by_asc(matter::Column::Name)
+        .order_by_asc(matter::Column::Id);
+    let page = super::paginate(&app.db.conn, q, page, |m| m).await?;
+    let names = unit_names(&app.db.conn, page.items.iter().map(|m| m.unit_id).collect()).await?;
+    let items = page
+        .items
+        .iter()
+        .map(|m| {
+            let spec = spec_of(m)?;
+            Ok(MatterSummary {
+                code: m.code.clone(),
+                basic_code: m.basic_code.clone(),
+                name: m.name.clone(),
+                matter_type: m.matter_type.clone(),
+                matter_type_label: spec.matter_type.label(),
+                unit: UnitRef {
+                    id: m.unit_id,
+                    name: names.get(&m.unit_id).cloned().unwrap_or_default(),
+                },
+                version: m.version,
+                visits: spec.visits,
+                promised_limit: spec.promised_limit.describe(),
+                materials: spec.materials.len(),
+            })
+        })
+        .collect::<AppResult<Vec<_>>>()?;
+    Ok(Page {
+        items,
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// A matter's current version with its materials.
+pub async fn get(app: &App, code: &str) -> AppResult<MatterView> {
+    let m = matter::Entity::find()
+        .filter(matter::Column::Code.eq(code))
+        .filter(matter::Column::Current.eq(true))
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(not_found)?;
+    let names = unit_names(&app.db.conn, vec![m.unit_id]).await?;
+    view(&m, names.get(&m.unit_id).cloned().unwrap_or_default())
+}
+
+/// Every version of a matter, newest first.
+pub async fn versions(app: &App, code: &str) -> AppResult<Vec<VersionView>> {
+    let rows = matter::Entity::find()
+        .filter(matter::Column::Code.eq(code))
+        .order_by_desc(matter::Column::Version)
+        .all(&app.db.conn)
+        .await?;
+    if rows.is_empty() {
+        return Err(not_found());
+    }
+    Ok(rows
+        .into_iter()
+        .map(|m| VersionView {
+            version: m.version,
+            current: m.current,
+            created_by: m.created_by,
+            created_at: m.created_at,
+        })
+        .collect())
+}

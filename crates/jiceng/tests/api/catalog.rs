@@ -1,0 +1,215 @@
+//! 一窗受理's catalog of matters: declared by administrators with every rule checked at once,
+//! versioned, public to read.
+
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn pension() -> Value {
+    json!({
+        "basic_code": "000123456000",
+        "code": "339902-rsj-0001",
+        "name": "城乡居民基本养老保险参保登记",
+        "matter_type": "public_service",
+        "unit_code": "rsj",
+        "level": "县级",
+        "case_kind": "promised",
+        "legal_limit": {"amount": 20, "unit": "working_days"},
+        "promised_limit": {"amount": 5, "unit": "working_days"},
+        "conditions": "本县户籍、年满16周岁、未参加职工养老保险的城乡居民",
+        "steps": ["受理", "审查", "决定", "送达"],
+        "visits": 1,
+        "place": "县政务服务中心一楼社保窗口",
+        "hours": "工作日 9:00-12:00，14:00-17:00",
+        "consult_phone": "0571-12333",
+        "complaint_phone": "12345",
+        "online_depth": 3,
+        "summary": "城乡居民参加基本养老保险",
+        "materials": [
+            {"name": "居民身份证", "necessity": {"kind": "required"}, "form": "either",
+             "source": {"kind": "applicant"}, "standard": "原件，在有效期内"},
+            {"name": "户口簿", "necessity": {"kind": "required"}, "form": "electronic",
+             "source": {"kind": "issued", "by": "示范县公安局户政管理大队"}},
+            {"name": "委托书", "necessity": {"kind": "conditional", "condition": "委托他人办理的"},
+             "form": "paper", "copies": 1, "source": {"kind": "applicant"}}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn matters_are_declared_versioned_and_public() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    let (s, m) = app
+        .call(
+            Method::POST,
+            "/api/v1/matters",
+            Some(&admin),
+            Some(pension()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    assert_eq!(m["version"], 1);
+    assert_eq!(m["unit"]["name"], "示范县人力资源和社会保障局");
+    assert_eq!(m["at_most_one_visit"], true);
+    // Anyone may read the catalog.
+    let r = app
+        .client
+        .get(app.url("/api/v1/matters?q=339902-rsj"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let list: Value = r.json().await.unwrap();
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["items"][0]["promised_limit"], "5个工作日");
+    let r = app
+        .client
+        .get(app.url("/api/v1/matters/339902-rsj-0001"))
+        .send()
+        .await
+        .unwrap();
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(d["materials"].as_array().unwrap().len(), 3, "{d}");
+    assert_eq!(d["materials"][1]["source"]["kind"], "issued");
+    // The same spec again changes nothing; a new limit makes version 2.
+    let (s, m) = app
+        .call(
+            Method::POST,
+            "/api/v1/matters",
+            Some(&admin),
+            Some(pension()),
+        )
+        .await;
+    assert_eq!((s, m["version"].as_i64()), (StatusCode::OK, Some(1)));
+    let mut v2 = pension();
+    v2["promised_limit"]["amount"] = json!(3);
+    let (s, m) = app
+        .call(Method::POST, "/api/v1/matters", Some(&admin), Some(v2))
+        .await;
+    assert_eq!((s, m["version"].as_i64()), (StatusCode::OK, Some(2)), "{m}");
+    let (_, v) = app
+        .get("/api/v1/matters/339902-rsj-0001/versions", &admin)
+        .await;
+    let versions: Vec<(i64, bool)> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["version"].as_i64().unwrap(),
+                x["current"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(versions, vec![(2, true), (1, false)]);
+}
+
+#[tokio::test]
+async fn a_bad_matter_names_every_problem_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    let before = app.audit_head().await;
+    let mut bad = pension();
+    bad["promised_limit"] = json!({"amount": 30, "unit": "working_days"});
+    bad["basic_code"] = json!("12345");
+    bad["visits"] = json!(3);
+    let (s, e) = app
+        .call(Method::POST, "/api/v1/matters", Some(&admin), Some(bad))
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("matter.invalid"))
+    );
+    let fields: Vec<&str> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        vec!["basic_code", "promised_limit", "visits"],
+        "{e}"
+    );
+    assert!(
+        e["fields"][1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("承诺时限（30个工作日）不能超过法定时限（20个工作日）")
+    );
+    let mut unknown = pension();
+    unknown["unit_code"] = json!("no-such-unit");
+    let (s, e) = app
+        .call(Method::POST, "/api/v1/matters", Some(&admin), Some(unknown))
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("matter.unknown_unit")
+        )
+    );
+    let mut typo = pension();
+    typo["matter_type"] = json!("permit");
+    let (s, _) = app
+        .call(Method::POST, "/api/v1/matters", Some(&admin), Some(typo))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let clerk = app.token("clerk").await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/matters",
+            Some(&clerk),
+            Some(pension()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app.get("/api/v1/matters/339902-rsj-0001", &admin).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "nothing written");
+    assert!(
+        app.audit_since(before)
+            .await
+            .iter()
+            .all(|e| !e.action.starts_with("matter.")),
+        "nothing audited but the refusal"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_county_has_a_catalog() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .get(app.url("/api/v1/matters?per_page=100"))
+        .send()
+        .await
+        .unwrap();
+    let list: Value = r.json().await.unwrap();
+    assert!(list["total"].as_u64().unwrap() >= 8, "{list}");
+    let birth = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "出生登记")
+        .expect("出生登记 in the catalog");
+    let r = app
+        .client
+        .get(app.url(&format!(
+            "/api/v1/matters/{}",
+            birth["code"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap();
+    let d: Value = r.json().await.unwrap();
+    // The birth certificate is fetched by sharing, never asked of the parents.
+    let cert = d["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "出生医学证明")
+        .unwrap();
+    assert_eq!(cert["source"]["kind"], "issued", "{d}");
+}
