@@ -5,6 +5,7 @@
 //! encoding and the injected clock. The app crate turns these into services and HTTP.
 
 pub mod audit;
+pub mod bundle;
 pub mod calendar;
 pub mod catalog;
 pub mod classify;

@@ -1488,5 +1488,30 @@ async fn service_catalog(app: &App) -> AppResult<()> {
         };
         crate::service::catalog::save(app, &actor, spec).await?;
     }
+    // 出生一件事: the birth certificate feeds the household registration, which feeds medical
+    // insurance and the social security card.
+    let m = |c: &str| format!("{COUNTY_CODE}-{c}");
+    let birth = jiceng_core::bundle::BundleSpec {
+        code: "birth".into(),
+        name: "出生一件事".into(),
+        summary: "新生儿出生医学证明、户口登记、医保参保、社保卡申领，一次申请、一次提交".into(),
+        matters: vec![m("wjj-0001"), m("gahz-0001"), m("ybj-0001"), m("rsj-0002")],
+        edges: vec![
+            (m("wjj-0001"), m("gahz-0001")),
+            (m("gahz-0001"), m("ybj-0001")),
+            (m("gahz-0001"), m("rsj-0002")),
+        ],
+        outputs: vec![
+            jiceng_core::bundle::Output {
+                matter: m("wjj-0001"),
+                material: "出生医学证明".into(),
+            },
+            jiceng_core::bundle::Output {
+                matter: m("gahz-0001"),
+                material: "居民户口簿".into(),
+            },
+        ],
+    };
+    crate::service::catalog::save_bundle(app, &actor, birth).await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use jiceng_core::bundle::BundleSpec;
 use jiceng_core::catalog::MatterSpec;
 use serde_json::json;
 
@@ -18,6 +19,8 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/matters", get(list).post(save))
         .route("/api/v1/matters/{code}", get(detail))
         .route("/api/v1/matters/{code}/versions", get(versions))
+        .route("/api/v1/bundles", get(bundles))
+        .route("/api/v1/bundles/{code}", get(bundle).put(save_bundle))
 }
 
 async fn list(
@@ -54,4 +57,23 @@ async fn save(
         StatusCode::OK
     };
     Ok((status, Json(v)))
+}
+
+async fn bundles(State(app): State<App>) -> AppResult<impl IntoResponse> {
+    Ok(Json(json!({"items": catalog::bundles(&app).await?})))
+}
+
+async fn bundle(State(app): State<App>, Path(code): Path<String>) -> AppResult<impl IntoResponse> {
+    Ok(Json(catalog::get_bundle(&app, &code).await?))
+}
+
+/// Declares or changes a bundle (administrators); the path's code wins over the body's.
+async fn save_bundle(
+    State(app): State<App>,
+    user: ApiUser,
+    Path(code): Path<String>,
+    ApiJson(mut spec): ApiJson<BundleSpec>,
+) -> AppResult<impl IntoResponse> {
+    spec.code = code;
+    Ok(Json(catalog::save_bundle(&app, &user.actor(), spec).await?))
 }

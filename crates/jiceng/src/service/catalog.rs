@@ -6,8 +6,9 @@ use super::audit::{self, Event};
 use super::{Actor, Page, PageParams};
 use crate::app::App;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::store::entities::{department, matter};
+use crate::store::entities::{bundle, department, matter};
 use chrono::{DateTime, Utc};
+use jiceng_core::bundle::{BundleSpec, Figures, Unified, reduction};
 use jiceng_core::catalog::MatterSpec;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -285,4 +286,177 @@ pub async fn versions(app: &App, code: &str) -> AppResult<Vec<VersionView>> {
             created_at: m.created_at,
         })
         .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// 一件事一次办
+
+/// A bundle with its order, unified materials and what bundling saves.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleView {
+    pub code: String,
+    pub name: String,
+    pub summary: String,
+    pub matters: Vec<BundleMatter>,
+    pub edges: Vec<(String, String)>,
+    #[serde(flatten)]
+    pub unified: Unified,
+    /// Per cent saved: submissions, materials, visits, days.
+    pub reduction: Reduction,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleMatter {
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Reduction {
+    pub submissions: u32,
+    pub materials: u32,
+    pub visits: u32,
+    pub days: u32,
+}
+
+fn reduction_of(before: &Figures, after: &Figures) -> Reduction {
+    Reduction {
+        submissions: reduction(before.submissions, after.submissions),
+        materials: reduction(before.materials, after.materials),
+        visits: reduction(before.visits, after.visits),
+        days: reduction(before.days, after.days),
+    }
+}
+
+/// The current specs of some matters, by code, with their units' names.
+async fn current_specs<C: ConnectionTrait>(
+    db: &C,
+    codes: &[String],
+) -> AppResult<std::collections::HashMap<String, (MatterSpec, String)>> {
+    let rows = matter::Entity::find()
+        .filter(matter::Column::Code.is_in(codes.to_vec()))
+        .filter(matter::Column::Current.eq(true))
+        .all(db)
+        .await?;
+    let names = unit_names(db, rows.iter().map(|m| m.unit_id).collect()).await?;
+    rows.iter()
+        .map(|m| {
+            Ok((
+                m.code.clone(),
+                (
+                    spec_of(m)?,
+                    names.get(&m.unit_id).cloned().unwrap_or_default(),
+                ),
+            ))
+        })
+        .collect()
+}
+
+async fn bundle_view<C: ConnectionTrait>(db: &C, spec: BundleSpec) -> AppResult<BundleView> {
+    let specs = current_specs(db, &spec.matters).await?;
+    let plain: std::collections::HashMap<String, MatterSpec> = specs
+        .iter()
+        .map(|(k, (s, _))| (k.clone(), s.clone()))
+        .collect();
+    let unified = spec.unify(&plain).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "bundle {} no longer fits the catalog",
+            spec.code
+        ))
+    })?;
+    Ok(BundleView {
+        matters: spec
+            .matters
+            .iter()
+            .map(|c| BundleMatter {
+                code: c.clone(),
+                name: specs.get(c).map(|s| s.0.name.clone()).unwrap_or_default(),
+                unit: specs.get(c).map(|s| s.1.clone()).unwrap_or_default(),
+            })
+            .collect(),
+        reduction: reduction_of(&unified.before, &unified.after),
+        unified,
+        code: spec.code,
+        name: spec.name,
+        summary: spec.summary,
+        edges: spec.edges,
+    })
+}
+
+/// Declares or changes a bundle (administrators): its matters must be in the catalog and its
+/// order free of cycles; every broken rule is reported at once and nothing is written.
+pub async fn save_bundle(app: &App, actor: &Actor, spec: BundleSpec) -> AppResult<BundleView> {
+    if !actor.is_admin() {
+        return Err(audit::deny(app, actor, "bundle.save", "bundle", &spec.code).await);
+    }
+    let known: std::collections::BTreeSet<String> = current_specs(&app.db.conn, &spec.matters)
+        .await?
+        .into_keys()
+        .collect();
+    let problems = spec.problems(&known);
+    if !problems.is_empty() {
+        let fields: Vec<FieldError> = problems
+            .into_iter()
+            .map(|p| FieldError {
+                field: p.field,
+                message: p.message,
+            })
+            .collect();
+        let code = if fields.iter().any(|f| f.message.contains("循环")) {
+            "bundle.cycle"
+        } else {
+            "bundle.invalid"
+        };
+        return Err(AppError::invalid(code, fields[0].message.clone(), fields));
+    }
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    bundle::Entity::delete_by_id(spec.code.clone())
+        .exec(&txn)
+        .await?;
+    bundle::ActiveModel {
+        code: Set(spec.code.clone()),
+        name: Set(spec.name.trim().to_string()),
+        spec: Set(serde_json::to_string(&spec).expect("bundle serialises")),
+        updated_by: Set(actor.audit_name()),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        &actor.audit_name(),
+        Event::new("bundle.save", "bundle", &spec.code).state(&spec),
+    )
+    .await?;
+    let v = bundle_view(&txn, spec).await?;
+    txn.commit().await?;
+    Ok(v)
+}
+
+/// Every bundle, public.
+pub async fn bundles(app: &App) -> AppResult<Vec<BundleView>> {
+    let rows = bundle::Entity::find()
+        .order_by_asc(bundle::Column::Code)
+        .all(&app.db.conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let spec: BundleSpec = serde_json::from_str(&r.spec)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("bundle {}: {e}", r.code)))?;
+        out.push(bundle_view(&app.db.conn, spec).await?);
+    }
+    Ok(out)
+}
+
+pub async fn get_bundle(app: &App, code: &str) -> AppResult<BundleView> {
+    let r = bundle::Entity::find_by_id(code.to_string())
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("bundle.not_found", "没有这件事"))?;
+    let spec: BundleSpec = serde_json::from_str(&r.spec)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("bundle {}: {e}", r.code)))?;
+    bundle_view(&app.db.conn, spec).await
 }

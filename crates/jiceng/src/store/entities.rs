@@ -553,3 +553,19 @@ pub mod matter {
     }
     no_relations!();
 }
+
+pub mod bundle {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "bundles")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        pub name: String,
+        pub spec: String,
+        pub updated_by: String,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}

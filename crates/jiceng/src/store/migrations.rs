@@ -930,4 +930,14 @@ fn service_catalog(out: &mut Statements) {
             .to_owned(),
     );
     index(out, "ix_matters_current", "matters", &["current", "name"]);
+    // 一件事: bundles of matters; `spec` is the `BundleSpec` as JSON.
+    out.push(
+        table("bundles")
+            .col(text("code").primary_key())
+            .col(text("name"))
+            .col(text("spec"))
+            .col(text("updated_by"))
+            .col(ts("updated_at"))
+            .to_owned(),
+    );
 }

@@ -213,3 +213,97 @@ async fn the_demo_county_has_a_catalog() {
         .unwrap();
     assert_eq!(cert["source"]["kind"], "issued", "{d}");
 }
+
+#[tokio::test]
+async fn the_birth_bundle_asks_each_material_once_and_cycles_are_refused() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .client
+        .get(app.url("/api/v1/bundles"))
+        .send()
+        .await
+        .unwrap();
+    let list: Value = r.json().await.unwrap();
+    let birth = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "出生一件事")
+        .expect("出生一件事")
+        .clone();
+    let stages = birth["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 3, "{birth}");
+    assert!(stages[0][0].as_str().unwrap().ends_with("wjj-0001"));
+    assert_eq!(
+        stages[2].as_array().unwrap().len(),
+        2,
+        "insurance and card together"
+    );
+    let names: Vec<&str> = birth["materials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !names.contains(&"出生医学证明"),
+        "produced inside: {names:?}"
+    );
+    let unique: std::collections::BTreeSet<&&str> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "each material once");
+    assert_eq!(birth["before"]["submissions"], 4);
+    assert_eq!(birth["after"]["submissions"], 1);
+    assert_eq!(birth["reduction"]["submissions"], 75);
+    assert!(birth["after"]["materials"].as_u64() < birth["before"]["materials"].as_u64());
+
+    // A cycle is refused and nothing changes.
+    let admin = app.token("admin").await;
+    let mut cyclic = json!({
+        "code": "birth", "name": "出生一件事",
+        "matters": birth["matters"].as_array().unwrap().iter().map(|m| m["code"].clone()).collect::<Vec<_>>(),
+        "edges": birth["edges"].clone(),
+    });
+    let first = cyclic["matters"][0].clone();
+    let last = cyclic["matters"][3].clone();
+    cyclic["edges"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!([last, first]));
+    let (s, e) = app
+        .call(
+            Method::PUT,
+            "/api/v1/bundles/birth",
+            Some(&admin),
+            Some(cyclic),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bundle.cycle")),
+        "{e}"
+    );
+    let (s, e) = app
+        .call(
+            Method::PUT,
+            "/api/v1/bundles/x",
+            Some(&admin),
+            Some(json!({"code": "x", "name": "无", "matters": ["no-such-matter", first]})),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("bundle.invalid"))
+    );
+    let clerk = app.token("clerk").await;
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/bundles/birth",
+            Some(&clerk),
+            Some(json!({"code": "birth", "name": "x", "matters": []})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (_, again) = app.get("/api/v1/bundles/birth", &admin).await;
+    assert_eq!(again["edges"], birth["edges"], "unchanged");
+}
