@@ -489,3 +489,37 @@ pub async fn sweep(
     ));
     Ok(out)
 }
+
+/// A service guide page (办事指南) rendered `n` times in-process: read from the database and
+/// rendered to HTML, as the server does for each request.
+pub async fn guide(config: crate::config::Config, n: u32) -> anyhow::Result<Vec<String>> {
+    let app = crate::app::App::open(config).await?;
+    if !crate::demo::is_seeded(&app)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        crate::demo::seed(&app, "bench-password-1", &|_, _, _| {})
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let code = format!("{}-gahz-0001", crate::demo::COUNTY_CODE);
+    let mut times = Vec::with_capacity(n as usize);
+    let mut bytes = 0;
+    for _ in 0..n.max(1) {
+        let t = Instant::now();
+        let html = crate::http::catalog_web::render_guide(&app, &code)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        bytes = html.len();
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    let q = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    Ok(vec![format!(
+        "guide: 出生登记 page ({bytes} bytes) rendered {} times from the database: median {:.3} ms, p99 {:.3} ms ({} backend)",
+        times.len(),
+        q(0.5),
+        q(0.99),
+        app.db.backend.name()
+    )])
+}

@@ -158,6 +158,11 @@ enum BenchCommand {
         #[arg(long)]
         http: bool,
     },
+    /// A service guide page rendered from the database, in-process
+    Guide {
+        #[arg(long, default_value_t = 2_000)]
+        renders: u32,
+    },
     /// Audit log: appends per second in batches, proof latency, and verification time
     Audit {
         /// Entries to append
@@ -535,6 +540,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             init_tracing("warn");
             let (config, dir) = scratch_config(&cli, "bench-ingest.db")?;
             let result = crate::bench::ingest(config, *orders, *concurrency, *http).await;
+            print_bench(result, &dir)
+        }
+        Command::Bench(BenchCommand::Guide { renders }) => {
+            let (config, dir) = scratch_config(&cli, "bench-guide.db")?;
+            let result = crate::bench::guide(config, *renders).await;
             print_bench(result, &dir)
         }
         Command::Bench(BenchCommand::Locate { grids, seconds }) => {

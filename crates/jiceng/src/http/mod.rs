@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod catalog_api;
+pub mod catalog_web;
 pub mod extract;
 pub mod web;
 pub mod work_api;
@@ -22,6 +23,7 @@ pub fn router(app: App) -> Router {
         .merge(api::routes(&app))
         .merge(work_api::routes())
         .merge(catalog_api::routes())
+        .merge(catalog_web::routes())
         .merge(work_web::routes())
         .merge(web::routes())
         .route("/healthz", get(api::healthz))

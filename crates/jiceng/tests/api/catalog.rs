@@ -307,3 +307,44 @@ async fn the_birth_bundle_asks_each_material_once_and_cycles_are_refused() {
     let (_, again) = app.get("/api/v1/bundles/birth", &admin).await;
     assert_eq!(again["edges"], birth["edges"], "unchanged");
 }
+
+#[tokio::test]
+async fn guides_and_the_bundle_page_are_public() {
+    let app = TestApp::spawn().await;
+    let page = |path: &str| {
+        let url = app.url(path);
+        let client = app.client.clone();
+        async move {
+            let r = client.get(url).send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let (s, html) = page("/guides").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("出生一件事") && html.contains("出生登记"),
+        "{html}"
+    );
+    let (_, html) = page("/guides?q=养老").await;
+    assert!(html.contains("城乡居民基本养老保险参保登记") && !html.contains("出生登记"));
+    let (_, html) = page("/guides?q=没有这种事项").await;
+    assert!(html.contains("没有找到相关事项"));
+    let (s, html) = page("/guides/339901000000-gahz-0001").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("申请材料（一次性告知）"));
+    assert!(
+        html.contains("部门间共享获取，无需提交"),
+        "issued materials are not asked"
+    );
+    assert!(html.contains("<svg class=\"flow\""), "the flow drawn");
+    assert!(html.contains("父母已婚的需提供"));
+    let (s, html) = page("/bundles/birth").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("提交申请</td><td>4次</td><td>1次</td><td>75%"),
+        "{html}"
+    );
+    assert!(html.contains("同时办理"));
+    let (s, _) = page("/guides/no-such-matter").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,193 @@
+//! Public pages of 一窗受理: the service guides (办事指南) and the 一件事 pages. No sign-in.
+
+use super::web::{Chrome, PageResult, chrome, render};
+use crate::app::App;
+use crate::service::PageParams;
+use crate::service::catalog::{self, BundleView, MatterFilter, MatterSummary, MatterView};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use jiceng_core::catalog::{CaseKind, MaterialForm, MaterialSource, Necessity};
+use serde::Deserialize;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/guides", get(guides))
+        .route("/guides/{code}", get(guide))
+        .route("/bundles/{code}", get(bundle))
+}
+
+#[derive(Template)]
+#[template(path = "guides.html")]
+struct GuidesPage {
+    chrome: Chrome,
+    q: String,
+    items: Vec<MatterSummary>,
+    /// (code, name, summary)
+    bundles: Vec<(String, String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct GuidesQuery {
+    q: String,
+}
+
+async fn guides(State(app): State<App>, Query(q): Query<GuidesQuery>) -> PageResult {
+    let filter = MatterFilter {
+        q: Some(q.q.clone()),
+        ..Default::default()
+    };
+    let items = catalog::list(
+        &app,
+        &filter,
+        PageParams {
+            page: 1,
+            per_page: 500,
+        },
+    )
+    .await?
+    .items;
+    let bundles = if q.q.trim().is_empty() {
+        catalog::bundles(&app)
+            .await?
+            .into_iter()
+            .map(|b| (b.code, b.name, b.summary))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(render(
+        StatusCode::OK,
+        &GuidesPage {
+            chrome: chrome(&app, None, "/guides", String::new()),
+            q: q.q,
+            items,
+            bundles,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "guide.html")]
+struct GuidePage {
+    chrome: Chrome,
+    m: MatterView,
+    case_kind: &'static str,
+    legal: String,
+    promised: String,
+    /// (box x, text x, step, line from, line to)
+    flow: Vec<(u32, u32, String, u32, u32)>,
+    flow_width: u32,
+    /// (name, necessity, form, copies, note)
+    materials: Vec<(String, String, &'static str, u32, String)>,
+}
+
+async fn guide(State(app): State<App>, Path(code): Path<String>) -> PageResult {
+    Ok(render(StatusCode::OK, &guide_page(&app, &code).await?))
+}
+
+/// The guide page of a matter (also what `jiceng bench guide` times).
+pub async fn render_guide(app: &App, code: &str) -> crate::error::AppResult<String> {
+    guide_page(app, code)
+        .await?
+        .render()
+        .map_err(crate::error::AppError::internal)
+}
+
+async fn guide_page(app: &App, code: &str) -> crate::error::AppResult<GuidePage> {
+    let m = catalog::get(app, code).await?;
+    let flow = m
+        .spec
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let x = 10 + i as u32 * 150;
+            (x, x + 55, s.clone(), x + 110, x + 150)
+        })
+        .collect::<Vec<_>>();
+    let flow_width = 20 + m.spec.steps.len() as u32 * 150;
+    let materials = m
+        .spec
+        .materials
+        .iter()
+        .map(|x| {
+            let need = match &x.necessity {
+                Necessity::Required => "必须".to_string(),
+                Necessity::Conditional { condition } => format!("{condition}需提供"),
+                Necessity::Optional => "可选".to_string(),
+            };
+            let form = match x.form {
+                MaterialForm::Paper => "纸质",
+                MaterialForm::Electronic => "电子",
+                MaterialForm::Either => "纸质或电子",
+            };
+            let note = match &x.source {
+                MaterialSource::Issued { by } => format!("由{by}出具，部门间共享获取，无需提交"),
+                MaterialSource::Applicant => x.standard.clone(),
+            };
+            (x.name.clone(), need, form, x.copies, note)
+        })
+        .collect();
+    Ok(GuidePage {
+        chrome: chrome(app, None, "/guides", String::new()),
+        case_kind: match m.spec.case_kind {
+            CaseKind::Immediate => "即办件（当场办结）",
+            CaseKind::Promised => "承诺件",
+        },
+        legal: m.spec.legal_limit.describe(),
+        promised: if m.spec.case_kind == CaseKind::Immediate {
+            "当场办结".into()
+        } else {
+            m.spec.promised_limit.describe()
+        },
+        flow,
+        flow_width,
+        materials,
+        m,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "bundle.html")]
+struct BundlePage {
+    chrome: Chrome,
+    b: BundleView,
+    /// Each stage's matter names, joined.
+    stages: Vec<String>,
+}
+
+async fn bundle(State(app): State<App>, Path(code): Path<String>) -> PageResult {
+    let b = catalog::get_bundle(&app, &code).await?;
+    let name = |c: &String| {
+        b.matters
+            .iter()
+            .find(|m| &m.code == c)
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| c.clone())
+    };
+    let stages = b
+        .unified
+        .stages
+        .iter()
+        .map(|s| {
+            let names: Vec<String> = s.iter().map(name).collect();
+            if names.len() > 1 {
+                format!("{}（同时办理）", names.join("、"))
+            } else {
+                names.join("")
+            }
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &BundlePage {
+            chrome: chrome(&app, None, "/guides", String::new()),
+            b,
+            stages,
+        },
+    ))
+}
