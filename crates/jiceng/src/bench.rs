@@ -201,6 +201,23 @@ pub async fn audit(
     Ok(out)
 }
 
+/// The demo accounts' password in benchmark databases.
+const BENCH_PASSWORD: &str = "bench-password-1";
+
+/// The app on the benchmark's database, with the demo county seeded when it is empty.
+async fn demo_app(config: crate::config::Config) -> anyhow::Result<crate::app::App> {
+    let app = crate::app::App::open(config).await?;
+    if !crate::demo::is_seeded(&app)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        crate::demo::seed(&app, BENCH_PASSWORD, &|_, _, _| {})
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok(app)
+}
+
 /// Work-order intake end to end (validate, classify, locate, dispatch, store, audit, outbox),
 /// durable, with `concurrency` requests in flight: in-process through the use case, or with
 /// `http` through the JSON API of a server on a loopback port with a bearer token.
@@ -211,15 +228,7 @@ pub async fn ingest(
     http: bool,
 ) -> anyhow::Result<Vec<String>> {
     use crate::service::work_orders::{NewOrder, Reporter, create};
-    let app = crate::app::App::open(config).await?;
-    if !crate::demo::is_seeded(&app)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-    {
-        crate::demo::seed(&app, "bench-password-1", &|_, _, _| {})
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
+    let app = demo_app(config).await?;
     const TEXTS: [&str; 6] = [
         "小区消防通道被车辆堵塞",
         "路灯不亮已经一周了",
@@ -248,7 +257,7 @@ pub async fn ingest(
         }
     };
     let (label, figures) = if http {
-        let token = crate::service::auth::issue_token(&app, "operator", "bench-password-1")
+        let token = crate::service::auth::issue_token(&app, "operator", BENCH_PASSWORD)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .token;
@@ -380,15 +389,7 @@ pub async fn sweep(
 ) -> anyhow::Result<Vec<String>> {
     use crate::store::entities::{department, work_order};
     use sea_orm::{ActiveValue::Set, EntityTrait};
-    let app = crate::app::App::open(config).await?;
-    if !crate::demo::is_seeded(&app)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-    {
-        crate::demo::seed(&app, "bench-password-1", &|_, _, _| {})
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
+    let app = demo_app(config).await?;
     let unit = department::Entity::find()
         .one(&app.db.conn)
         .await?
@@ -493,15 +494,7 @@ pub async fn sweep(
 /// A service guide page (办事指南) rendered `n` times in-process: read from the database and
 /// rendered to HTML, as the server does for each request.
 pub async fn guide(config: crate::config::Config, n: u32) -> anyhow::Result<Vec<String>> {
-    let app = crate::app::App::open(config).await?;
-    if !crate::demo::is_seeded(&app)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-    {
-        crate::demo::seed(&app, "bench-password-1", &|_, _, _| {})
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-    }
+    let app = demo_app(config).await?;
     let code = format!("{}-gahz-0001", crate::demo::COUNTY_CODE);
     let mut times = Vec::with_capacity(n as usize);
     let mut bytes = 0;

@@ -227,16 +227,15 @@ async fn escalate_one(
             step.kind.label(),
             jiceng_core::clock::format_local(d.get(step.kind))
         );
-        out.events.push(order_event::Model {
-            id: 0,
-            order_id: m.id,
-            time: now,
-            actor: "system:escalation".into(),
-            action: step.level.label().into(),
-            from_status: m.status.clone(),
-            to_status: m.status.clone(),
-            note: what.clone(),
-        });
+        out.events.push(super::work_orders::event_model(
+            m.id,
+            now,
+            "system:escalation",
+            step.level.label(),
+            &m.status,
+            &m.status,
+            &what,
+        ));
         let event = match step.level {
             Level::Yellow => "work_order.yellow",
             Level::Red => "work_order.red",

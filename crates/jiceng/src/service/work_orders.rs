@@ -710,14 +710,21 @@ fn channel_for(actor: Option<&Actor>, asked: Option<&str>) -> AppResult<Channel>
     })
 }
 
-/// Classification suggestions for a text, with category names.
-pub fn suggest(app: &App, text: &str, n: usize) -> Vec<(Suggestion, String)> {
-    let r = app.reference.get();
+/// The classifier's best `n` categories for a text, retired ones left out.
+fn active_suggestions(r: &Loaded, text: &str, n: usize) -> Vec<Suggestion> {
     r.classifier
         .suggest(text, n + 5)
         .into_iter()
         .filter(|s| r.categories.get(&s.label).is_some_and(|c| c.active))
         .take(n)
+        .collect()
+}
+
+/// Classification suggestions for a text, with category names.
+pub fn suggest(app: &App, text: &str, n: usize) -> Vec<(Suggestion, String)> {
+    let r = app.reference.get();
+    active_suggestions(&r, text, n)
+        .into_iter()
         .map(|s| {
             let name = r
                 .categories
@@ -888,14 +895,7 @@ fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppResult<Checke
         },
         None => {
             let text = format!("{title} {description}");
-            let active =
-                |s: &Suggestion| reference.categories.get(&s.label).is_some_and(|c| c.active);
-            match reference
-                .classifier
-                .suggest(&text, 5)
-                .into_iter()
-                .find(active)
-            {
+            match active_suggestions(&reference, &text, 1).into_iter().next() {
                 Some(s) => (s.label, s.confidence),
                 None => {
                     errors.push(FieldError {
@@ -1122,15 +1122,15 @@ fn assignment_row(
     unit_id: i64,
     role: &str,
     now: DateTime<Utc>,
-) -> assignment::ActiveModel {
-    assignment::ActiveModel {
-        order_id: Set(order_id),
-        unit_id: Set(unit_id),
-        role: Set(role.into()),
-        active: Set(true),
-        reply: Set(String::new()),
-        created_at: Set(now),
-        ..Default::default()
+) -> assignment::Model {
+    assignment::Model {
+        id: 0,
+        order_id,
+        unit_id,
+        role: role.into(),
+        active: true,
+        reply: String::new(),
+        created_at: now,
     }
 }
 
@@ -1181,7 +1181,7 @@ fn to_reporter(
     (!r.is_empty()).then(|| outbox::Message::new(r, event, vars).address(&m.reporter_phone_enc))
 }
 
-fn event_model(
+pub(crate) fn event_model(
     order_id: i64,
     now: DateTime<Utc>,
     actor: &str,
@@ -1327,15 +1327,7 @@ async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Created>> {
                     &dispatch_note(p),
                 ));
                 for (unit, role) in planned_units(p) {
-                    assignments.push(assignment::Model {
-                        id: 0,
-                        order_id: m.id,
-                        unit_id: unit.id,
-                        role: role.to_string(),
-                        active: true,
-                        reply: String::new(),
-                        created_at: now,
-                    });
+                    assignments.push(assignment_row(m.id, unit.id, role, now));
                 }
                 messages.push(dispatched_message(m, &p.lead));
             }
@@ -1580,11 +1572,10 @@ async fn do_dispatch(
         .filter(assignment::Column::OrderId.eq(m.id))
         .exec(txn)
         .await?;
-    assignment::Entity::insert_many(
-        planned_units(p).map(|(unit, role)| assignment_row(m.id, unit.id, role, now)),
-    )
-    .exec_without_returning(txn)
-    .await?;
+    let rows: Vec<assignment::Model> = planned_units(p)
+        .map(|(unit, role)| assignment_row(m.id, unit.id, role, now))
+        .collect();
+    bulk::insert_models::<assignment::Entity, _>(txn, &rows, "").await?;
     // A re-dispatch starts every deadline afresh.
     super::escalation::forget_steps(txn, m.id).await?;
     event(
@@ -1644,15 +1635,21 @@ fn not_found() -> AppError {
     AppError::not_found("work_order.not_found", "工单不存在")
 }
 
-pub async fn get(app: &App, actor: &Actor, id: i64) -> AppResult<OrderView> {
+/// An order the actor may see; another is "not found" (and the refusal audited as `action`).
+async fn seen_by(app: &App, actor: &Actor, id: i64, action: &str) -> AppResult<work_order::Model> {
     let m = work_order::Entity::find_by_id(id)
         .one(&app.db.conn)
         .await?
         .ok_or_else(not_found)?;
     if !visible(&app.db.conn, actor, &m).await? {
-        audit::deny(app, actor, "work_order.read", "work_order", &id.to_string()).await;
+        audit::deny(app, actor, action, "work_order", &id.to_string()).await;
         return Err(not_found());
     }
+    Ok(m)
+}
+
+pub async fn get(app: &App, actor: &Actor, id: i64) -> AppResult<OrderView> {
+    let m = seen_by(app, actor, id, "work_order.read").await?;
     view(&app.db.conn, app, &m, true, Some(actor)).await
 }
 
@@ -1699,21 +1696,7 @@ pub async fn photo(
     id: i64,
     photo_id: i64,
 ) -> AppResult<(String, Vec<u8>)> {
-    let m = work_order::Entity::find_by_id(id)
-        .one(&app.db.conn)
-        .await?
-        .ok_or_else(not_found)?;
-    if !visible(&app.db.conn, actor, &m).await? {
-        audit::deny(
-            app,
-            actor,
-            "work_order.photo",
-            "work_order",
-            &id.to_string(),
-        )
-        .await;
-        return Err(not_found());
-    }
+    seen_by(app, actor, id, "work_order.photo").await?;
     let p = photo::Entity::find_by_id(photo_id)
         .filter(photo::Column::OrderId.eq(id))
         .one(&app.db.conn)
@@ -1725,17 +1708,13 @@ pub async fn photo(
 /// The reporter's full phone number, for staff who may see the order (to call the citizen
 /// back). Every such view is audited.
 pub async fn reveal_phone(app: &App, actor: &Actor, id: i64) -> AppResult<String> {
-    let o = get(app, actor, id).await?;
-    if o.reporter.is_none() {
+    let m = seen_by(app, actor, id, "work_order.reveal_phone").await?;
+    if m.anonymous {
         return Err(AppError::not_found(
             "work_order.anonymous",
             "匿名反映，没有联系电话",
         ));
     }
-    let m = work_order::Entity::find_by_id(id)
-        .one(&app.db.conn)
-        .await?
-        .ok_or_else(not_found)?;
     let phone = app.data_key.open(&m.reporter_phone_enc).ok_or_else(|| {
         AppError::internal(anyhow::anyhow!(
             "order {id}: the phone does not open with the data key"
@@ -1836,8 +1815,9 @@ pub async fn list(
     })
 }
 
-/// A citizen tracks an order by its code and the last four digits of the phone.
-pub async fn track(app: &App, code: &str, last4: &str) -> AppResult<OrderView> {
+/// The order a citizen names by its tracking code and the last four digits of the phone;
+/// anonymous orders cannot be named this way.
+async fn by_code_and_last4(app: &App, code: &str, last4: &str) -> AppResult<work_order::Model> {
     let m = work_order::Entity::find()
         .filter(work_order::Column::TrackingCode.eq(code.trim().to_uppercase()))
         .one(&app.db.conn)
@@ -1848,6 +1828,12 @@ pub async fn track(app: &App, code: &str, last4: &str) -> AppResult<OrderView> {
                 && crate::http::extract::same_secret(&m.reporter_phone_last4, last4.trim())
         })
         .ok_or_else(|| AppError::not_found("work_order.not_found", "查询码或手机号后四位不正确"))?;
+    Ok(m)
+}
+
+/// A citizen tracks an order by its code and the last four digits of the phone.
+pub async fn track(app: &App, code: &str, last4: &str) -> AppResult<OrderView> {
+    let m = by_code_and_last4(app, code, last4).await?;
     let mut v = view(&app.db.conn, app, &m, true, None).await?;
     // Citizens see the progress, not the names of staff.
     if let Some(t) = v.timeline.as_mut() {
@@ -2569,16 +2555,7 @@ pub async fn citizen_callback(
     resolution: Resolution,
     satisfaction: Satisfaction,
 ) -> AppResult<OrderView> {
-    let m = work_order::Entity::find()
-        .filter(work_order::Column::TrackingCode.eq(code.trim().to_uppercase()))
-        .one(&app.db.conn)
-        .await?
-        .filter(|m| {
-            !m.anonymous
-                && !last4.is_empty()
-                && crate::http::extract::same_secret(&m.reporter_phone_last4, last4.trim())
-        })
-        .ok_or_else(|| AppError::not_found("work_order.not_found", "查询码或手机号后四位不正确"))?;
+    let m = by_code_and_last4(app, code, last4).await?;
     if m.status != State::PendingCallback.code() {
         return Err(AppError::conflict(
             "work_order.not_ready_for_rating",
