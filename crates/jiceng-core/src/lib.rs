@@ -4,6 +4,7 @@
 //! roles and jurisdiction, the login lockout rule, the password policy, the canonical audit
 //! encoding and the injected clock. The app crate turns these into services and HTTP.
 
+pub mod application;
 pub mod audit;
 pub mod bundle;
 pub mod calendar;
@@ -18,6 +19,8 @@ pub mod merkle;
 pub mod metrics;
 pub mod note;
 pub mod password;
+pub mod queue;
+pub mod rating;
 pub mod region;
 pub mod role;
 pub mod scope;

@@ -28,6 +28,8 @@ pub struct App {
     pub caches: Arc<Caches>,
     /// Work-order intake, written by group commit.
     pub intake: crate::service::work_orders::IntakeQueue,
+    /// Applications at the one window, written by group commit.
+    pub applications: crate::service::applications::IntakeQueue,
 }
 
 impl App {
@@ -57,6 +59,7 @@ impl App {
             reference: Default::default(),
             clock_moved: Default::default(),
             intake: crate::service::work_orders::intake_queue(),
+            applications: crate::service::applications::intake_queue(),
             caches: Default::default(),
         };
         app.locator.reload(&app.db).await?;

@@ -69,6 +69,9 @@ pub struct Config {
     /// Take the citizen's address from the first `X-Forwarded-For` hop (behind a proxy that
     /// sets it) instead of the connection's.
     pub trust_forwarded_for: bool,
+    /// 好差评: working days a unit has to contact who gave a 差评, and to rectify and answer.
+    pub rectify_contact_days: u32,
+    pub rectify_answer_days: u32,
 }
 
 impl Default for Config {
@@ -98,6 +101,8 @@ impl Default for Config {
             background_jobs: true,
             citizen_reports_per_hour: 20,
             trust_forwarded_for: false,
+            rectify_contact_days: 1,
+            rectify_answer_days: 15,
         }
     }
 }

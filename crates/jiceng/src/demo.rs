@@ -1513,5 +1513,29 @@ async fn service_catalog(app: &App) -> AppResult<()> {
         ],
     };
     crate::service::catalog::save_bundle(app, &actor, birth).await?;
+    // The hall's service groups (排队叫号).
+    for (code, name, prefix, windows) in [
+        ("social", "社保医保", "A", &["1号窗口", "2号窗口"][..]),
+        ("hukou", "户政出入境", "B", &["3号窗口"][..]),
+        (
+            "general",
+            "综合受理（一件事）",
+            "C",
+            &["4号窗口", "5号窗口"][..],
+        ),
+        ("business", "市场主体登记", "D", &["6号窗口"][..]),
+    ] {
+        crate::service::queue::set_group(
+            app,
+            &actor,
+            crate::service::queue::GroupInput {
+                code: code.into(),
+                name: name.into(),
+                prefix: prefix.into(),
+                windows: windows.iter().map(|w| w.to_string()).collect(),
+            },
+        )
+        .await?;
+    }
     Ok(())
 }

@@ -4,6 +4,8 @@ pub mod api;
 pub mod catalog_api;
 pub mod catalog_web;
 pub mod extract;
+pub mod service_api;
+pub mod service_web;
 pub mod web;
 pub mod work_api;
 pub mod work_web;
@@ -23,6 +25,8 @@ pub fn router(app: App) -> Router {
         .merge(api::routes(&app))
         .merge(work_api::routes())
         .merge(catalog_api::routes())
+        .merge(service_api::routes())
+        .merge(service_web::routes())
         .merge(catalog_web::routes())
         .merge(work_web::routes())
         .merge(web::routes())

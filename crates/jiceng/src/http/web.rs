@@ -84,6 +84,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut nav = vec![
         ("/", "首页"),
         ("/work-orders", "工单"),
+        ("/window", "一窗受理"),
         ("/rankings", "排名"),
         ("/supervision", "督办"),
         ("/map", "网格地图"),

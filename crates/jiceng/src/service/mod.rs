@@ -1,9 +1,11 @@
 //! Use cases: one function per thing a user can do. Each checks permission, validates, and
 //! writes its change together with its audit entry in one transaction.
 
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod desk;
 pub mod escalation;
 pub mod group_commit;
 pub mod import;
@@ -11,6 +13,8 @@ pub mod locate;
 pub mod metrics;
 pub mod org;
 pub mod outbox;
+pub mod queue;
+pub mod ratings;
 pub mod reference;
 pub mod resp_list;
 pub mod transparency;

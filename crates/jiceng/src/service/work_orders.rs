@@ -1817,7 +1817,11 @@ pub async fn list(
 
 /// The order a citizen names by its tracking code and the last four digits of the phone;
 /// anonymous orders cannot be named this way.
-async fn by_code_and_last4(app: &App, code: &str, last4: &str) -> AppResult<work_order::Model> {
+pub(crate) async fn by_code_and_last4(
+    app: &App,
+    code: &str,
+    last4: &str,
+) -> AppResult<work_order::Model> {
     let m = work_order::Entity::find()
         .filter(work_order::Column::TrackingCode.eq(code.trim().to_uppercase()))
         .one(&app.db.conn)

@@ -12,5 +12,6 @@ mod demo;
 mod intake;
 mod org;
 mod permissions;
+mod service;
 mod transparency;
 mod work_orders;

@@ -1,0 +1,396 @@
+//! Pages of 一窗受理: the window clerk's page (queue and intake), applications with their back
+//! office actions, the printable receipt and notices, the hall display, the kiosk, the
+//! citizen's tracking and rating page, rectifications and the 办不成事 desk. The forms post
+//! JSON to the API (`/static/service.js`); the pages themselves are rendered here.
+
+use super::web::{Chrome, PageResult, WebUser, chrome, page_chrome, render};
+use crate::app::App;
+use crate::error::AppError;
+use crate::service::applications::{self, ApplicationSummary, ApplicationView, ListFilter};
+use crate::service::catalog::{self, MatterFilter, MatterSummary};
+use crate::service::desk::{self, DeskFilter, DeskView};
+use crate::service::queue::{self, GroupView, TicketView};
+use crate::service::ratings::{self, RectFilter, RectificationView};
+use crate::service::{Actor, PageParams};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use jiceng_core::application::Status;
+use jiceng_core::clock::format_local;
+use jiceng_core::rating::RatingChannel;
+use serde::Deserialize;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/window", get(window))
+        .route("/window/applications", get(list))
+        .route("/window/applications/{id}", get(detail))
+        .route("/window/applications/{id}/receipt", get(receipt))
+        .route("/window/applications/{id}/notice", get(notice))
+        .route("/window/rectifications", get(rectifications))
+        .route("/window/desk", get(desk_page))
+        .route("/hall", get(hall))
+        .route("/ticket", get(kiosk))
+        .route("/service/track", get(track))
+        .route("/static/service.js", get(js))
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/service.js"),
+    )
+}
+
+/// An instant, however many references deep the template holds it.
+trait Instant {
+    fn at(&self) -> DateTime<Utc>;
+}
+
+impl Instant for DateTime<Utc> {
+    fn at(&self) -> DateTime<Utc> {
+        *self
+    }
+}
+
+impl<T: Instant + ?Sized> Instant for &T {
+    fn at(&self) -> DateTime<Utc> {
+        (**self).at()
+    }
+}
+
+/// Times on pages, in Beijing time.
+fn local(d: impl Instant) -> String {
+    format_local(d.at())
+}
+
+#[derive(Template)]
+#[template(path = "window.html")]
+struct WindowPage {
+    chrome: Chrome,
+    matters: Vec<MatterSummary>,
+    bundles: Vec<(String, String)>,
+    groups: Vec<GroupView>,
+    windows: Vec<String>,
+}
+
+async fn window(State(app): State<App>, user: WebUser) -> PageResult {
+    let all = PageParams {
+        page: 1,
+        per_page: PageParams::MAX_PER_PAGE,
+    };
+    let matters = catalog::list(&app, &MatterFilter::default(), all)
+        .await?
+        .items;
+    let bundles = catalog::bundles(&app)
+        .await?
+        .into_iter()
+        .map(|b| (b.code, b.name))
+        .collect();
+    let groups = queue::groups(&app).await?;
+    let mut windows: Vec<String> = groups.iter().flat_map(|g| g.windows.clone()).collect();
+    windows.sort_by_key(|w| {
+        w.trim_end_matches("号窗口")
+            .parse::<u32>()
+            .unwrap_or(u32::MAX)
+    });
+    windows.dedup();
+    Ok(render(
+        StatusCode::OK,
+        &WindowPage {
+            chrome: page_chrome(&app, &user.0, "/window"),
+            matters,
+            bundles,
+            groups,
+            windows,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "applications.html")]
+struct ListPage {
+    chrome: Chrome,
+    q: String,
+    status: String,
+    statuses: Vec<(&'static str, &'static str)>,
+    items: Vec<ApplicationSummary>,
+}
+
+impl ListPage {
+    fn t(&self, d: impl Instant) -> String {
+        local(d)
+    }
+}
+
+async fn list(State(app): State<App>, user: WebUser, Query(f): Query<ListFilter>) -> PageResult {
+    let page = applications::list(
+        &app,
+        &Actor::User(user.0.clone()),
+        &f,
+        PageParams {
+            page: 1,
+            per_page: 200,
+        },
+    )
+    .await?;
+    Ok(render(
+        StatusCode::OK,
+        &ListPage {
+            chrome: page_chrome(&app, &user.0, "/window"),
+            q: f.q.clone().unwrap_or_default(),
+            status: f.status.clone().unwrap_or_default(),
+            statuses: Status::ALL.iter().map(|s| (s.code(), s.label())).collect(),
+            items: page.items,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "application.html")]
+struct DetailPage {
+    chrome: Chrome,
+    a: ApplicationView,
+}
+
+impl DetailPage {
+    fn t(&self, d: impl Instant) -> String {
+        local(d)
+    }
+}
+
+async fn detail(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> PageResult {
+    let a = applications::get(&app, &Actor::User(user.0.clone()), id).await?;
+    Ok(render(
+        StatusCode::OK,
+        &DetailPage {
+            chrome: page_chrome(&app, &user.0, "/window"),
+            a,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "app_print.html")]
+struct PrintPage {
+    heading: &'static str,
+    kind: &'static str,
+    a: ApplicationView,
+    received: String,
+    accepted: String,
+    /// (material, why, standard)
+    defects: Vec<(String, String, String)>,
+    today: String,
+}
+
+fn print_page(app: &App, a: ApplicationView, kind: &'static str) -> PageResult {
+    let heading = match kind {
+        "receipt" => "受理回执",
+        "notice" => "一次性告知书",
+        _ => "不予受理告知书",
+    };
+    let defects = a
+        .defects
+        .iter()
+        .map(|d| {
+            let standard = a
+                .checklist
+                .iter()
+                .find(|c| c.name == d.name)
+                .map(|c| c.standard.clone())
+                .unwrap_or_default();
+            (d.name.clone(), d.reason.clone(), standard)
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &PrintPage {
+            heading,
+            kind,
+            received: local(a.received_at),
+            accepted: a.accepted_at.map(local).unwrap_or_default(),
+            defects,
+            today: app
+                .now()
+                .with_timezone(&jiceng_core::clock::china_offset())
+                .format("%Y年%m月%d日")
+                .to_string(),
+            a,
+        },
+    ))
+}
+
+async fn receipt(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> PageResult {
+    let a = applications::get(&app, &Actor::User(user.0.clone()), id).await?;
+    if a.accepted_at.is_none() {
+        return Err(
+            AppError::conflict("application.not_accepted", "该办件尚未受理，没有受理回执").into(),
+        );
+    }
+    print_page(&app, a, "receipt")
+}
+
+async fn notice(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> PageResult {
+    let a = applications::get(&app, &Actor::User(user.0.clone()), id).await?;
+    let kind = match a.status {
+        "needs_correction" => "notice",
+        "not_accepted" => "refusal",
+        _ => {
+            return Err(AppError::conflict(
+                "application.no_notice",
+                "该办件无需补正，也未被拒绝受理",
+            )
+            .into());
+        }
+    };
+    print_page(&app, a, kind)
+}
+
+#[derive(Template)]
+#[template(path = "rectifications.html")]
+struct RectPage {
+    chrome: Chrome,
+    items: Vec<RectificationView>,
+}
+
+impl RectPage {
+    fn t(&self, d: impl Instant) -> String {
+        local(d)
+    }
+}
+
+async fn rectifications(State(app): State<App>, user: WebUser) -> PageResult {
+    let page = ratings::rectifications(
+        &app,
+        &Actor::User(user.0.clone()),
+        &RectFilter::default(),
+        PageParams {
+            page: 1,
+            per_page: 200,
+        },
+    )
+    .await?;
+    Ok(render(
+        StatusCode::OK,
+        &RectPage {
+            chrome: page_chrome(&app, &user.0, "/window"),
+            items: page.items,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "desk.html")]
+struct DeskPage {
+    chrome: Chrome,
+    items: Vec<DeskView>,
+}
+
+impl DeskPage {
+    fn t(&self, d: impl Instant) -> String {
+        local(d)
+    }
+}
+
+async fn desk_page(State(app): State<App>, user: WebUser) -> PageResult {
+    let page = desk::list(
+        &app,
+        &Actor::User(user.0.clone()),
+        &DeskFilter::default(),
+        PageParams {
+            page: 1,
+            per_page: 200,
+        },
+    )
+    .await?;
+    Ok(render(
+        StatusCode::OK,
+        &DeskPage {
+            chrome: page_chrome(&app, &user.0, "/window"),
+            items: page.items,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "hall.html")]
+struct HallPage {
+    called: Vec<TicketView>,
+    groups: Vec<GroupView>,
+}
+
+async fn hall(State(app): State<App>) -> PageResult {
+    let h = queue::hall(&app).await?;
+    Ok(render(
+        StatusCode::OK,
+        &HallPage {
+            called: h.called,
+            groups: h.groups,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "ticket.html")]
+struct KioskPage {
+    chrome: Chrome,
+    groups: Vec<GroupView>,
+}
+
+async fn kiosk(State(app): State<App>) -> PageResult {
+    Ok(render(
+        StatusCode::OK,
+        &KioskPage {
+            chrome: chrome(&app, None, "/ticket", String::new()),
+            groups: queue::groups(&app).await?,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "service_track.html")]
+struct TrackPage {
+    chrome: Chrome,
+    code: String,
+    last4: String,
+    app: Option<ApplicationView>,
+    message: Option<String>,
+    dimensions: &'static [&'static str],
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TrackQuery {
+    code: String,
+    last4: String,
+}
+
+async fn track(State(app): State<App>, Query(q): Query<TrackQuery>) -> PageResult {
+    let (found, message) = if q.code.trim().is_empty() {
+        (None, None)
+    } else {
+        match applications::track(&app, &q.code, &q.last4).await {
+            Ok(a) => (Some(a), None),
+            Err(e) if e.is_internal() => return Err(e.into()),
+            Err(e) => (None, Some(e.message)),
+        }
+    };
+    Ok(render(
+        StatusCode::OK,
+        &TrackPage {
+            chrome: chrome(&app, None, "/service/track", String::new()),
+            code: q.code,
+            last4: q.last4,
+            app: found,
+            message,
+            dimensions: RatingChannel::Offline.dimensions(),
+        },
+    ))
+}

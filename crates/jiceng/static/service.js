@@ -1,0 +1,142 @@
+// 一窗受理 pages: the forms post JSON to the API and show its Chinese error messages.
+(function () {
+  function $(id) { return document.getElementById(id); }
+  function post(url, body, csrf) {
+    var h = { "Content-Type": "application/json" };
+    if (csrf) { h["x-csrf-token"] = csrf; }
+    return fetch(url, { method: "POST", headers: h, body: JSON.stringify(body), credentials: "same-origin" })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (d) {
+          if (!r.ok) {
+            var msg = d.message || "提交失败，请稍后再试";
+            if (d.fields && d.fields.length > 1) { msg = d.fields.map(function (f) { return f.message; }).join("；"); }
+            throw new Error(msg);
+          }
+          return d;
+        });
+      });
+  }
+  function fail(el, e) { if (el) { el.hidden = false; el.textContent = e.message; } else { alert(e.message); } }
+
+  // The window: queue panel.
+  var call = $("q-call");
+  if (call) {
+    var form = $("apply-form"), csrf = form ? form.dataset.csrf : "", current = null;
+    function show(t) {
+      current = t;
+      $("q-current").textContent = t ? ("请 " + t.label + " 号到 " + t.window + "（" + t.group_name + "）") : "当前没有等候的群众";
+      ["q-noshow", "q-done", "q-transfer"].forEach(function (id) { $(id).disabled = !t; });
+    }
+    call.addEventListener("click", function () {
+      post("/api/v1/queue/call", { window: $("q-window").value }, csrf).then(function (d) { show(d.ticket); }).catch(function (e) { alert(e.message); });
+    });
+    function act(body) {
+      if (!current) { return; }
+      post("/api/v1/queue/tickets/" + current.id + "/actions", body, csrf).then(function (t) {
+        $("q-current").textContent = t.label + " " + t.status_label;
+        current = null;
+        ["q-noshow", "q-done", "q-transfer"].forEach(function (id) { $(id).disabled = true; });
+      }).catch(function (e) { alert(e.message); });
+    }
+    $("q-noshow").addEventListener("click", function () { act({ action: "no_show" }); });
+    $("q-done").addEventListener("click", function () { act({ action: "finish" }); });
+    $("q-transfer").addEventListener("click", function () { act({ action: "transfer", group: $("q-group").value }); });
+  }
+
+  // The window: intake.
+  var subject = $("a-subject");
+  if (subject) {
+    var box = $("a-materials"), err = $("a-error"), csrf2 = $("apply-form").dataset.csrf;
+    $("a-channel").addEventListener("change", function () { $("a-agent-box").hidden = this.value !== "assisted"; });
+    subject.addEventListener("change", function () {
+      box.textContent = "";
+      if (!subject.value) { return; }
+      var parts = subject.value.split(":");
+      fetch("/api/v1/applications/checklist?" + parts[0] + "=" + encodeURIComponent(parts.slice(1).join(":")))
+        .then(function (r) { return r.json(); }).then(function (d) {
+          (d.items || []).forEach(function (i) {
+            var l = document.createElement("label");
+            var c = document.createElement("input");
+            c.type = "checkbox"; c.value = i.name; c.className = "material"; c.dataset.condition = i.condition || "";
+            l.appendChild(c);
+            var tag = i.required ? "必交" : (i.condition ? "条件：" + i.condition : "选交");
+            l.appendChild(document.createTextNode(" " + i.name + "（" + tag + "）" + (i.needed_by.length > 1 ? " · " + i.needed_by.length + "个事项共用" : "")));
+            box.appendChild(l);
+          });
+          if (!(d.items || []).length) { box.textContent = "本事项无需申请人提交材料"; }
+        });
+    });
+    function submit(refuse) {
+      err.hidden = true;
+      var parts = subject.value.split(":"), body = {
+        channel: $("a-channel").value,
+        applicant: { name: $("a-name").value, id_number: $("a-id").value.trim().toUpperCase(), phone: $("a-phone").value },
+        provided: [], applies: [], delivery: $("a-delivery").value,
+        window: ($("q-window") || {}).value || "",
+        client_key: "w-" + Date.now() + "-" + Math.random().toString(36).slice(2, 10)
+      };
+      if (parts[0]) { body[parts[0]] = parts.slice(1).join(":"); }
+      document.querySelectorAll("#a-materials input.material:checked").forEach(function (c) {
+        body.provided.push(c.value);
+        if (c.dataset.condition) { body.applies.push(c.value); }
+      });
+      if (body.channel === "assisted") {
+        body.agent = { kind: $("a-agent-kind").value, name: $("a-agent-name").value, id_number: $("a-agent-id").value.trim().toUpperCase(),
+          relationship: $("a-agent-rel").value, authorization: $("a-agent-auth").value };
+      }
+      if (refuse) { body.not_accepted = $("a-refuse").value; }
+      post("/api/v1/applications", body, csrf2).then(function (a) { location.href = "/window/applications/" + a.id; })
+        .catch(function (e) { fail(err, e); });
+    }
+    $("a-submit").addEventListener("click", function () { submit(false); });
+    $("a-refuse-submit").addEventListener("click", function () { submit(true); });
+  }
+
+  // An application: supplements and the back office's steps.
+  var sup = $("supplement-submit");
+  if (sup) {
+    sup.addEventListener("click", function () {
+      var f = $("supplement-form"), provided = [];
+      f.querySelectorAll("input[name=provided]:checked").forEach(function (c) { provided.push(c.value); });
+      post("/api/v1/applications/" + f.dataset.id + "/actions", { action: "supplement", provided: provided }, f.dataset.csrf)
+        .then(function () { location.reload(); }).catch(function (e) { fail($("act-error"), e); });
+    });
+  }
+  document.querySelectorAll(".part-actions").forEach(function (cell) {
+    var url = "/api/v1/applications/" + cell.dataset.id + "/actions", part = Number(cell.dataset.part);
+    function go(body) {
+      body.part = part;
+      post(url, body, cell.dataset.csrf).then(function () { location.reload(); }).catch(function (e) { fail($("act-error"), e); });
+    }
+    var b = cell.querySelector(".advance");
+    if (b) { b.addEventListener("click", function () { go({ action: "advance", result_no: cell.querySelector(".result-no").value }); }); }
+    b = cell.querySelector(".suspend");
+    if (b) { b.addEventListener("click", function () { go({ action: "suspend", kind: cell.querySelector(".pause-kind").value, note: cell.querySelector(".pause-note").value }); }); }
+    b = cell.querySelector(".resume");
+    if (b) { b.addEventListener("click", function () { go({ action: "resume" }); }); }
+  });
+
+  // The kiosk: one tap, one ticket.
+  document.querySelectorAll(".kiosk-button").forEach(function (b) {
+    b.addEventListener("click", function () {
+      post("/api/v1/queue/tickets", { group: b.dataset.group }).then(function (t) {
+        $("ticket-slip").textContent = "您的号码 " + t.label + "（" + t.group_name + "），前面还有 " + t.ahead + " 人";
+      }).catch(function (e) { alert(e.message); });
+    });
+  });
+
+  // The citizen rates.
+  var rate = $("r-submit");
+  if (rate) {
+    rate.addEventListener("click", function () {
+      var f = $("rate-app-form"), dims = {};
+      f.querySelectorAll(".r-dim").forEach(function (s) { dims[s.dataset.name] = Number(s.value); });
+      post("/api/v1/ratings", { code: f.dataset.code, last4: f.dataset.last4, channel: "offline", level: $("r-level").value,
+        dimensions: dims, comment: $("r-comment").value })
+        .then(function (r) {
+          $("r-message").textContent = "感谢您的评价！" + (r.rectification ? "相关单位将在1个工作日内与您联系。" : "");
+          rate.disabled = true;
+        }).catch(function (e) { $("r-message").textContent = e.message; });
+    });
+  }
+})();
