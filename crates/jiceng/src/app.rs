@@ -90,6 +90,16 @@ pub struct Caches {
     /// Citizens' report allowance per address: (tokens left, when counted).
     citizen_reports:
         std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (f64, std::time::Instant)>>,
+    /// Matters and bundles as application intake reads them, by key, with when they were read.
+    subjects: std::sync::Mutex<
+        std::collections::HashMap<
+            String,
+            (
+                std::time::Instant,
+                Arc<crate::service::applications::Subject>,
+            ),
+        >,
+    >,
     /// When this process last wrote each API token's "last used" time.
     token_touched: std::sync::Mutex<std::collections::HashMap<i64, chrono::DateTime<chrono::Utc>>>,
 }
@@ -150,6 +160,31 @@ impl Caches {
         } else {
             false
         }
+    }
+
+    /// A subject read less than `fresh` ago.
+    pub(crate) fn subject(
+        &self,
+        key: &str,
+        fresh: std::time::Duration,
+    ) -> Option<Arc<crate::service::applications::Subject>> {
+        let m = self.subjects.lock().expect("subject cache lock");
+        m.get(key)
+            .filter(|(at, _)| at.elapsed() < fresh)
+            .map(|(_, s)| s.clone())
+    }
+
+    pub(crate) fn cache_subject(&self, key: String, s: Arc<crate::service::applications::Subject>) {
+        let mut m = self.subjects.lock().expect("subject cache lock");
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(key, (std::time::Instant::now(), s));
+    }
+
+    /// Forgets every subject (after the catalog changed).
+    pub fn forget_subjects(&self) {
+        self.subjects.lock().expect("subject cache lock").clear();
     }
 
     /// Forgets every resolved token (after a revocation or an account change).

@@ -158,6 +158,13 @@ enum BenchCommand {
         #[arg(long)]
         http: bool,
     },
+    /// 一窗受理 intake end to end, in-process, on the demo county
+    Window {
+        #[arg(long, default_value_t = 10_000)]
+        applications: u64,
+        #[arg(long, default_value_t = 256)]
+        concurrency: usize,
+    },
     /// A service guide page rendered from the database, in-process
     Guide {
         #[arg(long, default_value_t = 2_000)]
@@ -540,6 +547,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             init_tracing("warn");
             let (config, dir) = scratch_config(&cli, "bench-ingest.db")?;
             let result = crate::bench::ingest(config, *orders, *concurrency, *http).await;
+            print_bench(result, &dir)
+        }
+        Command::Bench(BenchCommand::Window {
+            applications,
+            concurrency,
+        }) => {
+            let (config, dir) = scratch_config(&cli, "bench-window.db")?;
+            let result = crate::bench::window(config, *applications, *concurrency).await;
             print_bench(result, &dir)
         }
         Command::Bench(BenchCommand::Guide { renders }) => {

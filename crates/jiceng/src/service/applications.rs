@@ -402,9 +402,11 @@ struct Member {
     version: i32,
     spec: MatterSpec,
     unit_id: i64,
+    unit_name: String,
 }
 
-struct Subject {
+/// A matter or bundle as intake needs it; cached for a few seconds (see [`SUBJECT_CACHE`]).
+pub(crate) struct Subject {
     kind: &'static str,
     code: String,
     title: String,
@@ -428,17 +430,40 @@ async fn current_matters<C: ConnectionTrait>(
         .collect())
 }
 
-fn member(m: &matter::Model) -> AppResult<Member> {
+fn member(m: &matter::Model, units: &HashMap<i64, String>) -> AppResult<Member> {
     Ok(Member {
         code: m.code.clone(),
         version: m.version,
         spec: serde_json::from_str(&m.spec)
             .map_err(|e| AppError::internal(anyhow::anyhow!("matter {}: {e}", m.code)))?,
         unit_id: m.unit_id,
+        unit_name: units.get(&m.unit_id).cloned().unwrap_or_default(),
     })
 }
 
+/// How long intake trusts a subject it has read; saving a matter or a bundle empties the
+/// cache of this process at once.
+pub const SUBJECT_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
+
 async fn subject(
+    app: &App,
+    matter_code: Option<&str>,
+    bundle_code: Option<&str>,
+) -> AppResult<std::sync::Arc<Subject>> {
+    let key = format!(
+        "{}|{}",
+        matter_code.unwrap_or("").trim(),
+        bundle_code.unwrap_or("").trim()
+    );
+    if let Some(s) = app.caches.subject(&key, SUBJECT_CACHE) {
+        return Ok(s);
+    }
+    let s = std::sync::Arc::new(read_subject(app, matter_code, bundle_code).await?);
+    app.caches.cache_subject(key, s.clone());
+    Ok(s)
+}
+
+async fn read_subject(
     app: &App,
     matter_code: Option<&str>,
     bundle_code: Option<&str>,
@@ -453,7 +478,8 @@ async fn subject(
             let m = found.get(code).ok_or_else(|| {
                 AppError::field("matter", "application.unknown_matter", "没有这个事项")
             })?;
-            let mem = member(m)?;
+            let units = unit_names(db, vec![m.unit_id]).await?;
+            let mem = member(m, &units)?;
             Ok(Subject {
                 kind: "matter",
                 code: code.to_string(),
@@ -477,10 +503,11 @@ async fn subject(
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("bundle {code} has a cycle")))?
                 .concat();
             let found = current_matters(db, &order).await?;
+            let units = unit_names(db, found.values().map(|m| m.unit_id).collect()).await?;
             let members = order
                 .iter()
                 .map(|c| {
-                    found.get(c).map(member).unwrap_or_else(|| {
+                    found.get(c).map(|m| member(m, &units)).unwrap_or_else(|| {
                         Err(AppError::conflict(
                             "application.bundle_outdated",
                             format!("这件事包含的事项 {c} 已不在目录中，请联系管理员"),
@@ -525,7 +552,7 @@ pub async fn checklist_for(
 ) -> AppResult<(String, Vec<ChecklistItem>)> {
     let s = subject(app, matter_code, bundle_code).await?;
     let list = s.checklist(&BTreeSet::new(), false);
-    Ok((s.title, list))
+    Ok((s.title.clone(), list))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,13 +589,14 @@ fn handles(actor: &Actor, unit_id: i64) -> bool {
 /// An application checked, waiting for the intake writer.
 pub struct Job {
     model: application::Model,
-    subject: Subject,
+    subject: std::sync::Arc<Subject>,
     accept: bool,
     actor_name: String,
 }
 
 /// What the writer stored.
 pub struct Stored {
+    units: HashMap<i64, String>,
     model: application::Model,
     parts: Vec<application_part::Model>,
     events: Vec<application_event::Model>,
@@ -827,16 +855,11 @@ pub async fn submit(
         actor_name,
     };
     let stored = app.applications.submit(app, job).await?;
-    let units = unit_names(
-        &app.db.conn,
-        stored.parts.iter().map(|p| p.unit_id).collect(),
-    )
-    .await?;
     Ok(view(
         &stored.model,
         &stored.parts,
         &stored.events,
-        &units,
+        &stored.units,
         now,
     ))
 }
@@ -1141,15 +1164,23 @@ async fn write_batch(app: &App, jobs: &[Job]) -> AppResult<Vec<Stored>> {
     let txn = app.db.begin_write().await?;
     let codes = fresh_codes(&txn, jobs.len()).await?;
     let mut models: Vec<application::Model> = Vec::with_capacity(jobs.len());
+    // Each job's parts, started as the DAG allows; their application ids come after insert.
+    let mut job_parts: Vec<Vec<application_part::Model>> = Vec::with_capacity(jobs.len());
     for (j, code) in jobs.iter().zip(codes) {
         let mut m = j.model.clone();
         m.code = code;
         m.received_at = now;
         m.updated_at = now;
-        if j.accept {
+        let parts = if j.accept {
+            let parts = new_parts(&j.subject, 0, cal, now);
             m.accepted_at = Some(now);
-        }
+            m.promised_at = promise(cal, &parts, &j.subject.edges, now);
+            parts
+        } else {
+            Vec::new()
+        };
         models.push(m);
+        job_parts.push(parts);
     }
     let ids: HashMap<String, i64> =
         bulk::insert_models::<application::Entity, _>(&txn, &models, "id, code")
@@ -1159,28 +1190,14 @@ async fn write_batch(app: &App, jobs: &[Job]) -> AppResult<Vec<Stored>> {
             .collect::<Result<_, sea_orm::DbErr>>()?;
     let mut all_parts = Vec::new();
     let mut spans = Vec::with_capacity(jobs.len());
-    for (j, m) in jobs.iter().zip(models.iter_mut()) {
+    for (m, parts) in models.iter_mut().zip(job_parts) {
         m.id = ids[&m.code];
         let from = all_parts.len();
-        if j.accept {
-            let parts = new_parts(&j.subject, m.id, cal, now);
-            m.promised_at = promise(cal, &parts, &j.subject.edges, now);
-            all_parts.extend(parts);
-        }
+        all_parts.extend(parts.into_iter().map(|mut p| {
+            p.application_id = m.id;
+            p
+        }));
         spans.push(from..all_parts.len());
-    }
-    // The promised dates were known only now.
-    if jobs.iter().any(|j| j.accept) {
-        for m in models.iter().filter(|m| m.promised_at.is_some()) {
-            application::Entity::update_many()
-                .col_expr(
-                    application::Column::PromisedAt,
-                    sea_orm::sea_query::Expr::value(m.promised_at),
-                )
-                .filter(application::Column::Id.eq(m.id))
-                .exec(&txn)
-                .await?;
-        }
     }
     if !all_parts.is_empty() {
         let rows =
@@ -1260,9 +1277,16 @@ async fn write_batch(app: &App, jobs: &[Job]) -> AppResult<Vec<Stored>> {
     txn.commit().await?;
     Ok(models
         .into_iter()
+        .zip(jobs)
         .zip(spans)
         .zip(event_spans)
-        .map(|((model, span), espan)| Stored {
+        .map(|(((model, job), span), espan)| Stored {
+            units: job
+                .subject
+                .members
+                .iter()
+                .map(|m| (m.unit_id, m.unit_name.clone()))
+                .collect(),
             model,
             parts: all_parts[span].to_vec(),
             events: events[espan].to_vec(),

@@ -200,6 +200,7 @@ pub async fn save(app: &App, actor: &Actor, spec: MatterSpec) -> AppResult<(Matt
     )
     .await?;
     txn.commit().await?;
+    app.caches.forget_subjects();
     Ok((view(&m, unit.name)?, version == 1))
 }
 
@@ -433,6 +434,7 @@ pub async fn save_bundle(app: &App, actor: &Actor, spec: BundleSpec) -> AppResul
     .await?;
     let v = bundle_view(&txn, spec).await?;
     txn.commit().await?;
+    app.caches.forget_subjects();
     Ok(v)
 }
 

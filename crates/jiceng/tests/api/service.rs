@@ -321,7 +321,10 @@ async fn one_notice_lists_every_missing_item_and_the_clock_starts_at_acceptance(
     // The promised date counts from acceptance, on the working-day calendar.
     let accepted: chrono::DateTime<chrono::Utc> =
         v["accepted_at"].as_str().unwrap().parse().unwrap();
-    assert!((app.app.now() - accepted).num_seconds().abs() < 5, "accepted now");
+    assert!(
+        (app.app.now() - accepted).num_seconds().abs() < 5,
+        "accepted now"
+    );
     let cal = app.app.reference.get().calendar.clone();
     let expected = due_day(deadline(&cal, Limit::working_days(20), accepted, 0));
     assert_eq!(v["promised_day"], expected.as_str());
