@@ -17,6 +17,8 @@ use serde_json::json;
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/api/v1/matters", get(list).post(save))
+        .route("/api/v1/matters/export.xlsx", get(export))
+        .route("/api/v1/matters/import", axum::routing::post(import))
         .route("/api/v1/matters/{code}", get(detail))
         .route("/api/v1/matters/{code}/versions", get(versions))
         .route("/api/v1/bundles", get(bundles))
@@ -76,4 +78,33 @@ async fn save_bundle(
 ) -> AppResult<impl IntoResponse> {
     spec.code = code;
     Ok(Json(catalog::save_bundle(&app, &user.actor(), spec).await?))
+}
+
+/// The current catalog as a workbook in the import's form (public, like the catalog).
+async fn export(State(app): State<App>) -> AppResult<impl IntoResponse> {
+    let bytes = crate::service::catalog_xlsx::export(&app).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"matters.xlsx\"",
+            ),
+        ],
+        bytes,
+    ))
+}
+
+/// Imports a workbook (administrators): all of it, or nothing with every bad row listed.
+async fn import(
+    State(app): State<App>,
+    user: ApiUser,
+    body: axum::body::Bytes,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        crate::service::catalog_xlsx::import(&app, &user.actor(), body.to_vec()).await?,
+    ))
 }

@@ -105,64 +105,70 @@ fn view(m: &matter::Model, unit_name: String) -> AppResult<MatterView> {
     })
 }
 
-/// Declares a matter, or a new version of it (administrators). Every broken rule is reported
-/// at once and nothing is written; an unchanged spec writes nothing either. Returns the
-/// current version and whether the matter is new.
-pub async fn save(app: &App, actor: &Actor, spec: MatterSpec) -> AppResult<(MatterView, bool)> {
-    if !actor.is_admin() {
-        return Err(audit::deny(app, actor, "matter.save", "matter", &spec.code).await);
-    }
+/// A spec trimmed and checked: every broken rule, or the spec ready to write.
+pub(crate) fn checked(spec: MatterSpec) -> Result<MatterSpec, Vec<FieldError>> {
     let mut spec = spec;
     spec.code = spec.code.trim().to_string();
     spec.basic_code = spec.basic_code.trim().to_string();
     spec.name = spec.name.trim().to_string();
+    spec.unit_code = spec.unit_code.trim().to_string();
     let problems = spec.problems();
-    if !problems.is_empty() {
-        let fields: Vec<FieldError> = problems
+    if problems.is_empty() {
+        Ok(spec)
+    } else {
+        Err(problems
             .into_iter()
             .map(|p| FieldError {
                 field: p.field,
                 message: p.message,
             })
-            .collect();
-        return Err(AppError::invalid(
-            "matter.invalid",
-            fields[0].message.clone(),
-            fields,
-        ));
+            .collect())
     }
-    let unit = department::Entity::find()
-        .filter(department::Column::Code.eq(spec.unit_code.trim()))
+}
+
+/// The active units by code.
+pub(crate) async fn active_units<C: ConnectionTrait>(
+    db: &C,
+) -> AppResult<std::collections::HashMap<String, department::Model>> {
+    Ok(department::Entity::find()
         .filter(department::Column::Active.eq(true))
-        .one(&app.db.conn)
+        .all(db)
         .await?
-        .ok_or_else(|| {
-            AppError::field(
-                "unit_code",
-                "matter.unknown_unit",
-                format!("实施单位 {} 不存在或已停用", spec.unit_code),
-            )
-        })?;
-    let now = app.now();
-    let txn = app.db.begin_write().await?;
+        .into_iter()
+        .map(|d| (d.code.clone(), d))
+        .collect())
+}
+
+fn unknown_unit(code: &str) -> String {
+    format!("实施单位 {code} 不存在或已停用")
+}
+
+/// Writes a checked spec as the matter's new version, unless it is unchanged. Returns the
+/// current row and whether a version was written.
+async fn write_version(
+    txn: &sea_orm::DatabaseTransaction,
+    now: DateTime<Utc>,
+    actor: &str,
+    spec: &MatterSpec,
+    unit: &department::Model,
+) -> AppResult<(matter::Model, bool)> {
     let current = matter::Entity::find()
         .filter(matter::Column::Code.eq(spec.code.clone()))
         .filter(matter::Column::Current.eq(true))
         .lock_exclusive()
-        .one(&txn)
+        .one(txn)
         .await?;
     if let Some(c) = &current
-        && spec_of(c)? == spec
+        && spec_of(c)? == *spec
         && c.unit_id == unit.id
     {
-        txn.rollback().await?;
-        return Ok((view(c, unit.name)?, false));
+        return Ok((c.clone(), false));
     }
     let version = current.as_ref().map(|c| c.version + 1).unwrap_or(1);
     if let Some(c) = current {
         let mut am: matter::ActiveModel = c.into();
         am.current = Set(false);
-        am.update(&txn).await?;
+        am.update(txn).await?;
     }
     let m = matter::ActiveModel {
         code: Set(spec.code.clone()),
@@ -175,17 +181,17 @@ pub async fn save(app: &App, actor: &Actor, spec: MatterSpec) -> AppResult<(Matt
             .and_then(|v| v.as_str().map(String::from))
             .unwrap_or_default()),
         unit_id: Set(unit.id),
-        spec: Set(serde_json::to_string(&spec).expect("spec serialises")),
-        created_by: Set(actor.audit_name()),
+        spec: Set(serde_json::to_string(spec).expect("spec serialises")),
+        created_by: Set(actor.to_string()),
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     audit::record(
-        &txn,
+        txn,
         now,
-        &actor.audit_name(),
+        actor,
         Event::new(
             if version == 1 {
                 "matter.create"
@@ -195,13 +201,130 @@ pub async fn save(app: &App, actor: &Actor, spec: MatterSpec) -> AppResult<(Matt
             "matter",
             &spec.code,
         )
-        .state(&spec)
+        .state(spec)
         .reason(format!("第{version}版")),
     )
     .await?;
+    Ok((m, true))
+}
+
+/// Declares a matter, or a new version of it (administrators). Every broken rule is reported
+/// at once and nothing is written; an unchanged spec writes nothing either. Returns the
+/// current version and whether the matter is new.
+pub async fn save(app: &App, actor: &Actor, spec: MatterSpec) -> AppResult<(MatterView, bool)> {
+    if !actor.is_admin() {
+        return Err(audit::deny(app, actor, "matter.save", "matter", &spec.code).await);
+    }
+    let spec = checked(spec)
+        .map_err(|fields| AppError::invalid("matter.invalid", fields[0].message.clone(), fields))?;
+    let units = active_units(&app.db.conn).await?;
+    let unit = units.get(&spec.unit_code).ok_or_else(|| {
+        AppError::field(
+            "unit_code",
+            "matter.unknown_unit",
+            unknown_unit(&spec.unit_code),
+        )
+    })?;
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    let (m, written) = write_version(&txn, now, &actor.audit_name(), &spec, unit).await?;
+    txn.commit().await?;
+    if written {
+        app.caches.forget_subjects();
+    }
+    Ok((view(&m, unit.name.clone())?, written && m.version == 1))
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Saves many matters at once (administrators): every spec is checked first, and one broken
+/// rule anywhere writes nothing; `place` names where each spec came from (a sheet row) in the
+/// errors, which list every problem at once.
+pub(crate) async fn save_many(
+    app: &App,
+    actor: &Actor,
+    specs: Vec<(String, MatterSpec)>,
+    mut errors: Vec<FieldError>,
+) -> AppResult<ImportReport> {
+    if !actor.is_admin() {
+        return Err(audit::deny(app, actor, "matter.import", "matter", "").await);
+    }
+    let units = active_units(&app.db.conn).await?;
+    let mut ready = Vec::with_capacity(specs.len());
+    let mut seen = std::collections::HashSet::new();
+    for (place, spec) in specs {
+        match checked(spec) {
+            Ok(spec) => {
+                if !units.contains_key(&spec.unit_code) {
+                    errors.push(FieldError {
+                        field: place.clone(),
+                        message: unknown_unit(&spec.unit_code),
+                    });
+                }
+                if !seen.insert(spec.code.clone()) {
+                    errors.push(FieldError {
+                        field: place.clone(),
+                        message: format!("实施编码 {} 重复", spec.code),
+                    });
+                }
+                ready.push(spec);
+            }
+            Err(fields) => errors.extend(fields.into_iter().map(|f| FieldError {
+                field: place.clone(),
+                message: format!("{}：{}", f.field, f.message),
+            })),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(
+            "matter.import_invalid",
+            format!("文件有{}处错误，未导入任何事项", errors.len()),
+            errors,
+        ));
+    }
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    let mut report = ImportReport {
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+    };
+    for spec in &ready {
+        let (m, written) = write_version(
+            &txn,
+            now,
+            &actor.audit_name(),
+            spec,
+            &units[&spec.unit_code],
+        )
+        .await?;
+        match (written, m.version) {
+            (false, _) => report.unchanged += 1,
+            (true, 1) => report.created += 1,
+            (true, _) => report.updated += 1,
+        }
+    }
     txn.commit().await?;
     app.caches.forget_subjects();
-    Ok((view(&m, unit.name)?, version == 1))
+    Ok(report)
+}
+
+/// Every current matter's spec, by code.
+pub(crate) async fn all_specs(app: &App) -> AppResult<Vec<MatterSpec>> {
+    matter::Entity::find()
+        .filter(matter::Column::Current.eq(true))
+        .order_by_asc(matter::Column::Code)
+        .all(&app.db.conn)
+        .await?
+        .iter()
+        .map(spec_of)
+        .collect()
 }
 
 /// The catalog's current matters, by name; anyone may read it.

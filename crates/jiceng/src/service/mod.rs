@@ -5,6 +5,7 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod catalog_xlsx;
 pub mod desk;
 pub mod escalation;
 pub mod group_commit;

@@ -348,3 +348,168 @@ async fn guides_and_the_bundle_page_are_public() {
     let (s, _) = page("/guides/no-such-matter").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// A workbook in the catalog's import form.
+fn workbook(matters: &[Vec<&str>], materials: &[Vec<&str>]) -> Vec<u8> {
+    use jiceng::service::catalog_xlsx::{
+        MATERIAL_HEADERS, MATERIAL_SHEET, MATTER_HEADERS, MATTER_SHEET,
+    };
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, headers, rows) in [
+        (MATTER_SHEET, &MATTER_HEADERS[..], matters),
+        (MATERIAL_SHEET, &MATERIAL_HEADERS[..], materials),
+    ] {
+        let ws = wb.add_worksheet();
+        ws.set_name(name).unwrap();
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+            }
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+fn matter_row<'a>(code: &'a str, unit: &'a str, legal: &'a str, promised: &'a str) -> Vec<&'a str> {
+    vec![
+        code,
+        "000123499001",
+        "独生子女父母光荣证补办",
+        "行政确认",
+        unit,
+        "县级",
+        "承诺件",
+        legal,
+        "工作日",
+        promised,
+        "工作日",
+        "本县户籍的独生子女父母",
+        "受理、审查、决定、送达",
+        "1",
+        "",
+        "县政务服务中心二楼卫健窗口",
+        "工作日 9:00-17:00",
+        "0571-86001234",
+        "12345",
+        "3",
+        "光荣证遗失的补办",
+    ]
+}
+
+#[tokio::test]
+async fn the_catalog_round_trips_through_xlsx_and_a_bad_file_imports_nothing() {
+    use reqwest::header::CONTENT_TYPE;
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    let post = |bytes: Vec<u8>, token: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/v1/matters/import"))
+                .bearer_auth(token)
+                .header(
+                    CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                )
+                .body(bytes)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // Export is the template: importing it back changes nothing.
+    let r = app
+        .client
+        .get(app.url("/api/v1/matters/export.xlsx"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let exported = r.bytes().await.unwrap().to_vec();
+    let (_, before) = app
+        .call(Method::GET, "/api/v1/matters?per_page=500", None, None)
+        .await;
+    let n = before["total"].as_u64().unwrap() as usize;
+    let (s, report) = post(exported, admin.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(report["unchanged"], n, "{report}");
+    assert_eq!(report["created"], 0);
+
+    // Every bad row is reported, and the good one is not written either.
+    let head = app.audit_head().await;
+    let bad = workbook(
+        &[
+            matter_row("339901000000-wjj-0101", "wjj", "20", "5"),
+            matter_row("339901000000-wjj-0102", "wjj", "5", "20"),
+            matter_row("339901000000-wjj-0103", "nope", "20", "5"),
+        ],
+        &[
+            vec![
+                "339901000000-wjj-0101",
+                "居民身份证",
+                "必要",
+                "",
+                "纸质",
+                "1",
+                "申请人",
+            ],
+            vec!["339901000000-wjj-0199", "结婚证", "必要"],
+            vec!["339901000000-wjj-0101", "户口簿", "也许"],
+        ],
+    );
+    let (s, e) = post(bad, admin.clone()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["code"], "matter.import_invalid");
+    let places: Vec<&str> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    for p in ["事项!第3行", "事项!第4行", "材料!第3行", "材料!第4行"] {
+        assert!(places.contains(&p), "{p} in {e}");
+    }
+    assert!(!places.contains(&"事项!第2行"), "{e}");
+    let (_, after) = app
+        .call(Method::GET, "/api/v1/matters?per_page=500", None, None)
+        .await;
+    assert_eq!(after["total"], before["total"], "nothing imported");
+    assert_eq!(app.audit_head().await, head, "nothing audited");
+
+    // The good row alone imports; not for handlers.
+    let good = workbook(
+        &[matter_row("339901000000-wjj-0101", "wjj", "20", "5")],
+        &[vec![
+            "339901000000-wjj-0101",
+            "居民身份证",
+            "必要",
+            "",
+            "纸质",
+            "1",
+            "申请人",
+        ]],
+    );
+    let handler = app.token("handler.wjj").await;
+    let (s, _) = post(good.clone(), handler).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, report) = post(good, admin.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    assert_eq!(report["created"], 1);
+    let (s, m) = app
+        .call(
+            Method::GET,
+            "/api/v1/matters/339901000000-wjj-0101",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(m["materials"][0]["name"], "居民身份证");
+    let (s, e) = post(b"not a workbook".to_vec(), admin).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+}
