@@ -190,7 +190,7 @@ const GIVEN: [&str; 24] = [
     "磊", "洋", "艳", "勇", "杰", "娟", "涛", "霞", "平", "刚", "婷",
 ];
 
-const COUNTY_DEPARTMENTS: [(&str, &str, &str); 16] = [
+const COUNTY_DEPARTMENTS: [(&str, &str, &str); 21] = [
     ("cgj", "示范县城市管理局", "county_department"),
     ("scjgj", "示范县市场监督管理局", "county_department"),
     ("sthj", "示范县生态环境分局", "county_department"),
@@ -211,6 +211,11 @@ const COUNTY_DEPARTMENTS: [(&str, &str, &str); 16] = [
         "示范县12345政务服务便民热线",
         "county_department",
     ),
+    ("zrzyj", "示范县自然资源和规划局", "county_department"),
+    ("sw", "国家税务总局示范县税务局", "county_department"),
+    ("gjj", "示范县住房公积金管理中心", "county_department"),
+    ("cl", "示范县残疾人联合会", "county_department"),
+    ("tyjrj", "示范县退役军人事务局", "county_department"),
 ];
 
 const UTILITIES: [(&str, &str); 2] = [("gdgs", "示范县供电公司"), ("rqgs", "示范县燃气有限公司")];
@@ -1282,237 +1287,213 @@ pub async fn live_fire_lane(app: &App) -> AppResult<String> {
 }
 
 /// High-frequency matters of the demo county's hall (a first part of the catalog).
-async fn service_catalog(app: &App) -> AppResult<()> {
+/// The demo catalog (`data/catalog/matters.txt`), parsed.
+pub fn demo_matters() -> Vec<jiceng_core::catalog::MatterSpec> {
     use jiceng_core::calendar::Limit;
     use jiceng_core::catalog::{
         CaseKind, Material, MaterialForm, MaterialSource, MatterSpec, MatterType, Necessity,
     };
-    /// (name, necessity: "" required | "?condition" conditional | "~" optional, issued by)
-    type M<'a> = (&'a str, &'a str, &'a str);
-    let material = |(name, need, by): M| Material {
-        name: name.into(),
-        necessity: match need {
-            "" => Necessity::Required,
-            "~" => Necessity::Optional,
-            c => Necessity::Conditional {
-                condition: c.trim_start_matches('?').into(),
-            },
-        },
-        form: if by.is_empty() {
-            MaterialForm::Either
+    const MATTERS: &str = include_str!("../data/catalog/matters.txt");
+    let material = |text: &str| {
+        let (name, by) = text.split_once('@').unwrap_or((text, ""));
+        let (name, necessity) = if let Some((n, c)) = name.split_once('?') {
+            (
+                n,
+                Necessity::Conditional {
+                    condition: c.into(),
+                },
+            )
+        } else if let Some(n) = name.strip_suffix('~') {
+            (n, Necessity::Optional)
         } else {
-            MaterialForm::Electronic
-        },
-        copies: 1,
-        source: if by.is_empty() {
-            MaterialSource::Applicant
-        } else {
-            MaterialSource::Issued { by: by.into() }
-        },
-        standard: if by.is_empty() {
-            "原件核验，复印件留存".into()
-        } else {
-            "通过数据共享获取，无需申请人提交".into()
-        },
-        blank_form: String::new(),
-        sample: String::new(),
-    };
-    const ID: M = ("居民身份证", "", "");
-    const HUKOU: M = ("居民户口簿", "", "示范县公安局户政管理大队");
-    const PROXY: M = ("授权委托书及代理人身份证", "?委托他人办理的", "");
-    const PHOTO: M = ("近期免冠证件照", "~", "");
-    const BIRTH: M = ("出生医学证明", "", "示范县卫生健康局");
-    struct Row<'a> {
-        code: &'a str,
-        basic: &'a str,
-        name: &'a str,
-        kind: MatterType,
-        unit: &'a str,
-        legal: u32,
-        promised: u32,
-        visits: u32,
-        depth: u32,
-        summary: &'a str,
-        materials: Vec<M<'a>>,
-    }
-    let rows = vec![
-        Row {
-            code: "rsj-0001",
-            basic: "000123456001",
-            name: "城乡居民基本养老保险参保登记",
-            kind: MatterType::PublicService,
-            unit: "rsj",
-            legal: 20,
-            promised: 5,
-            visits: 0,
-            depth: 4,
-            summary: "城乡居民参加基本养老保险",
-            materials: vec![ID, HUKOU, PROXY],
-        },
-        Row {
-            code: "rsj-0002",
-            basic: "000123456002",
-            name: "社会保障卡申领",
-            kind: MatterType::PublicService,
-            unit: "rsj",
-            legal: 20,
-            promised: 10,
-            visits: 1,
-            depth: 3,
-            summary: "申领第三代社会保障卡",
-            materials: vec![ID, PHOTO, PROXY],
-        },
-        Row {
-            code: "ybj-0001",
-            basic: "000123457001",
-            name: "城乡居民基本医疗保险参保登记",
-            kind: MatterType::PublicService,
-            unit: "ybj",
-            legal: 5,
-            promised: 0,
-            visits: 0,
-            depth: 4,
-            summary: "城乡居民参加基本医疗保险，当场办结",
-            materials: vec![
-                ID,
-                HUKOU,
-                ("出生医学证明", "?新生儿参保的", "示范县卫生健康局"),
-            ],
-        },
-        Row {
-            code: "mzj-0001",
-            basic: "000123458001",
-            name: "最低生活保障审核确认",
-            kind: MatterType::AdministrativePayment,
-            unit: "mzj",
-            legal: 30,
-            promised: 20,
-            visits: 1,
-            depth: 2,
-            summary: "家庭收入低于当地低保标准的申请低保",
-            materials: vec![
-                ID,
-                HUKOU,
-                ("家庭经济状况核对授权书", "", ""),
-                ("残疾人证", "?家庭成员有残疾的", ""),
-            ],
-        },
-        Row {
-            code: "wjj-0001",
-            basic: "000123459001",
-            name: "出生医学证明签发",
-            kind: MatterType::AdministrativeConfirmation,
-            unit: "wjj",
-            legal: 10,
-            promised: 0,
-            visits: 1,
-            depth: 2,
-            summary: "为本县出生的新生儿签发出生医学证明",
-            materials: vec![
-                ("父母双方居民身份证", "", ""),
-                ("住院分娩记录", "", "示范县卫生健康局"),
-            ],
-        },
-        Row {
-            code: "gahz-0001",
-            basic: "000123460001",
-            name: "出生登记",
-            kind: MatterType::AdministrativeConfirmation,
-            unit: "gahz",
-            legal: 15,
-            promised: 1,
-            visits: 1,
-            depth: 3,
-            summary: "为新生儿申报户口",
-            materials: vec![BIRTH, HUKOU, ("父母结婚证", "?父母已婚的", "示范县民政局")],
-        },
-        Row {
-            code: "scjgj-0001",
-            basic: "000123461001",
-            name: "食品经营许可",
-            kind: MatterType::AdministrativeLicensing,
-            unit: "scjgj",
-            legal: 20,
-            promised: 8,
-            visits: 0,
-            depth: 4,
-            summary: "从事食品销售和餐饮服务须取得的许可",
-            materials: vec![
-                ("食品经营许可申请书", "", ""),
-                ("营业执照", "", "示范县市场监督管理局"),
-                ("经营场所平面图", "", ""),
-                ("食品安全管理制度", "", ""),
-            ],
-        },
-        Row {
-            code: "mzj-0002",
-            basic: "000123458002",
-            name: "残疾人证核发",
-            kind: MatterType::AdministrativeConfirmation,
-            unit: "mzj",
-            legal: 30,
-            promised: 15,
-            visits: 1,
-            depth: 2,
-            summary: "经评定为残疾的居民申领残疾人证",
-            materials: vec![ID, HUKOU, ("残疾评定结论", "", "示范县卫生健康局"), PHOTO],
-        },
-    ];
-    let actor = Actor::System("demo");
-    for r in rows {
-        let spec = MatterSpec {
-            basic_code: r.basic.into(),
-            code: format!("{COUNTY_CODE}-{}", r.code),
-            name: r.name.into(),
-            matter_type: r.kind,
-            unit_code: r.unit.into(),
-            level: "县级".into(),
-            case_kind: if r.promised == 0 {
-                CaseKind::Immediate
-            } else {
-                CaseKind::Promised
-            },
-            legal_limit: Limit::working_days(r.legal),
-            promised_limit: Limit::working_days(r.promised),
-            conditions: String::new(),
-            steps: ["受理", "审查", "决定", "送达"].map(String::from).to_vec(),
-            visits: r.visits,
-            fees: String::new(),
-            place: "示范县政务服务中心一楼综合受理窗口".into(),
-            hours: "工作日 9:00-12:00，13:30-17:00（周六上午延时服务）".into(),
-            consult_phone: "0571-86001234".into(),
-            complaint_phone: "12345".into(),
-            online_depth: r.depth,
-            summary: r.summary.into(),
-            materials: r.materials.into_iter().map(material).collect(),
+            (name, Necessity::Required)
         };
-        crate::service::catalog::save(app, &actor, spec).await?;
-    }
-    // 出生一件事: the birth certificate feeds the household registration, which feeds medical
-    // insurance and the social security card.
-    let m = |c: &str| format!("{COUNTY_CODE}-{c}");
-    let birth = jiceng_core::bundle::BundleSpec {
-        code: "birth".into(),
-        name: "出生一件事".into(),
-        summary: "新生儿出生医学证明、户口登记、医保参保、社保卡申领，一次申请、一次提交".into(),
-        matters: vec![m("wjj-0001"), m("gahz-0001"), m("ybj-0001"), m("rsj-0002")],
-        edges: vec![
-            (m("wjj-0001"), m("gahz-0001")),
-            (m("gahz-0001"), m("ybj-0001")),
-            (m("gahz-0001"), m("rsj-0002")),
-        ],
-        outputs: vec![
-            jiceng_core::bundle::Output {
-                matter: m("wjj-0001"),
-                material: "出生医学证明".into(),
+        Material {
+            name: name.into(),
+            necessity,
+            form: if by.is_empty() {
+                MaterialForm::Either
+            } else {
+                MaterialForm::Electronic
             },
-            jiceng_core::bundle::Output {
-                matter: m("gahz-0001"),
-                material: "居民户口簿".into(),
+            copies: 1,
+            source: if by.is_empty() {
+                MaterialSource::Applicant
+            } else {
+                MaterialSource::Issued { by: by.into() }
             },
-        ],
+            standard: if by.is_empty() {
+                "原件核验，复印件留存".into()
+            } else {
+                "通过数据共享获取，无需申请人提交".into()
+            },
+            blank_form: String::new(),
+            sample: String::new(),
+        }
     };
-    crate::service::catalog::save_bundle(app, &actor, birth).await?;
+    MATTERS
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split('|').collect();
+            assert_eq!(f.len(), 11, "demo matter line: {l}");
+            let n = |i: usize| f[i].parse::<u32>().expect("demo matter number");
+            let promised = n(6);
+            MatterSpec {
+                basic_code: f[1].into(),
+                code: format!("{COUNTY_CODE}-{}", f[0]),
+                name: f[2].into(),
+                matter_type: match f[3] {
+                    "许可" => MatterType::AdministrativeLicensing,
+                    "给付" => MatterType::AdministrativePayment,
+                    "确认" => MatterType::AdministrativeConfirmation,
+                    "征收" => MatterType::AdministrativeLevy,
+                    "奖励" => MatterType::AdministrativeAward,
+                    "裁决" => MatterType::AdministrativeAdjudication,
+                    "其他" => MatterType::OtherPower,
+                    _ => MatterType::PublicService,
+                },
+                unit_code: f[4].into(),
+                level: "县级".into(),
+                case_kind: if promised == 0 {
+                    CaseKind::Immediate
+                } else {
+                    CaseKind::Promised
+                },
+                legal_limit: Limit::working_days(n(5)),
+                promised_limit: Limit::working_days(promised),
+                conditions: String::new(),
+                steps: ["受理", "审查", "决定", "送达"].map(String::from).to_vec(),
+                visits: n(7),
+                fees: String::new(),
+                place: "示范县政务服务中心一楼综合受理窗口".into(),
+                hours: "工作日 9:00-12:00，13:30-17:00（周六上午延时服务）".into(),
+                consult_phone: "0571-86001234".into(),
+                complaint_phone: "12345".into(),
+                online_depth: n(8),
+                summary: f[9].into(),
+                materials: f[10]
+                    .split(';')
+                    .filter(|m| !m.is_empty())
+                    .map(material)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The demo's 一件事 bundles: (code, name, summary, matters, edges, outputs as (matter,
+/// material)).
+type DemoBundle = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    &'static [(&'static str, &'static str)],
+);
+
+const BUNDLES: [DemoBundle; 4] = [
+    (
+        "birth",
+        "出生一件事",
+        "新生儿出生医学证明、户口登记、医保参保、社保卡、预防接种证、生育登记和生育医疗费用报销，一次申请、一次提交",
+        &[
+            "wjj-0001",
+            "gahz-0001",
+            "ybj-0001",
+            "rsj-0002",
+            "wjj-0011",
+            "wjj-0012",
+            "ybj-0012",
+        ],
+        &[
+            ("wjj-0001", "gahz-0001"),
+            ("gahz-0001", "ybj-0001"),
+            ("gahz-0001", "rsj-0002"),
+            ("wjj-0001", "wjj-0011"),
+            ("wjj-0001", "ybj-0012"),
+        ],
+        &[("wjj-0001", "出生医学证明"), ("gahz-0001", "居民户口簿")],
+    ),
+    (
+        "retire",
+        "退休一件事",
+        "职工退休时的养老金申领、医保待遇核定、公积金提取、社会化管理登记和老年人优待证，一窗办理",
+        &["rsj-0010", "ybj-0010", "gjj-0001", "rsj-0011", "mzj-0010"],
+        &[
+            ("rsj-0010", "ybj-0010"),
+            ("rsj-0010", "gjj-0001"),
+            ("rsj-0010", "rsj-0011"),
+        ],
+        &[("rsj-0010", "退休审批表")],
+    ),
+    (
+        "death",
+        "身后一件事",
+        "亲人离世后的死亡证明、户口注销、丧葬补助、社保医保公积金清退和殡葬补贴，家属只跑一次",
+        &[
+            "wjj-0010",
+            "gahz-0010",
+            "rsj-0012",
+            "rsj-0013",
+            "ybj-0011",
+            "gjj-0002",
+            "cl-0002",
+            "mzj-0011",
+        ],
+        &[
+            ("wjj-0010", "gahz-0010"),
+            ("gahz-0010", "rsj-0012"),
+            ("gahz-0010", "rsj-0013"),
+            ("gahz-0010", "ybj-0011"),
+            ("gahz-0010", "gjj-0002"),
+            ("gahz-0010", "cl-0002"),
+            ("wjj-0010", "mzj-0011"),
+        ],
+        &[("wjj-0010", "死亡医学证明"), ("gahz-0010", "户口注销证明")],
+    ),
+    (
+        "business",
+        "开办企业一件事",
+        "企业设立登记、公章刻制、发票申领、社保登记和公积金缴存登记，一表申请、一日办结",
+        &["scjgj-0010", "gahz-0011", "sw-0001", "rsj-0014", "gjj-0003"],
+        &[
+            ("scjgj-0010", "gahz-0011"),
+            ("scjgj-0010", "sw-0001"),
+            ("scjgj-0010", "rsj-0014"),
+            ("scjgj-0010", "gjj-0003"),
+        ],
+        &[("scjgj-0010", "营业执照")],
+    ),
+];
+
+async fn service_catalog(app: &App) -> AppResult<()> {
+    let actor = Actor::System("demo");
+    let specs = demo_matters()
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (format!("matters.txt 第{}项", i + 1), s))
+        .collect();
+    crate::service::catalog::save_many(app, &actor, specs, Vec::new()).await?;
+    let m = |c: &str| format!("{COUNTY_CODE}-{c}");
+    for (code, name, summary, matters, edges, outputs) in BUNDLES {
+        let spec = jiceng_core::bundle::BundleSpec {
+            code: code.into(),
+            name: name.into(),
+            summary: summary.into(),
+            matters: matters.iter().map(|c| m(c)).collect(),
+            edges: edges.iter().map(|(a, b)| (m(a), m(b))).collect(),
+            outputs: outputs
+                .iter()
+                .map(|(matter, material)| jiceng_core::bundle::Output {
+                    matter: m(matter),
+                    material: material.to_string(),
+                })
+                .collect(),
+        };
+        crate::service::catalog::save_bundle(app, &actor, spec).await?;
+    }
     // The hall's service groups (排队叫号).
     for (code, name, prefix, windows) in [
         ("social", "社保医保", "A", &["1号窗口", "2号窗口"][..]),

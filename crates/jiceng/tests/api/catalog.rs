@@ -251,9 +251,9 @@ async fn the_birth_bundle_asks_each_material_once_and_cycles_are_refused() {
     );
     let unique: std::collections::BTreeSet<&&str> = names.iter().collect();
     assert_eq!(unique.len(), names.len(), "each material once");
-    assert_eq!(birth["before"]["submissions"], 4);
+    assert_eq!(birth["before"]["submissions"], 7);
     assert_eq!(birth["after"]["submissions"], 1);
-    assert_eq!(birth["reduction"]["submissions"], 75);
+    assert_eq!(birth["reduction"]["submissions"], 86);
     assert!(birth["after"]["materials"].as_u64() < birth["before"]["materials"].as_u64());
 
     // A cycle is refused and nothing changes.
@@ -341,7 +341,7 @@ async fn guides_and_the_bundle_page_are_public() {
     let (s, html) = page("/bundles/birth").await;
     assert_eq!(s, StatusCode::OK);
     assert!(
-        html.contains("提交申请</td><td>4次</td><td>1次</td><td>75%"),
+        html.contains("提交申请</td><td>7次</td><td>1次</td><td>86%"),
         "{html}"
     );
     assert!(html.contains("同时办理"));
