@@ -366,3 +366,149 @@ async fn browser_operator_registers_handler_replies_citizen_tracks_and_rates() {
     c.close().await.unwrap();
     drop(driver);
 }
+
+/// Waits until an element's text satisfies `want`.
+async fn wait_until_text(c: &fantoccini::Client, id: &str, want: impl Fn(&str) -> bool) -> String {
+    let mut text = String::new();
+    for _ in 0..100 {
+        if let Ok(e) = c.find(Locator::Id(id)).await {
+            text = e.text().await.unwrap_or_default();
+            if want(&text) {
+                return text;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("#{id} never matched: {text:?}");
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromium-driver; run with --ignored"]
+async fn browser_clerk_calls_a_ticket_receives_a_bundle_prints_the_receipt_and_the_citizen_tracks_and_rates()
+ {
+    let app = TestApp::spawn().await;
+    let (c, driver) = browser().await;
+
+    // The citizen takes a ticket at the kiosk with one tap.
+    c.goto(&app.url("/ticket")).await.unwrap();
+    c.find(Locator::Css("button[data-group=general]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until_text(&c, "ticket-slip", |t| t.contains("C001")).await;
+
+    // The clerk calls it at window 4.
+    login(&c, &app, "clerk").await;
+    c.goto(&app.url("/window")).await.unwrap();
+    c.find(Locator::Id("q-window"))
+        .await
+        .unwrap()
+        .select_by_value("4号窗口")
+        .await
+        .unwrap();
+    c.find(Locator::Id("q-call"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until_text(&c, "q-current", |t| {
+        t.contains("C001") && t.contains("4号窗口")
+    })
+    .await;
+
+    // The 出生一件事: the checklist loads; the clerk ticks the required materials.
+    c.find(Locator::Id("a-subject"))
+        .await
+        .unwrap()
+        .select_by_value("bundle:birth")
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("#a-materials input.material"))
+        .await
+        .unwrap();
+    let ticked = c
+        .execute(
+            "var n = 0; document.querySelectorAll('#a-materials label').forEach(function (l) { \
+               if (l.textContent.indexOf('必交') >= 0) { l.querySelector('input').checked = true; n++; } }); return n;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(ticked.as_u64().unwrap() >= 1, "{ticked}");
+    let id = crate::service::id_number("19920304", 17);
+    for (field, value) in [
+        ("a-name", "林小红"),
+        ("a-id", id.as_str()),
+        ("a-phone", "13705716688"),
+    ] {
+        c.find(Locator::Id(field))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Id("a-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&c, |p| p.starts_with("/window/applications/")).await;
+    let status = wait_until_text(&c, "app-status", |t| !t.is_empty()).await;
+    assert!(status.contains("办理中"), "{status}");
+    let title = c.title().await.unwrap();
+    let code = title
+        .split_whitespace()
+        .find(|w| w.starts_with('S'))
+        .expect("code in the title")
+        .to_string();
+
+    // The receipt prints with the promised date.
+    c.find(Locator::Id("print-receipt"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&c, |p| p.ends_with("/receipt")).await;
+    assert_eq!(
+        c.find(Locator::Id("print-heading"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "受理回执"
+    );
+    let promised = wait_until_text(&c, "receipt-promised", |t| !t.is_empty()).await;
+    assert!(promised.contains("工作日"), "{promised}");
+    c.goto(&app.url("/window")).await.unwrap();
+    logout(&c).await;
+
+    // The citizen tracks it and rates the service.
+    c.goto(&app.url(&format!("/service/track?code={code}&last4=6688")))
+        .await
+        .unwrap();
+    let status = wait_until_text(&c, "st-status", |t| !t.is_empty()).await;
+    assert!(status.contains("办理中"), "{status}");
+    c.find(Locator::Id("r-level"))
+        .await
+        .unwrap()
+        .select_by_value("satisfied")
+        .await
+        .unwrap();
+    c.find(Locator::Id("r-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until_text(&c, "r-message", |t| t.contains("感谢")).await;
+    c.close().await.unwrap();
+    drop(driver);
+}
