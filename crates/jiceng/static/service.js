@@ -66,6 +66,7 @@
           if (!(d.items || []).length) { box.textContent = "本事项无需申请人提交材料"; }
         });
     });
+    if (subject.value) { subject.dispatchEvent(new Event("change")); }
     function submit(refuse) {
       err.hidden = true;
       var parts = subject.value.split(":"), body = {
@@ -73,6 +74,7 @@
         applicant: { name: $("a-name").value, id_number: $("a-id").value.trim().toUpperCase(), phone: $("a-phone").value },
         provided: [], applies: [], delivery: $("a-delivery").value,
         window: ($("q-window") || {}).value || "",
+        ticket_id: (typeof current !== "undefined" && current) ? current.id : null,
         client_key: "w-" + Date.now() + "-" + Math.random().toString(36).slice(2, 10)
       };
       if (parts[0]) { body[parts[0]] = parts.slice(1).join(":"); }
@@ -85,7 +87,11 @@
           relationship: $("a-agent-rel").value, authorization: $("a-agent-auth").value };
       }
       if (refuse) { body.not_accepted = $("a-refuse").value; }
-      post("/api/v1/applications", body, csrf2).then(function (a) { location.href = "/window/applications/" + a.id; })
+      var online = $("apply-form").dataset.after === "track";
+      post("/api/v1/applications", body, csrf2).then(function (a) {
+        var phone = body.applicant.phone.replace(/\D/g, "");
+        location.href = online ? "/service/track?code=" + a.code + "&last4=" + phone.slice(-4) : "/window/applications/" + a.id;
+      })
         .catch(function (e) { fail(err, e); });
     }
     $("a-submit").addEventListener("click", function () { submit(false); });

@@ -158,6 +158,29 @@ struct BundlePage {
     b: BundleView,
     /// Each stage's matter names, joined.
     stages: Vec<String>,
+    /// The DAG drawn: boxes (x, y, text x, text y, label) and arrows (x1, y1, x2, y2).
+    boxes: Vec<(u32, u32, u32, u32, String)>,
+    arrows: Vec<(u32, u32, u32, u32)>,
+    width: u32,
+    height: u32,
+    /// Where and when, from the first matter (the one window that receives the bundle).
+    first: Option<MatterView>,
+    /// (material, the matters that need it)
+    materials: Vec<(String, String)>,
+}
+
+const BOX_W: u32 = 150;
+const BOX_H: u32 = 40;
+const COL: u32 = 180;
+const ROW: u32 = 52;
+
+/// At most ten characters of a name inside a box.
+fn short(name: &str) -> String {
+    if name.chars().count() > 10 {
+        name.chars().take(9).chain(std::iter::once('…')).collect()
+    } else {
+        name.to_string()
+    }
 }
 
 async fn bundle(State(app): State<App>, Path(code): Path<String>) -> PageResult {
@@ -182,12 +205,60 @@ async fn bundle(State(app): State<App>, Path(code): Path<String>) -> PageResult 
             }
         })
         .collect();
+    // One column per stage, the matters of a stage stacked.
+    let mut at: std::collections::HashMap<&str, (u32, u32)> = Default::default();
+    let mut boxes = Vec::new();
+    for (i, stage) in b.unified.stages.iter().enumerate() {
+        for (j, m) in stage.iter().enumerate() {
+            let (x, y) = (10 + i as u32 * COL, 10 + j as u32 * ROW);
+            at.insert(m.as_str(), (x, y));
+            boxes.push((x, y, x + BOX_W / 2, y + 25, short(&name(m))));
+        }
+    }
+    let arrows = b
+        .edges
+        .iter()
+        .filter_map(|(a, c)| {
+            let (&(x1, y1), &(x2, y2)) = (at.get(a.as_str())?, at.get(c.as_str())?);
+            Some((x1 + BOX_W, y1 + BOX_H / 2, x2, y2 + BOX_H / 2))
+        })
+        .collect();
+    let width = 20 + b.unified.stages.len() as u32 * COL;
+    let height = 20
+        + b.unified
+            .stages
+            .iter()
+            .map(|s| s.len() as u32)
+            .max()
+            .unwrap_or(1)
+            * ROW;
+    let first = match b.matters.first() {
+        Some(m) => Some(catalog::get(&app, &m.code).await?),
+        None => None,
+    };
+    let materials = b
+        .unified
+        .materials
+        .iter()
+        .map(|u| {
+            (
+                u.name.clone(),
+                u.needed_by.iter().map(name).collect::<Vec<_>>().join("、"),
+            )
+        })
+        .collect();
     Ok(render(
         StatusCode::OK,
         &BundlePage {
             chrome: chrome(&app, None, "/guides", String::new()),
             b,
             stages,
+            boxes,
+            arrows,
+            width,
+            height,
+            first,
+            materials,
         },
     ))
 }

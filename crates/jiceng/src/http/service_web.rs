@@ -36,6 +36,7 @@ pub fn routes() -> Router<App> {
         .route("/hall", get(hall))
         .route("/ticket", get(kiosk))
         .route("/service/track", get(track))
+        .route("/service/apply", get(apply))
         .route("/static/service.js", get(js))
 }
 
@@ -79,21 +80,66 @@ struct WindowPage {
     bundles: Vec<(String, String)>,
     groups: Vec<GroupView>,
     windows: Vec<String>,
+    online: bool,
+    selected: String,
 }
 
-async fn window(State(app): State<App>, user: WebUser) -> PageResult {
+/// What the intake form offers: every matter and every bundle.
+async fn subjects(app: &App) -> Result<(Vec<MatterSummary>, Vec<(String, String)>), AppError> {
     let all = PageParams {
         page: 1,
         per_page: PageParams::MAX_PER_PAGE,
     };
-    let matters = catalog::list(&app, &MatterFilter::default(), all)
+    let matters = catalog::list(app, &MatterFilter::default(), all)
         .await?
         .items;
-    let bundles = catalog::bundles(&app)
+    let bundles = catalog::bundles(app)
         .await?
         .into_iter()
         .map(|b| (b.code, b.name))
         .collect();
+    Ok((matters, bundles))
+}
+
+#[derive(Template)]
+#[template(path = "service_apply.html")]
+struct ApplyPage {
+    chrome: Chrome,
+    matters: Vec<MatterSummary>,
+    bundles: Vec<(String, String)>,
+    online: bool,
+    selected: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ApplyQuery {
+    matter: String,
+    bundle: String,
+}
+
+/// The citizen's online application: the same form as the window's, without the queue.
+async fn apply(State(app): State<App>, Query(q): Query<ApplyQuery>) -> PageResult {
+    let (matters, bundles) = subjects(&app).await?;
+    let selected = match (q.matter.trim(), q.bundle.trim()) {
+        ("", "") => String::new(),
+        ("", b) => format!("bundle:{b}"),
+        (m, _) => format!("matter:{m}"),
+    };
+    Ok(render(
+        StatusCode::OK,
+        &ApplyPage {
+            chrome: chrome(&app, None, "/service/apply", String::new()),
+            matters,
+            bundles,
+            online: true,
+            selected,
+        },
+    ))
+}
+
+async fn window(State(app): State<App>, user: WebUser) -> PageResult {
+    let (matters, bundles) = subjects(&app).await?;
     let groups = queue::groups(&app).await?;
     let mut windows: Vec<String> = groups.iter().flat_map(|g| g.windows.clone()).collect();
     windows.sort_by_key(|w| {
@@ -110,6 +156,8 @@ async fn window(State(app): State<App>, user: WebUser) -> PageResult {
             bundles,
             groups,
             windows,
+            online: false,
+            selected: String::new(),
         },
     ))
 }

@@ -83,6 +83,8 @@ pub struct NewApplication {
     /// `pickup` (default), `mail` or `electronic`.
     pub delivery: Option<String>,
     pub window: String,
+    /// The queue ticket the applicant was called with, if any.
+    pub ticket_id: Option<i64>,
     /// Sent again after a dropped connection, the same key gives the same application.
     pub client_key: Option<String>,
 }
@@ -721,6 +723,14 @@ pub async fn submit(
             Delivery::Pickup
         }),
     };
+    if let Some(t) = input.ticket_id
+        && crate::store::entities::queue_ticket::Entity::find_by_id(t)
+            .one(&app.db.conn)
+            .await?
+            .is_none()
+    {
+        bad(&mut errors, "ticket_id", "没有这张号票");
+    }
     if input.window.chars().count() > 40 {
         bad(&mut errors, "window", "窗口名称不超过40个字");
     }
@@ -840,7 +850,7 @@ pub async fn submit(
         delivery: delivery.code().into(),
         window: input.window.trim().to_string(),
         received_by,
-        ticket_id: None,
+        ticket_id: input.ticket_id,
         client_key,
         received_at: now,
         accepted_at: None,

@@ -978,3 +978,128 @@ async fn the_desk_takes_what_could_not_be_done() {
     let (_, list) = app.get("/api/v1/desk", &sup).await;
     assert_eq!(list["total"], 1);
 }
+
+#[tokio::test]
+async fn citizens_apply_online_and_at_the_kiosk_and_rate_work_orders_too() {
+    let app = TestApp::spawn().await;
+    let page = app
+        .client
+        .get(app.url("/service/apply?bundle=birth"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("在线申请") && page.contains("value=\"bundle:birth\" selected"));
+    let guide = app
+        .client
+        .get(app.url("/bundles/death"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        guide.contains("id=\"bundle-flow\"") && guide.contains("户口注销"),
+        "{guide}"
+    );
+    // Online: anonymous; what is missing is said at once, and supplied online.
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            None,
+            Some(json!({"matter": m("rsj-0001"), "applicant": applicant(81), "provided": []})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["channel"], "online");
+    assert_eq!(v["status"], "needs_correction");
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications/supplement",
+            None,
+            Some(json!({"code": v["code"], "last4": "0042", "provided": ["居民身份证"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "in_progress");
+    // A kiosk needs no account; a window does.
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            None,
+            Some(
+                json!({"matter": m("ybj-0003"), "channel": "kiosk", "applicant": applicant(82),
+                        "provided": ["居民身份证", "异地居住承诺书"]}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["channel_label"], "自助终端");
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            None,
+            Some(json!({"matter": m("ybj-0003"), "channel": "window", "applicant": applicant(83)})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // The window links the application to the ticket it called.
+    let clerk = app.token("clerk").await;
+    let (_, t) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/tickets",
+            None,
+            Some(json!({"group": "social"})),
+        )
+        .await;
+    let (s, v) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            Some(&clerk),
+            Some(
+                json!({"matter": m("ybj-0003"), "applicant": applicant(84), "ticket_id": t["id"],
+                        "provided": ["居民身份证", "异地居住承诺书"]}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, e) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            Some(&clerk),
+            Some(json!({"matter": m("ybj-0003"), "applicant": applicant(85), "ticket_id": 999999})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    // Work orders are rated through the same door.
+    let (s, o) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            None,
+            Some(json!({"description": "小区门口路灯不亮已经一周了", "reporter": {"name": "王强", "phone": "13600001111"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let (s, r) = app
+        .call(
+            Method::POST,
+            "/api/v1/ratings",
+            None,
+            Some(json!({"code": o["tracking_code"], "last4": "1111", "channel": "online", "level": "satisfied",
+                        "dimensions": {"办事效率": 4}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(r["subject_kind"], "work_order");
+}
