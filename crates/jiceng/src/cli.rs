@@ -343,6 +343,11 @@ async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("{}（{}）", e.message, e.code))?;
         progress.finish();
+        eprintln!("正在回放近两个月的政务大厅（排队、收件、办结、评价）……");
+        let m = crate::demo::seed_service_history(&app, 40)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}（{}）", e.message, e.code))?;
+        eprintln!("已回放{m}次大厅办件操作。");
         let code = crate::demo::live_fire_lane(&app)
             .await
             .map_err(|e| anyhow::anyhow!("{}（{}）", e.message, e.code))?;

@@ -1103,3 +1103,55 @@ async fn citizens_apply_online_and_at_the_kiosk_and_rate_work_orders_too() {
     assert_eq!(s, StatusCode::CREATED, "{r}");
     assert_eq!(r["subject_kind"], "work_order");
 }
+
+#[tokio::test]
+async fn the_demo_hall_history_makes_the_wait_figures_checkable() {
+    let app = TestApp::spawn().await;
+    let n = jiceng::demo::seed_service_history(&app.app, 10)
+        .await
+        .unwrap();
+    assert!(n > 100, "{n} operations");
+    let leader = app.token("leader").await;
+    let day = |back: i64| {
+        (app.app.now() - chrono::Duration::days(back))
+            .with_timezone(&jiceng_core::clock::china_offset())
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let mean = |st: &Value| {
+        let all: Vec<&Value> = st["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["hour"].is_null())
+            .collect();
+        let count: f64 = all.iter().map(|x| x["count"].as_f64().unwrap()).sum();
+        all.iter()
+            .map(|x| x["mean_minutes"].as_f64().unwrap() * x["count"].as_f64().unwrap())
+            .sum::<f64>()
+            / count
+    };
+    let (s, early) = app
+        .get(
+            &format!("/api/v1/queue/stats?from={}&to={}", day(30), day(8)),
+            &leader,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{early}");
+    let (_, late) = app
+        .get(
+            &format!("/api/v1/queue/stats?from={}&to={}", day(7), day(0)),
+            &leader,
+        )
+        .await;
+    assert!(
+        mean(&early) > mean(&late) + 5.0,
+        "the wait fell: {} → {}",
+        mean(&early),
+        mean(&late)
+    );
+    let (_, list) = app
+        .get("/api/v1/applications?status=completed", &leader)
+        .await;
+    assert!(list["total"].as_u64().unwrap() > 20, "{list}");
+}
