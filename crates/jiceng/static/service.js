@@ -122,6 +122,34 @@
     if (b) { b.addEventListener("click", function () { go({ action: "resume" }); }); }
   });
 
+  // Rectifications and the 办不成事 desk.
+  document.querySelectorAll(".rect-actions").forEach(function (cell) {
+    function go(body) {
+      post("/api/v1/rectifications/" + cell.dataset.id + "/actions", body, cell.dataset.csrf)
+        .then(function () { location.reload(); }).catch(function (e) { fail($("act-error"), e); });
+    }
+    var b = cell.querySelector(".rect-contact");
+    if (b) { b.addEventListener("click", function () { go({ action: "contact" }); }); }
+    b = cell.querySelector(".rect-submit");
+    if (b) { b.addEventListener("click", function () { go({ action: "answer", outcome: cell.querySelector(".rect-outcome").value, answer: cell.querySelector(".rect-answer").value }); }); }
+  });
+  var desk = $("d-submit");
+  if (desk) {
+    desk.addEventListener("click", function () {
+      post("/api/v1/desk", { subject_kind: $("d-kind").value, subject_code: $("d-code").value, summary: $("d-summary").value, owner: $("d-owner").value },
+        $("desk-form").dataset.csrf).then(function () { location.reload(); }).catch(function (e) { fail($("act-error"), e); });
+    });
+  }
+  document.querySelectorAll(".desk-actions").forEach(function (cell) {
+    var b = cell.querySelector(".desk-resolve");
+    if (b) {
+      b.addEventListener("click", function () {
+        post("/api/v1/desk/" + cell.dataset.id + "/resolve", { resolution: cell.querySelector(".desk-resolution").value }, cell.dataset.csrf)
+          .then(function () { location.reload(); }).catch(function (e) { fail($("act-error"), e); });
+      });
+    }
+  });
+
   // The kiosk: one tap, one ticket.
   document.querySelectorAll(".kiosk-button").forEach(function (b) {
     b.addEventListener("click", function () {

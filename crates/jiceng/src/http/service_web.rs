@@ -33,6 +33,7 @@ pub fn routes() -> Router<App> {
         .route("/window/applications/{id}/notice", get(notice))
         .route("/window/rectifications", get(rectifications))
         .route("/window/desk", get(desk_page))
+        .route("/window/stats", get(stats))
         .route("/hall", get(hall))
         .route("/ticket", get(kiosk))
         .route("/service/track", get(track))
@@ -439,6 +440,90 @@ async fn track(State(app): State<App>, Query(q): Query<TrackQuery>) -> PageResul
             app: found,
             message,
             dimensions: RatingChannel::Offline.dimensions(),
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "service_stats.html")]
+struct StatsPage {
+    chrome: Chrome,
+    month: String,
+    by: String,
+    tabs: Vec<(&'static str, &'static str)>,
+    rows: Vec<jiceng_core::rating::Ranked>,
+    from: String,
+    to: String,
+    /// (group, hour or empty for the day, count, mean, p90)
+    waits: Vec<(String, String, usize, f64, f64)>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StatsQuery {
+    month: String,
+    by: String,
+    from: String,
+    to: String,
+}
+
+/// 好差评 rankings of a month and the hall's waits over a period, for those who oversee.
+async fn stats(State(app): State<App>, user: WebUser, Query(q): Query<StatsQuery>) -> PageResult {
+    let actor = Actor::User(user.0.clone());
+    let local_now = app.now().with_timezone(&jiceng_core::clock::china_offset());
+    let month = if q.month.trim().is_empty() {
+        local_now.format("%Y-%m").to_string()
+    } else {
+        q.month.trim().to_string()
+    };
+    let by = if q.by.is_empty() {
+        "window".to_string()
+    } else {
+        q.by.clone()
+    };
+    let rows = ratings::rankings(&app, &actor, &by, &month).await?.items;
+    let day = |s: &str, default: chrono::NaiveDate| {
+        chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").unwrap_or(default)
+    };
+    let today = local_now.date_naive();
+    let to = day(&q.to, today);
+    let from = day(&q.from, to - chrono::Duration::days(30));
+    let names: std::collections::HashMap<String, String> = queue::groups(&app)
+        .await?
+        .into_iter()
+        .map(|g| (g.code, g.name))
+        .collect();
+    let waits = queue::stats(&app, &actor, from, to)
+        .await?
+        .into_iter()
+        .map(|w| {
+            (
+                names.get(&w.group).cloned().unwrap_or(w.group),
+                w.hour
+                    .map(|h| format!("{h}:00—{}:00", h + 1))
+                    .unwrap_or_default(),
+                w.count,
+                w.mean_minutes,
+                w.p90_minutes,
+            )
+        })
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &StatsPage {
+            chrome: page_chrome(&app, &user.0, "/window"),
+            month,
+            by,
+            tabs: vec![
+                ("window", "按窗口"),
+                ("staff", "按工作人员"),
+                ("matter", "按事项"),
+                ("unit", "按部门"),
+            ],
+            rows,
+            from: from.format("%Y-%m-%d").to_string(),
+            to: to.format("%Y-%m-%d").to_string(),
+            waits,
         },
     ))
 }

@@ -421,7 +421,8 @@ pub struct RectFilter {
     pub status: Option<String>,
 }
 
-/// Rectification tasks: a unit's own, or all for supervisors and leaders.
+/// Rectification tasks: a unit's own, or all for supervisors, leaders and the service
+/// centre's window clerks (who run 好差评 for the hall).
 pub async fn rectifications(
     app: &App,
     actor: &Actor,
@@ -429,7 +430,7 @@ pub async fn rectifications(
     page: PageParams,
 ) -> AppResult<Page<RectificationView>> {
     let mut q = rectification::Entity::find();
-    if !oversees(actor) {
+    if !oversees(actor) && actor.role() != Some(Role::WindowClerk) {
         let dept = actor
             .jurisdiction()
             .and_then(|j| j.department_id)

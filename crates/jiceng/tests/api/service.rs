@@ -1155,3 +1155,48 @@ async fn the_demo_hall_history_makes_the_wait_figures_checkable() {
         .await;
     assert!(list["total"].as_u64().unwrap() > 20, "{list}");
 }
+
+#[tokio::test]
+async fn the_window_pages_render_for_the_clerk() {
+    let app = TestApp::spawn().await;
+    let clerk = app.token("clerk").await;
+    let v = accepted(&app, &clerk, 95, "1号窗口").await;
+    let (s, r) = app
+        .call(
+            Method::POST,
+            "/api/v1/ratings",
+            None,
+            Some(json!({"code": v["code"], "last4": "0042", "level": "dissatisfied", "comment": "态度不好"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let session = app.browser_session("clerk").await;
+    let id = v["id"].as_i64().unwrap();
+    for (path, want) in [
+        ("/window".to_string(), "收件并判定"),
+        (
+            "/window/applications".to_string(),
+            v["code"].as_str().unwrap(),
+        ),
+        (format!("/window/applications/{id}"), "办理事项"),
+        (format!("/window/applications/{id}/receipt"), "受理回执"),
+        ("/window/stats".to_string(), "1号窗口"),
+        ("/window/rectifications".to_string(), "态度不好"),
+        ("/window/desk".to_string(), "办不成事"),
+        ("/ticket".to_string(), "自助取号"),
+        ("/hall".to_string(), "请听叫号"),
+    ] {
+        let (s, page) = session.page(&path).await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+        assert!(page.contains(want), "{path} shows {want}");
+    }
+    // The notice is for applications that need one.
+    let (s, _) = session
+        .page(&format!("/window/applications/{id}/notice"))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    // A grid worker sees no application.
+    let gw = app.browser_session("gw001").await;
+    let (s, _) = gw.page(&format!("/window/applications/{id}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
