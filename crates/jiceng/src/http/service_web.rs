@@ -239,7 +239,7 @@ struct PrintPage {
     today: String,
 }
 
-fn print_page(app: &App, a: ApplicationView, kind: &'static str) -> PageResult {
+fn print_page(app: &App, a: ApplicationView, kind: &'static str) -> axum::response::Response {
     let heading = match kind {
         "receipt" => "受理回执",
         "notice" => "一次性告知书",
@@ -258,7 +258,7 @@ fn print_page(app: &App, a: ApplicationView, kind: &'static str) -> PageResult {
             (d.name.clone(), d.reason.clone(), standard)
         })
         .collect();
-    Ok(render(
+    render(
         StatusCode::OK,
         &PrintPage {
             heading,
@@ -273,7 +273,7 @@ fn print_page(app: &App, a: ApplicationView, kind: &'static str) -> PageResult {
                 .to_string(),
             a,
         },
-    ))
+    )
 }
 
 async fn receipt(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> PageResult {
@@ -283,7 +283,7 @@ async fn receipt(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> 
             AppError::conflict("application.not_accepted", "该办件尚未受理，没有受理回执").into(),
         );
     }
-    print_page(&app, a, "receipt")
+    Ok(print_page(&app, a, "receipt"))
 }
 
 async fn notice(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> PageResult {
@@ -299,7 +299,7 @@ async fn notice(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> P
             .into());
         }
     };
-    print_page(&app, a, kind)
+    Ok(print_page(&app, a, kind))
 }
 
 #[derive(Template)]
