@@ -509,10 +509,11 @@ mod tests {
             ),
             0
         );
-        // Steps share the limit; the last ends with the part.
+        // Steps share the limit: the first of three gets ⌈5/3⌉ = 2 working days (Monday and
+        // Tuesday); the last ends with the part.
         assert_eq!(
             step_deadline(&cal, five, start, 0, 1, 3),
-            at(2026, 12, 1, 0)
+            at(2026, 12, 2, 0)
         );
         assert_eq!(
             step_deadline(&cal, five, start, 0, 3, 3),

@@ -73,6 +73,13 @@ fn local(d: impl Instant) -> String {
     format_local(d.at())
 }
 
+/// Pages that show times call `self.t(…)`.
+trait Times {
+    fn t(&self, d: impl Instant) -> String {
+        local(d)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "window.html")]
 struct WindowPage {
@@ -173,11 +180,7 @@ struct ListPage {
     items: Vec<ApplicationSummary>,
 }
 
-impl ListPage {
-    fn t(&self, d: impl Instant) -> String {
-        local(d)
-    }
-}
+impl Times for ListPage {}
 
 async fn list(State(app): State<App>, user: WebUser, Query(f): Query<ListFilter>) -> PageResult {
     let page = applications::list(
@@ -209,11 +212,7 @@ struct DetailPage {
     a: ApplicationView,
 }
 
-impl DetailPage {
-    fn t(&self, d: impl Instant) -> String {
-        local(d)
-    }
-}
+impl Times for DetailPage {}
 
 async fn detail(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> PageResult {
     let a = applications::get(&app, &Actor::User(user.0.clone()), id).await?;
@@ -309,11 +308,7 @@ struct RectPage {
     items: Vec<RectificationView>,
 }
 
-impl RectPage {
-    fn t(&self, d: impl Instant) -> String {
-        local(d)
-    }
-}
+impl Times for RectPage {}
 
 async fn rectifications(State(app): State<App>, user: WebUser) -> PageResult {
     let page = ratings::rectifications(
@@ -342,11 +337,7 @@ struct DeskPage {
     items: Vec<DeskView>,
 }
 
-impl DeskPage {
-    fn t(&self, d: impl Instant) -> String {
-        local(d)
-    }
-}
+impl Times for DeskPage {}
 
 async fn desk_page(State(app): State<App>, user: WebUser) -> PageResult {
     let page = desk::list(

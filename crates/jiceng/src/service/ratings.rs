@@ -207,6 +207,20 @@ fn duplicate() -> AppError {
     )
 }
 
+/// Stores a rating; a second one for the same subject and channel is refused, even when two
+/// arrive at once (the unique index decides).
+async fn insert_rating(
+    txn: &sea_orm::DatabaseTransaction,
+    m: rating::Model,
+) -> AppResult<rating::Model> {
+    let mut am = rating::ActiveModel::from(m).reset_all();
+    am.id = sea_orm::ActiveValue::NotSet;
+    am.insert(txn).await.map_err(|e| match e.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => duplicate(),
+        _ => e.into(),
+    })
+}
+
 /// A citizen rates an application or a work order; a 差评 opens a rectification task.
 pub async fn rate(app: &App, input: RateInput) -> AppResult<RatingView> {
     let channel = match input.channel.as_deref().map(str::trim) {
@@ -233,28 +247,26 @@ pub async fn rate(app: &App, input: RateInput) -> AppResult<RatingView> {
     {
         return Err(duplicate());
     }
-    let m = rating::ActiveModel {
-        subject_kind: Set(r.kind.into()),
-        subject_id: Set(r.id),
-        subject_code: Set(r.code.clone()),
-        channel: Set(channel.code().into()),
-        score: Set(level.score() as i32),
-        dimensions: Set(serde_json::to_string(&input.dimensions).expect("dimensions serialise")),
-        comment: Set(input.comment.trim().to_string()),
-        window: Set(r.window.clone()),
-        staff: Set(r.staff.clone()),
-        matter_code: Set(r.matter_code.clone()),
-        unit_id: Set(r.unit_id),
-        month: Set(month_of(now)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => duplicate(),
-        _ => e.into(),
-    })?;
+    let m = insert_rating(
+        &txn,
+        rating::Model {
+            id: 0,
+            subject_kind: r.kind.into(),
+            subject_id: r.id,
+            subject_code: r.code.clone(),
+            channel: channel.code().into(),
+            score: level.score() as i32,
+            dimensions: serde_json::to_string(&input.dimensions).expect("dimensions serialise"),
+            comment: input.comment.trim().to_string(),
+            window: r.window.clone(),
+            staff: r.staff.clone(),
+            matter_code: r.matter_code.clone(),
+            unit_id: r.unit_id,
+            month: month_of(now),
+            created_at: now,
+        },
+    )
+    .await?;
     audit::record(
         &txn,
         now,
@@ -665,28 +677,26 @@ pub async fn rate_rectification(app: &App, id: i64, input: ReRateInput) -> AppRe
     }
     let now = app.now();
     let txn = app.db.begin_write().await?;
-    let m = rating::ActiveModel {
-        subject_kind: Set("rectification".into()),
-        subject_id: Set(t.id),
-        subject_code: Set(t.subject_code.clone()),
-        channel: Set(RatingChannel::Offline.code().into()),
-        score: Set(level.score() as i32),
-        dimensions: Set("{}".into()),
-        comment: Set(input.comment.trim().to_string()),
-        window: Set(String::new()),
-        staff: Set(String::new()),
-        matter_code: Set(String::new()),
-        unit_id: Set(t.unit_id),
-        month: Set(month_of(now)),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await
-    .map_err(|e| match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => duplicate(),
-        _ => e.into(),
-    })?;
+    let m = insert_rating(
+        &txn,
+        rating::Model {
+            id: 0,
+            subject_kind: "rectification".into(),
+            subject_id: t.id,
+            subject_code: t.subject_code.clone(),
+            channel: RatingChannel::Offline.code().into(),
+            score: level.score() as i32,
+            dimensions: "{}".into(),
+            comment: input.comment.trim().to_string(),
+            window: String::new(),
+            staff: String::new(),
+            matter_code: String::new(),
+            unit_id: t.unit_id,
+            month: month_of(now),
+            created_at: now,
+        },
+    )
+    .await?;
     let mut am: rectification::ActiveModel = t.into();
     am.status = Set("closed".into());
     am.update(&txn).await?;
