@@ -69,6 +69,9 @@ pub struct Config {
     /// Take the citizen's address from the first `X-Forwarded-For` hop (behind a proxy that
     /// sets it) instead of the connection's.
     pub trust_forwarded_for: bool,
+    /// Addresses of the hall's self-service kiosks, which take tickets and applications for
+    /// many citizens and so are not held to the citizens' allowance.
+    pub kiosk_addresses: Vec<String>,
     /// 好差评: working days a unit has to contact who gave a 差评, and to rectify and answer.
     pub rectify_contact_days: u32,
     pub rectify_answer_days: u32,
@@ -101,6 +104,7 @@ impl Default for Config {
             background_jobs: true,
             citizen_reports_per_hour: 20,
             trust_forwarded_for: false,
+            kiosk_addresses: Vec::new(),
             rectify_contact_days: 1,
             rectify_answer_days: 15,
         }

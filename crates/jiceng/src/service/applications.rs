@@ -1610,6 +1610,12 @@ async fn load_for_update(txn: &DatabaseTransaction, id: i64) -> AppResult<Loaded
     } else {
         vec![]
     };
+    // The order among this application's own parts: a bundle changed since keeps its parts.
+    let codes: BTreeSet<&str> = parts.iter().map(|p| p.matter_code.as_str()).collect();
+    let edges = edges
+        .into_iter()
+        .filter(|(a, b)| codes.contains(a.as_str()) && codes.contains(b.as_str()))
+        .collect();
     Ok(Loaded { m, parts, edges })
 }
 

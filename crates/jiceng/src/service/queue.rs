@@ -271,6 +271,11 @@ async fn new_ticket(
     last4: &str,
     from: &str,
 ) -> AppResult<queue_ticket::Model> {
+    // One number at a time per group: the group's row is the lock.
+    queue_group::Entity::find_by_id(g.code.clone())
+        .lock_exclusive()
+        .one(txn)
+        .await?;
     let day = today(now);
     let last: Option<i32> = queue_ticket::Entity::find()
         .select_only()
@@ -333,7 +338,11 @@ pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Opti
         .order_by_desc(queue_ticket::Column::Reserved)
         .order_by_asc(queue_ticket::Column::IssuedAt)
         .order_by_asc(queue_ticket::Column::Id)
-        .lock_exclusive()
+        // Two windows calling at once get two tickets, not one ticket and nothing.
+        .lock_with_behavior(
+            sea_orm::sea_query::LockType::Update,
+            sea_orm::sea_query::LockBehavior::SkipLocked,
+        )
         .one(&txn)
         .await?;
     let Some(t) = next else {

@@ -39,6 +39,8 @@ pub struct Options {
     pub webhook: Option<(String, String)>,
     /// Notification SMTP server URL.
     pub smtp: Option<String>,
+    /// Addresses of the hall's kiosks (not held to the citizens' allowance).
+    pub kiosk_addresses: Vec<String>,
 }
 
 impl Default for Options {
@@ -51,6 +53,7 @@ impl Default for Options {
             background_jobs: false,
             webhook: None,
             smtp: None,
+            kiosk_addresses: Vec::new(),
         }
     }
 }
@@ -102,6 +105,7 @@ impl TestApp {
             notify_webhook_url: opts.webhook.as_ref().map(|w| w.0.clone()),
             notify_webhook_secret: opts.webhook.as_ref().map(|w| w.1.clone()),
             smtp_url: opts.smtp.clone(),
+            kiosk_addresses: opts.kiosk_addresses.clone(),
             ..Config::default()
         };
         if let Some(l) = opts.body_limit {

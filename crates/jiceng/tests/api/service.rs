@@ -1200,3 +1200,94 @@ async fn the_window_pages_render_for_the_clerk() {
     let (s, _) = gw.page(&format!("/window/applications/{id}")).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_hall_kiosk_is_not_held_to_the_citizens_allowance() {
+    let take = |app: &TestApp| {
+        let url = app.url("/api/v1/queue/tickets");
+        let client = app.client.clone();
+        async move {
+            client
+                .post(url)
+                .json(&json!({"group": "social"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // An ordinary address: a burst of 20, then 429.
+    let app = TestApp::spawn().await;
+    for _ in 0..20 {
+        assert_eq!(take(&app).await, StatusCode::CREATED);
+    }
+    assert_eq!(take(&app).await, StatusCode::TOO_MANY_REQUESTS);
+    // The hall's kiosk serves everyone.
+    let kiosk = TestApp::spawn_with(Options {
+        kiosk_addresses: vec!["127.0.0.1".into()],
+        ..Options::default()
+    })
+    .await;
+    for _ in 0..25 {
+        assert_eq!(take(&kiosk).await, StatusCode::CREATED);
+    }
+}
+
+#[tokio::test]
+async fn tickets_taken_and_called_at_once_stay_distinct() {
+    let app = TestApp::spawn_with(Options {
+        kiosk_addresses: vec!["127.0.0.1".into()],
+        ..Options::default()
+    })
+    .await;
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/queue/tickets"));
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(url)
+                .json(&json!({"group": "social"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<Value>().await.unwrap()["label"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }));
+    }
+    let mut labels = Vec::new();
+    for t in tasks {
+        labels.push(t.await.unwrap());
+    }
+    labels.sort();
+    labels.dedup();
+    assert_eq!(labels.len(), 12, "{labels:?}");
+    let clerk = app.token("clerk").await;
+    let call = |window: &'static str| {
+        let (client, url, clerk) = (
+            app.client.clone(),
+            app.url("/api/v1/queue/call"),
+            clerk.clone(),
+        );
+        async move {
+            client
+                .post(url)
+                .bearer_auth(clerk)
+                .json(&json!({"window": window}))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let (a, b) = tokio::join!(call("1号窗口"), call("2号窗口"));
+    assert!(
+        a["ticket"]["id"].is_number() && b["ticket"]["id"].is_number(),
+        "{a} {b}"
+    );
+    assert_ne!(a["ticket"]["id"], b["ticket"]["id"]);
+}
