@@ -864,7 +864,22 @@ pub async fn submit(
         subject,
         actor_name,
     };
-    let stored = app.applications.submit(app, job).await?;
+    let key = job.model.client_key.clone();
+    let stored = match app.applications.submit(app, job).await {
+        Ok(s) => s,
+        // The same key sent twice at the same moment: the other request stored it.
+        Err(e) if e.is_internal() && key.is_some() => {
+            match application::Entity::find()
+                .filter(application::Column::ClientKey.eq(key))
+                .one(&app.db.conn)
+                .await?
+            {
+                Some(m) => return load_view(&app.db.conn, &m, app.now()).await,
+                None => return Err(e),
+            }
+        }
+        Err(e) => return Err(e),
+    };
     Ok(view(
         &stored.model,
         &stored.parts,

@@ -1291,3 +1291,36 @@ async fn tickets_taken_and_called_at_once_stay_distinct() {
     );
     assert_ne!(a["ticket"]["id"], b["ticket"]["id"]);
 }
+
+#[tokio::test]
+async fn an_application_sent_twice_with_its_key_is_received_once() {
+    use jiceng::store::entities::application;
+    let app = TestApp::spawn().await;
+    let clerk = app.token("clerk").await;
+    let body = json!({"matter": m("rsj-0002"), "applicant": applicant(97),
+                      "provided": ["居民身份证"], "client_key": "w-retry-97"});
+    let send = || {
+        let (client, url, clerk, body) = (
+            app.client.clone(),
+            app.url("/api/v1/applications"),
+            clerk.clone(),
+            body.clone(),
+        );
+        async move {
+            let r = client
+                .post(url)
+                .bearer_auth(clerk)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let ((s1, a), (s2, b)) = tokio::join!(send(), send());
+    assert!(s1.is_success() && s2.is_success(), "{a} {b}");
+    let (_, c) = send().await;
+    assert_eq!(a["code"], b["code"]);
+    assert_eq!(a["code"], c["code"]);
+    assert_eq!(count::<application::Entity>(&app).await, 1);
+}
