@@ -8,13 +8,12 @@
 //! application, its timeline, its audit entry and its notifications in one transaction.
 
 use super::audit::{self, Event};
+use super::catalog::unit_names;
 use super::{Actor, Page, PageParams, outbox};
 use crate::app::App;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::store::bulk;
-use crate::store::entities::{
-    application, application_event, application_part, bundle, department, matter,
-};
+use crate::store::entities::{application, application_event, application_part, bundle, matter};
 use chrono::{DateTime, Utc};
 use jiceng_core::Role;
 use jiceng_core::application::{
@@ -367,16 +366,6 @@ fn view(
     }
 }
 
-async fn unit_names<C: ConnectionTrait>(db: &C, ids: Vec<i64>) -> AppResult<HashMap<i64, String>> {
-    Ok(department::Entity::find()
-        .filter(department::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.name))
-        .collect())
-}
-
 async fn load_view<C: ConnectionTrait>(
     db: &C,
     m: &application::Model,
@@ -617,14 +606,6 @@ fn bad(errors: &mut Vec<FieldError>, field: &str, message: impl Into<String>) {
     });
 }
 
-fn phone_of(p: &str) -> Option<String> {
-    let digits: String = p.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    let mobile =
-        digits.len() == 11 && digits.starts_with('1') && digits.bytes().all(|b| b.is_ascii_digit());
-    let landline = (7..=12).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
-    (mobile || landline).then_some(digits)
-}
-
 fn check_client_key(k: Option<&str>) -> AppResult<Option<String>> {
     match k.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
@@ -696,7 +677,7 @@ pub async fn submit(
             None
         }
     };
-    let phone = phone_of(&a.phone);
+    let phone = super::work_orders::normalise_phone(&a.phone);
     if phone.is_none() {
         bad(
             &mut errors,
@@ -962,15 +943,9 @@ fn check_agent(
     }
 }
 
-const CODE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
-
 /// Application codes start with `S`, which work-order codes never hold.
 fn app_code() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    std::iter::once('S')
-        .chain((0..8).map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char))
-        .collect()
+    format!("S{}", super::work_orders::tracking_code())
 }
 
 async fn fresh_codes(txn: &DatabaseTransaction, n: usize) -> AppResult<Vec<String>> {

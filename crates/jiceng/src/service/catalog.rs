@@ -77,7 +77,8 @@ fn spec_of(m: &matter::Model) -> AppResult<MatterSpec> {
         .map_err(|e| AppError::internal(anyhow::anyhow!("matter {} spec: {e}", m.code)))
 }
 
-async fn unit_names<C: ConnectionTrait>(
+/// Department names by id.
+pub(crate) async fn unit_names<C: ConnectionTrait>(
     db: &C,
     ids: Vec<i64>,
 ) -> AppResult<std::collections::HashMap<i64, String>> {

@@ -4,10 +4,11 @@
 //! the rectification. Monthly rankings by window, staff, matter and unit flag the bottom tenth.
 
 use super::audit::{self, Event};
+use super::catalog::unit_names;
 use super::{Actor, Page, PageParams, outbox};
 use crate::app::App;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::store::entities::{application_part, department, rating, rectification, work_order};
+use crate::store::entities::{application_part, rating, rectification, work_order};
 use chrono::{DateTime, Datelike, Utc};
 use jiceng_core::Role;
 use jiceng_core::calendar::Limit;
@@ -332,7 +333,11 @@ pub async fn rate(app: &App, input: RateInput) -> AppResult<RatingView> {
         rect = Some(t);
     }
     txn.commit().await?;
-    let names = unit_names(app, rect.iter().filter_map(|t| t.unit_id).collect()).await?;
+    let names = unit_names(
+        &app.db.conn,
+        rect.iter().filter_map(|t| t.unit_id).collect(),
+    )
+    .await?;
     Ok(rating_view(
         &m,
         rect.map(|t| rect_view(&t, &m, None, &names, now)),
@@ -395,16 +400,6 @@ fn rect_view(
             .and_then(|a| Level::from_score(a.score as u8))
             .map(Level::label),
     }
-}
-
-async fn unit_names(app: &App, ids: Vec<i64>) -> AppResult<HashMap<i64, String>> {
-    Ok(department::Entity::find()
-        .filter(department::Column::Id.is_in(ids))
-        .all(&app.db.conn)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.name))
-        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,7 +473,11 @@ pub async fn rectifications(
         .into_iter()
         .map(|r| (r.subject_id, r))
         .collect();
-    let names = unit_names(app, page.items.iter().filter_map(|t| t.unit_id).collect()).await?;
+    let names = unit_names(
+        &app.db.conn,
+        page.items.iter().filter_map(|t| t.unit_id).collect(),
+    )
+    .await?;
     let now = app.now();
     Ok(Page {
         items: page
@@ -612,7 +611,7 @@ pub async fn act(
     )
     .await?;
     txn.commit().await?;
-    let names = unit_names(app, t.unit_id.into_iter().collect()).await?;
+    let names = unit_names(&app.db.conn, t.unit_id.into_iter().collect()).await?;
     Ok(rect_view(&t, &r, None, &names, now))
 }
 
@@ -754,7 +753,11 @@ async fn groups(app: &App, by: RankBy, month: &str) -> AppResult<Vec<Group>> {
         .all(&app.db.conn)
         .await?;
     let names = if by == RankBy::Unit {
-        unit_names(app, rows.iter().filter_map(|r| r.unit_id).collect()).await?
+        unit_names(
+            &app.db.conn,
+            rows.iter().filter_map(|r| r.unit_id).collect(),
+        )
+        .await?
     } else {
         HashMap::new()
     };

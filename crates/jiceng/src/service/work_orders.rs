@@ -32,7 +32,7 @@ pub const MAX_EXTENSIONS: u32 = 2;
 /// Characters of tracking codes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
 const CODE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
 
-fn tracking_code() -> String {
+pub(crate) fn tracking_code() -> String {
     let mut rng = rand::rng();
     (0..8)
         .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)
@@ -174,12 +174,18 @@ pub fn mask_phone(p: &str) -> String {
     format!("{head}****{tail}")
 }
 
-fn check_phone(p: &str) -> AppResult<String> {
+/// A mobile number (11 digits from 1) or a landline with its area code, spaces and dashes
+/// dropped; `None` when it is neither.
+pub(crate) fn normalise_phone(p: &str) -> Option<String> {
     let digits: String = p.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     let mobile =
         digits.len() == 11 && digits.starts_with('1') && digits.bytes().all(|b| b.is_ascii_digit());
     let landline = (7..=12).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
-    if mobile || landline {
+    (mobile || landline).then_some(digits)
+}
+
+fn check_phone(p: &str) -> AppResult<String> {
+    if let Some(digits) = normalise_phone(p) {
         Ok(digits)
     } else {
         Err(AppError::field(
