@@ -354,6 +354,592 @@ pub fn ready(parts: &[String], edges: &[(String, String)], done: &BTreeSet<Strin
         .collect()
 }
 
+// ---------------------------------------------------------------------------------------------
+// The lifecycle
+//
+// An application is born at intake with one of three statuses (`intake`): 办理中 when the
+// materials are complete, 待补正 with a one-time notice, or 不予受理. A 待补正 application is
+// supplemented until complete, which accepts it and creates its parts. While it is 办理中 the
+// back office works on its parts; it is 已办结 once every part is. 不予受理 and 已办结 are final.
+//
+// A part is created 等待前序事项 and started when its predecessors are done (`ready`); it
+// advances step by step, its clock may be stopped (补正 or a 特别程序) and started again, and
+// its last step finishes it.
+
+impl Status {
+    /// No further action but reading.
+    pub fn is_final(self) -> bool {
+        match self {
+            Self::NotAccepted | Self::Completed => true,
+            Self::NeedsCorrection | Self::InProgress => false,
+        }
+    }
+}
+
+impl PartStatus {
+    /// No further action but reading.
+    pub fn is_final(self) -> bool {
+        match self {
+            Self::Done => true,
+            Self::Waiting | Self::Active | Self::Suspended => false,
+        }
+    }
+}
+
+/// The status an application is received with: a refusal (不予受理) decides it whatever the
+/// materials; otherwise complete materials accept it and anything missing asks for a
+/// correction (待补正).
+pub fn intake(refused: bool, defects: &[Defect]) -> Status {
+    if refused {
+        Status::NotAccepted
+    } else if defects.is_empty() {
+        Status::InProgress
+    } else {
+        Status::NeedsCorrection
+    }
+}
+
+coded!(
+    /// Everything that can be done to an application after intake:
+    /// `SupplementIncomplete` — materials handed over, something still missing (stays 待补正);
+    /// `SupplementComplete` — materials handed over, now complete: accepted, the clock starts;
+    /// `WorkOnPart` — the back office works on one of its parts (advance, suspend, resume);
+    /// `Complete` — its last part is done (see [`status_from_parts`]).
+    AppAction {
+        SupplementIncomplete = "supplement_incomplete" / "补正材料（仍需补正）",
+        SupplementComplete = "supplement_complete" / "补正材料（予以受理）",
+        WorkOnPart = "work_on_part" / "办理事项",
+        Complete = "complete" / "办结",
+    }
+);
+
+impl AppAction {
+    /// The supplement that leaves `defects` still to put right.
+    pub fn supplement(defects: &[Defect]) -> Self {
+        if defects.is_empty() {
+            Self::SupplementComplete
+        } else {
+            Self::SupplementIncomplete
+        }
+    }
+}
+
+coded!(
+    /// Everything that can be done to a part:
+    /// `Start` — its predecessors are done (or it has none): its clock starts;
+    /// `Step` — a step that is not the last is finished;
+    /// `Finish` — the last step is finished, with the result;
+    /// `Suspend` — the clock is stopped (补正 or a 特别程序);
+    /// `Resume` — the clock starts again.
+    PartAction {
+        Start = "start" / "开始办理",
+        Step = "step" / "完成环节",
+        Finish = "finish" / "办结",
+        Suspend = "suspend" / "暂停计时",
+        Resume = "resume" / "恢复计时",
+    }
+);
+
+impl PartAction {
+    /// Finishing step `step` (0-based) of `steps`: the last one finishes the part.
+    pub fn advance(step: usize, steps: usize) -> Self {
+        if step + 1 >= steps {
+            Self::Finish
+        } else {
+            Self::Step
+        }
+    }
+}
+
+/// An action the application's status does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransitionError {
+    pub from: Status,
+    pub action: AppAction,
+}
+
+impl TransitionError {
+    /// The error code the service answers with.
+    pub fn code(&self) -> &'static str {
+        "application.bad_state"
+    }
+
+    /// What the user is told.
+    pub fn message(&self) -> &'static str {
+        match self.action {
+            AppAction::SupplementIncomplete | AppAction::SupplementComplete => {
+                "只有待补正的办件可以补正材料"
+            }
+            AppAction::WorkOnPart | AppAction::Complete => "办件不在办理中",
+        }
+    }
+}
+
+impl std::fmt::Display for TransitionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for TransitionError {}
+
+/// An action a part's status does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartTransitionError {
+    pub from: PartStatus,
+    pub action: PartAction,
+}
+
+impl PartTransitionError {
+    /// The error code the service answers with.
+    pub fn code(&self) -> &'static str {
+        "application.bad_state"
+    }
+
+    /// What the user is told.
+    pub fn message(&self) -> &'static str {
+        use PartAction as A;
+        use PartStatus as P;
+        match (self.action, self.from) {
+            (A::Step | A::Finish, P::Waiting) => "该事项须等前序事项办结后才能办理",
+            (A::Step | A::Finish, P::Suspended) => "该事项正在暂停计时，请先恢复计时",
+            (A::Step | A::Finish | A::Start, P::Done) => "该事项已办结",
+            (A::Step | A::Finish, P::Active) => "该事项当前状态不能进行此操作",
+            (A::Start, P::Waiting | P::Active | P::Suspended) => "该事项已开始办理",
+            (A::Suspend, _) => "只有办理中的事项可以暂停计时",
+            (A::Resume, _) => "该事项没有暂停计时",
+        }
+    }
+}
+
+impl std::fmt::Display for PartTransitionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for PartTransitionError {}
+
+/// The application's status after `action`, or why it may not happen.
+pub fn transition(from: Status, action: AppAction) -> Result<Status, TransitionError> {
+    use AppAction as A;
+    use Status as S;
+    match (from, action) {
+        (S::NeedsCorrection, A::SupplementIncomplete) => Ok(S::NeedsCorrection),
+        (S::NeedsCorrection, A::SupplementComplete) => Ok(S::InProgress),
+        (S::InProgress, A::WorkOnPart) => Ok(S::InProgress),
+        (S::InProgress, A::Complete) => Ok(S::Completed),
+        // Supplements answer a correction notice only.
+        (
+            S::InProgress | S::NotAccepted | S::Completed,
+            A::SupplementIncomplete | A::SupplementComplete,
+        )
+        // The back office works on accepted applications only.
+        | (S::NeedsCorrection | S::NotAccepted | S::Completed, A::WorkOnPart | A::Complete) => {
+            Err(TransitionError { from, action })
+        }
+    }
+}
+
+/// The part's status after `action`, or why it may not happen. Whether a waiting part may
+/// start is the DAG's rule ([`ready`]), decided by the caller.
+pub fn part_transition(
+    from: PartStatus,
+    action: PartAction,
+) -> Result<PartStatus, PartTransitionError> {
+    use PartAction as A;
+    use PartStatus as P;
+    match (from, action) {
+        (P::Waiting, A::Start) => Ok(P::Active),
+        (P::Active, A::Step) => Ok(P::Active),
+        (P::Active, A::Finish) => Ok(P::Done),
+        (P::Active, A::Suspend) => Ok(P::Suspended),
+        (P::Suspended, A::Resume) => Ok(P::Active),
+        (P::Waiting, A::Step | A::Finish | A::Suspend | A::Resume)
+        | (P::Active, A::Start | A::Resume)
+        | (P::Suspended, A::Start | A::Step | A::Finish | A::Suspend)
+        | (P::Done, A::Start | A::Step | A::Finish | A::Suspend | A::Resume) => {
+            Err(PartTransitionError { from, action })
+        }
+    }
+}
+
+/// The application's status once its parts have changed: 办理中 becomes 已办结 when every part
+/// is done; anything else is left as it is.
+pub fn status_from_parts(from: Status, parts: &[PartStatus]) -> Status {
+    let all_done = !parts.is_empty() && parts.iter().all(|p| *p == PartStatus::Done);
+    if all_done {
+        transition(from, AppAction::Complete).unwrap_or(from)
+    } else {
+        from
+    }
+}
+
+/// Actions an application allows now, for showing the right buttons.
+pub fn allowed(from: Status) -> Vec<AppAction> {
+    AppAction::ALL
+        .iter()
+        .copied()
+        .filter(|a| transition(from, *a).is_ok())
+        .collect()
+}
+
+/// Actions a part allows now.
+pub fn part_allowed(from: PartStatus) -> Vec<PartAction> {
+    PartAction::ALL
+        .iter()
+        .copied()
+        .filter(|a| part_transition(from, *a).is_ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod lifecycle_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn missing() -> Vec<Defect> {
+        vec![Defect {
+            name: "身份证".into(),
+            reason: "未提交".into(),
+        }]
+    }
+
+    #[test]
+    fn intake_decides_the_first_status() {
+        assert_eq!(intake(false, &[]), Status::InProgress);
+        assert_eq!(intake(false, &missing()), Status::NeedsCorrection);
+        assert_eq!(intake(true, &[]), Status::NotAccepted);
+        assert_eq!(intake(true, &missing()), Status::NotAccepted);
+    }
+
+    #[test]
+    fn correction_then_acceptance_then_completion() {
+        use AppAction::*;
+        assert_eq!(AppAction::supplement(&missing()), SupplementIncomplete);
+        assert_eq!(AppAction::supplement(&[]), SupplementComplete);
+        let mut s = Status::NeedsCorrection;
+        for (a, want) in [
+            (SupplementIncomplete, Status::NeedsCorrection),
+            (SupplementComplete, Status::InProgress),
+            (WorkOnPart, Status::InProgress),
+            (Complete, Status::Completed),
+        ] {
+            s = transition(s, a).unwrap();
+            assert_eq!(s, want, "after {a:?}");
+        }
+        let e = transition(Status::InProgress, SupplementComplete).unwrap_err();
+        assert_eq!(e.code(), "application.bad_state");
+        assert_eq!(e.to_string(), "只有待补正的办件可以补正材料");
+        assert_eq!(
+            transition(Status::NeedsCorrection, WorkOnPart)
+                .unwrap_err()
+                .to_string(),
+            "办件不在办理中"
+        );
+        // Both supplements are allowed exactly where the other is: the service may check
+        // either before it knows what is still missing.
+        for s in Status::ALL {
+            assert_eq!(
+                transition(*s, SupplementIncomplete).is_ok(),
+                transition(*s, SupplementComplete).is_ok()
+            );
+        }
+    }
+
+    #[test]
+    fn a_part_runs_its_steps_and_stops_its_clock() {
+        use PartAction::*;
+        use PartStatus as P;
+        assert_eq!(PartAction::advance(1, 3), Step);
+        assert_eq!(PartAction::advance(2, 3), Finish);
+        assert_eq!(PartAction::advance(0, 1), Finish);
+        let mut s = P::Waiting;
+        for (a, want) in [
+            (Start, P::Active),
+            (Step, P::Active),
+            (Suspend, P::Suspended),
+            (Resume, P::Active),
+            (Finish, P::Done),
+        ] {
+            s = part_transition(s, a).unwrap();
+            assert_eq!(s, want, "after {a:?}");
+        }
+        let msg = |from, a| part_transition(from, a).unwrap_err().to_string();
+        assert_eq!(msg(P::Waiting, Step), "该事项须等前序事项办结后才能办理");
+        assert_eq!(
+            msg(P::Suspended, Finish),
+            "该事项正在暂停计时，请先恢复计时"
+        );
+        assert_eq!(msg(P::Done, Step), "该事项已办结");
+        assert_eq!(msg(P::Suspended, Suspend), "只有办理中的事项可以暂停计时");
+        assert_eq!(msg(P::Active, Resume), "该事项没有暂停计时");
+        assert_eq!(
+            part_transition(P::Done, Resume).unwrap_err().code(),
+            "application.bad_state"
+        );
+    }
+
+    #[test]
+    fn the_application_completes_with_its_last_part() {
+        use PartStatus as P;
+        let s = Status::InProgress;
+        assert_eq!(status_from_parts(s, &[P::Done, P::Active]), s);
+        assert_eq!(status_from_parts(s, &[P::Done, P::Suspended]), s);
+        assert_eq!(status_from_parts(s, &[P::Done, P::Done]), Status::Completed);
+        assert_eq!(status_from_parts(s, &[]), s);
+        assert_eq!(
+            status_from_parts(Status::NeedsCorrection, &[]),
+            Status::NeedsCorrection
+        );
+        assert_eq!(
+            status_from_parts(Status::Completed, &[P::Done]),
+            Status::Completed
+        );
+    }
+
+    #[test]
+    fn final_states_accept_nothing() {
+        for s in Status::ALL {
+            assert_eq!(s.is_final(), allowed(*s).is_empty(), "{s:?}");
+        }
+        for s in PartStatus::ALL {
+            assert_eq!(s.is_final(), part_allowed(*s).is_empty(), "{s:?}");
+        }
+        assert!(Status::NotAccepted.is_final() && Status::Completed.is_final());
+        assert!(PartStatus::Done.is_final());
+        for a in AppAction::ALL {
+            assert_eq!(AppAction::parse(a.code()), Some(*a));
+        }
+        for a in PartAction::ALL {
+            assert_eq!(PartAction::parse(a.code()), Some(*a));
+        }
+    }
+
+    fn received() -> impl Strategy<Value = Status> {
+        (any::<bool>(), any::<bool>()).prop_map(|(refused, complete)| {
+            let d = if complete { Vec::new() } else { missing() };
+            intake(refused, &d)
+        })
+    }
+
+    /// An application and its parts as the service stores them, changed only through the
+    /// rules above, the way `applications::apply` changes them.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Sim {
+        app: Status,
+        parts: Vec<PartStatus>,
+        names: Vec<String>,
+        edges: Vec<(String, String)>,
+    }
+
+    impl Sim {
+        fn new(app: Status, n: usize, edges: &[(usize, usize)]) -> Sim {
+            let mut s = Sim {
+                app,
+                parts: Vec::new(),
+                names: (0..n).map(|i| format!("m{i}")).collect(),
+                // Edges only forward: the DAG is acyclic.
+                edges: edges
+                    .iter()
+                    .filter(|(a, b)| a < b && *b < n)
+                    .map(|(a, b)| (format!("m{a}"), format!("m{b}")))
+                    .collect(),
+            };
+            if app == Status::InProgress {
+                s.accept();
+            }
+            s
+        }
+
+        fn accept(&mut self) {
+            self.parts = vec![PartStatus::Waiting; self.names.len()];
+            self.start_ready();
+        }
+
+        fn start_ready(&mut self) {
+            let done: BTreeSet<String> = self
+                .names
+                .iter()
+                .zip(&self.parts)
+                .filter(|(_, p)| **p == PartStatus::Done)
+                .map(|(n, _)| n.clone())
+                .collect();
+            let next = ready(&self.names, &self.edges, &done);
+            for (name, p) in self.names.iter().zip(self.parts.iter_mut()) {
+                if *p == PartStatus::Waiting && next.contains(name) {
+                    *p = part_transition(*p, PartAction::Start).expect("a waiting part starts");
+                }
+            }
+        }
+
+        fn supplement(&mut self, complete: bool) -> bool {
+            let a = if complete {
+                AppAction::SupplementComplete
+            } else {
+                AppAction::SupplementIncomplete
+            };
+            match transition(self.app, a) {
+                Ok(next) => {
+                    let accepted =
+                        self.app == Status::NeedsCorrection && next == Status::InProgress;
+                    self.app = next;
+                    if accepted {
+                        self.accept();
+                    }
+                    true
+                }
+                Err(_) => false,
+            }
+        }
+
+        fn part(&mut self, i: usize, a: PartAction) -> bool {
+            if transition(self.app, AppAction::WorkOnPart).is_err() || self.parts.is_empty() {
+                return false;
+            }
+            let i = i % self.parts.len();
+            match part_transition(self.parts[i], a) {
+                Ok(next) => {
+                    self.parts[i] = next;
+                    if next == PartStatus::Done {
+                        self.start_ready();
+                        self.app = status_from_parts(self.app, &self.parts);
+                    }
+                    true
+                }
+                Err(_) => false,
+            }
+        }
+
+        fn check(&self) -> Result<(), TestCaseError> {
+            let accepted = matches!(self.app, Status::InProgress | Status::Completed);
+            prop_assert_eq!(
+                self.parts.is_empty(),
+                !accepted,
+                "parts exist once accepted"
+            );
+            let all_done =
+                !self.parts.is_empty() && self.parts.iter().all(|p| *p == PartStatus::Done);
+            prop_assert_eq!(
+                self.app == Status::Completed,
+                all_done,
+                "completed iff all done"
+            );
+            if self.app == Status::InProgress {
+                prop_assert!(
+                    self.parts
+                        .iter()
+                        .any(|p| matches!(p, PartStatus::Active | PartStatus::Suspended)),
+                    "an application in progress always has a part to work on: {:?}",
+                    self
+                );
+            }
+            // A part runs only once every part before it is done.
+            for (name, p) in self.names.iter().zip(&self.parts) {
+                if *p == PartStatus::Waiting {
+                    continue;
+                }
+                for (a, b) in &self.edges {
+                    if b == name {
+                        let i = self.names.iter().position(|n| n == a).expect("known");
+                        prop_assert_eq!(self.parts[i], PartStatus::Done, "{} before {}", a, b);
+                    }
+                }
+            }
+            // Every status is one the service can store and read back.
+            prop_assert_eq!(Status::parse(self.app.code()), Some(self.app));
+            for p in &self.parts {
+                prop_assert_eq!(PartStatus::parse(p.code()), Some(*p));
+            }
+            Ok(())
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn application_sequences_stay_legal(
+            start in received(),
+            seq in proptest::collection::vec(proptest::sample::select(AppAction::ALL), 0..40),
+        ) {
+            let mut s = start;
+            for a in seq {
+                match transition(s, a) {
+                    Ok(next) => {
+                        prop_assert!(!s.is_final(), "final {:?} moved by {:?}", s, a);
+                        prop_assert!(allowed(s).contains(&a));
+                        // 不予受理 is decided at intake only, and nothing goes back to 待补正.
+                        prop_assert!(next != Status::NotAccepted);
+                        prop_assert!(next == s || next != Status::NeedsCorrection);
+                        s = next;
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e, TransitionError { from: s, action: a });
+                        prop_assert!(!allowed(s).contains(&a));
+                    }
+                }
+                prop_assert!(Status::ALL.contains(&s));
+            }
+        }
+
+        #[test]
+        fn part_sequences_stay_legal(
+            seq in proptest::collection::vec(proptest::sample::select(PartAction::ALL), 0..40),
+        ) {
+            let mut s = PartStatus::Waiting;
+            for a in seq {
+                match part_transition(s, a) {
+                    Ok(next) => {
+                        prop_assert!(!s.is_final(), "final {:?} moved by {:?}", s, a);
+                        prop_assert!(part_allowed(s).contains(&a));
+                        // Nothing waits again once started; only the last step finishes.
+                        prop_assert!(next != PartStatus::Waiting);
+                        prop_assert_eq!(next == PartStatus::Done, a == PartAction::Finish);
+                        s = next;
+                    }
+                    Err(e) => {
+                        prop_assert_eq!(e, PartTransitionError { from: s, action: a });
+                        prop_assert!(!part_allowed(s).contains(&a));
+                    }
+                }
+                prop_assert!(PartStatus::ALL.contains(&s));
+            }
+        }
+
+        #[test]
+        fn applications_with_parts_never_reach_an_illegal_state(
+            start in received(),
+            n in 1usize..6,
+            edges in proptest::collection::vec((0usize..6, 0usize..6), 0..10),
+            ops in proptest::collection::vec((0u8..6, 0usize..6), 0..100),
+        ) {
+            let mut sim = Sim::new(start, n, &edges);
+            sim.check()?;
+            for (op, i) in ops {
+                let before = sim.clone();
+                let done = match op {
+                    0 => sim.supplement(true),
+                    1 => sim.supplement(false),
+                    2 => sim.part(i, PartAction::Step),
+                    3 => sim.part(i, PartAction::Finish),
+                    4 => sim.part(i, PartAction::Suspend),
+                    _ => sim.part(i, PartAction::Resume),
+                };
+                if !done {
+                    prop_assert_eq!(&sim, &before, "a refused action changed something");
+                }
+                if before.app.is_final() {
+                    prop_assert!(!done, "a final application moved");
+                }
+                prop_assert_eq!(
+                    sim.app == Status::NotAccepted,
+                    start == Status::NotAccepted
+                );
+                sim.check()?;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

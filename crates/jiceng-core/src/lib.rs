@@ -9,6 +9,7 @@ pub mod audit;
 pub mod bundle;
 pub mod calendar;
 pub mod catalog;
+pub mod citizen;
 pub mod classify;
 pub mod clock;
 pub mod dispatch;

@@ -1,7 +1,8 @@
 //! `jiceng bench …`: throughput figures for the issues' targets. They report numbers; they
 //! are not tests.
 
-use crate::service::locate::{GridShape, Snapshot};
+use crate::org::locate::GridShape;
+use crate::org::locate::Snapshot;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
@@ -22,7 +23,7 @@ impl LocateFigures {
 /// `count` generated grids: a jittered lattice of about √count × √count cells.
 pub fn generated_grids(count: usize) -> Vec<GridShape> {
     let side = (count as f64).sqrt().ceil() as usize;
-    let cells = crate::demo::lattice(side, side, (110.0, 25.0), (0.002, 0.002), 7);
+    let cells = crate::demo::org::lattice(side, side, (110.0, 25.0), (0.002, 0.002), 7);
     cells
         .into_iter()
         .flatten()
@@ -84,9 +85,9 @@ pub async fn audit(
     batch: u64,
     verify: bool,
 ) -> anyhow::Result<Vec<String>> {
-    use crate::service::audit::{Event, record_many};
-    use crate::service::transparency;
-    let app = crate::app::App::open(config).await?;
+    use crate::audit::transparency;
+    use crate::kernel::audit::{Event, record_many};
+    let app = crate::kernel::app::App::open(config).await?;
     let mut out = Vec::new();
     let already = transparency::log_size(&app.db.conn)
         .await
@@ -159,7 +160,7 @@ pub async fn audit(
     let t = Instant::now();
     let mut indexed = 0u64;
     loop {
-        let n = crate::service::tree::index_leaf_hashes(&app.db, 50_000).await?;
+        let n = crate::kernel::tree::index_leaf_hashes(&app.db, 50_000).await?;
         if n == 0 {
             break;
         }
@@ -170,7 +171,7 @@ pub async fn audit(
     let mut by_hash = Vec::new();
     for _ in 0..200 {
         let i = rng.random_range(0..size);
-        let leaf = crate::service::tree::leaves(&app.db.conn, i, i + 1).await?[0].1;
+        let leaf = crate::kernel::tree::leaves(&app.db.conn, i, i + 1).await?[0].1;
         let h = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, leaf);
         let t = Instant::now();
         transparency::inclusion_by_hash(&app, &h, Some(size))
@@ -205,13 +206,13 @@ pub async fn audit(
 const BENCH_PASSWORD: &str = "bench-password-1";
 
 /// The app on the benchmark's database, with the demo county seeded when it is empty.
-async fn demo_app(config: crate::config::Config) -> anyhow::Result<crate::app::App> {
-    let app = crate::app::App::open(config).await?;
-    if !crate::demo::is_seeded(&app)
+async fn demo_app(config: crate::config::Config) -> anyhow::Result<crate::kernel::app::App> {
+    let app = crate::kernel::app::App::open(config).await?;
+    if !crate::demo::seed::is_seeded(&app)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {
-        crate::demo::seed(&app, BENCH_PASSWORD, &|_, _, _| {})
+        crate::demo::seed::seed(&app, BENCH_PASSWORD, &|_, _, _| {})
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
@@ -227,7 +228,7 @@ pub async fn ingest(
     concurrency: usize,
     http: bool,
 ) -> anyhow::Result<Vec<String>> {
-    use crate::service::work_orders::{NewOrder, Reporter, create};
+    use crate::work_orders::{NewOrder, Reporter, create};
     let app = demo_app(config).await?;
     const TEXTS: [&str; 6] = [
         "小区消防通道被车辆堵塞",
@@ -238,7 +239,7 @@ pub async fn ingest(
         "学校周边道路破损",
     ];
     let points: std::sync::Arc<Vec<(f64, f64)>> = std::sync::Arc::new(
-        crate::demo::grid_shapes()
+        crate::demo::seed::grid_shapes()
             .iter()
             .filter_map(|g| geo::Centroid::centroid(&g.polygon).map(|p| (p.y(), p.x())))
             .collect(),
@@ -257,11 +258,11 @@ pub async fn ingest(
         }
     };
     let (label, figures) = if http {
-        let token = crate::service::auth::issue_token(&app, "operator", BENCH_PASSWORD)
+        let token = crate::auth::issue_token(&app, "operator", BENCH_PASSWORD)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .token;
-        let server = crate::http::Server::bind(app.clone(), "127.0.0.1:0").await?;
+        let server = crate::server::Server::bind(app.clone(), "127.0.0.1:0").await?;
         let url = format!("http://{}/api/v1/work-orders", server.local_addr());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = tokio::spawn(server.run(async move {
@@ -336,10 +337,10 @@ pub async fn window(
     applications: u64,
     concurrency: usize,
 ) -> anyhow::Result<Vec<String>> {
-    use crate::service::applications::{ApplicantInput, NewApplication, checklist_for, submit};
+    use crate::hall::applications::{ApplicantInput, NewApplication, checklist_for, submit};
     let app = demo_app(config).await?;
-    let clerk = crate::service::Actor::System("bench");
-    let county = crate::demo::COUNTY_CODE;
+    let clerk = crate::kernel::actor::Actor::System("bench");
+    let county = crate::demo::org::COUNTY_CODE;
     let pension = format!("{county}-rsj-0002");
     let required = |items: Vec<jiceng_core::application::ChecklistItem>| -> Vec<String> {
         items
@@ -545,7 +546,7 @@ pub async fn sweep(
     let mut slowest: f64 = 0.0;
     loop {
         let tick = Instant::now();
-        let n = crate::service::escalation::sweep(&app)
+        let n = crate::work_orders::escalation::sweep(&app)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         slowest = slowest.max(tick.elapsed().as_secs_f64() * 1000.0);
@@ -559,7 +560,7 @@ pub async fn sweep(
     let mut idle = Vec::new();
     for _ in 0..50 {
         let t = Instant::now();
-        crate::service::escalation::sweep(&app)
+        crate::work_orders::escalation::sweep(&app)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         idle.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -577,12 +578,12 @@ pub async fn sweep(
 /// rendered to HTML, as the server does for each request.
 pub async fn guide(config: crate::config::Config, n: u32) -> anyhow::Result<Vec<String>> {
     let app = demo_app(config).await?;
-    let code = format!("{}-gahz-0001", crate::demo::COUNTY_CODE);
+    let code = format!("{}-gahz-0001", crate::demo::org::COUNTY_CODE);
     let mut times = Vec::with_capacity(n as usize);
     let mut bytes = 0;
     for _ in 0..n.max(1) {
         let t = Instant::now();
-        let html = crate::http::catalog_web::render_guide(&app, &code)
+        let html = crate::hall::catalog_pages::render_guide(&app, &code)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);

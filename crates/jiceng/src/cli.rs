@@ -1,12 +1,16 @@
 //! The `jiceng` command line.
 
-use crate::app::App;
-use crate::config::{Config, Overrides};
-use crate::http::Server;
-use crate::service::import::{ImportFile, ImportKind};
-use crate::service::users::NewUser;
-use crate::service::{Actor, auth};
-use crate::store::{Backend, Db};
+use crate::auth;
+use crate::auth::users::NewUser;
+use crate::config::Config;
+use crate::config::Overrides;
+use crate::kernel::actor::Actor;
+use crate::kernel::app::App;
+use crate::org::import::ImportFile;
+use crate::org::import::ImportKind;
+use crate::server::Server;
+use crate::store::Backend;
+use crate::store::Db;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -311,13 +315,13 @@ async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
     }
     let app = App::open(config).await?;
     let url = format!("http://{}", app.config.listen);
-    if crate::demo::is_seeded(&app).await? {
+    if crate::demo::seed::is_seeded(&app).await? {
         println!(
             "演示数据已存在（{}），直接启动。",
             crate::store::redact_url(&app.config.database_url)
         );
         if let Some(pw) = &args.password {
-            let n = crate::demo::set_passwords(&app, pw)
+            let n = crate::demo::seed::set_passwords(&app, pw)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             println!("已将{n}个演示账号的密码设为 --password 指定的值。");
@@ -333,32 +337,32 @@ async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
             .unwrap_or_else(|| auth::random_token(12));
         eprintln!("正在生成示范县演示数据……");
         let progress = Progress::new(1);
-        let accounts = crate::demo::seed(&app, &password, &|p, l, w| progress.step(p, l, w))
+        let accounts = crate::demo::seed::seed(&app, &password, &|p, l, w| progress.step(p, l, w))
             .await
             .map_err(|e| anyhow::anyhow!("{}（{}）", e.message, e.code))?;
         progress.finish();
         eprintln!("正在回放近六个月的群众诉求（真实留言文本）……");
         let progress = Progress::new(1);
-        let n = crate::demo::seed_history(&app, &|p, l, w| progress.step(p, l, w))
+        let n = crate::demo::work_orders::seed_history(&app, &|p, l, w| progress.step(p, l, w))
             .await
             .map_err(|e| anyhow::anyhow!("{}（{}）", e.message, e.code))?;
         progress.finish();
         eprintln!("正在回放近两个月的政务大厅（排队、收件、办结、评价）……");
-        let m = crate::demo::seed_service_history(&app, 40)
+        let m = crate::demo::hall::seed_service_history(&app, 40)
             .await
             .map_err(|e| anyhow::anyhow!("{}（{}）", e.message, e.code))?;
         eprintln!("已回放{m}次大厅办件操作。");
-        let code = crate::demo::live_fire_lane(&app)
+        let code = crate::demo::work_orders::live_fire_lane(&app)
             .await
             .map_err(|e| anyhow::anyhow!("{}（{}）", e.message, e.code))?;
-        crate::service::escalation::sweep(&app)
+        crate::work_orders::escalation::sweep(&app)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         println!(
             "已回放{n}件历史诉求；现场演示工单：网格员上报消防通道被占（查询码 {code}，2小时内办结）。"
         );
         println!("示范县演示数据已生成。演示账号（密码均为：{password}）：");
-        for line in crate::demo::summarise(&accounts) {
+        for line in crate::demo::seed::summarise(&accounts) {
             println!("{line}");
         }
     }
@@ -409,7 +413,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 org: org.clone(),
                 password: password.clone(),
             };
-            let u = crate::service::users::create_user(&app, &Actor::System("cli"), input)
+            let u = crate::auth::users::create_user(&app, &Actor::System("cli"), input)
                 .await
                 .map_err(describe)?;
             println!("已创建账号 {}（{}）。", u.username, u.role_label);
@@ -437,7 +441,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let done = std::sync::atomic::AtomicU64::new(0);
             let total = list.len() as u64;
             let report =
-                crate::service::import::import(&app, &Actor::System("cli"), list, &|name, n| {
+                crate::org::import::import(&app, &Actor::System("cli"), list, &|name, n| {
                     let pos = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
                     progress.step(pos, total, &format!("{name}：{n}条"));
                 })
@@ -501,7 +505,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let db = Db::connect(&config.database_url).await?;
             let started = std::time::Instant::now();
-            let report = crate::service::transparency::verify(&db, &key, saved.as_deref())
+            let report = crate::audit::transparency::verify(&db, &key, saved.as_deref())
                 .await
                 .map_err(describe)?;
             println!(
@@ -518,7 +522,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(AuditCommand::ExportCheckpoint { output }) => {
             init_tracing("warn");
             let app = App::open(load_config(&cli, None, false)?).await?;
-            let cp = crate::service::transparency::checkpoint_now(&app)
+            let cp = crate::audit::transparency::checkpoint_now(&app)
                 .await
                 .map_err(describe)?;
             match output {
@@ -570,7 +574,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Locate { grids, seconds }) => {
             let shapes = match grids {
                 Some(n) => crate::bench::generated_grids(*n),
-                None => crate::demo::grid_shapes(),
+                None => crate::demo::seed::grid_shapes(),
             };
             let f = crate::bench::locate(shapes, *seconds);
             println!(

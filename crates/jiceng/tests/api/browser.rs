@@ -141,7 +141,7 @@ async fn browser_admin_logs_in_opens_the_map_turns_on_large_font_checks_a_proof_
     wait_for_path(&c, |p| p.starts_with("/grids/")).await;
 
     // The browser checks an audit entry's inclusion proof itself.
-    jiceng::service::transparency::checkpoint_now(&app.app)
+    jiceng::audit::transparency::checkpoint_now(&app.app)
         .await
         .unwrap();
     c.goto(&app.url("/audit/entries/3")).await.unwrap();

@@ -351,7 +351,7 @@ async fn guides_and_the_bundle_page_are_public() {
 
 /// A workbook in the catalog's import form.
 fn workbook(matters: &[Vec<&str>], materials: &[Vec<&str>]) -> Vec<u8> {
-    use jiceng::service::catalog_xlsx::{
+    use jiceng::hall::catalog_xlsx::{
         MATERIAL_HEADERS, MATERIAL_SHEET, MATTER_HEADERS, MATTER_SHEET,
     };
     let mut wb = rust_xlsxwriter::Workbook::new();

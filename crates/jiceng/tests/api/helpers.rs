@@ -1,6 +1,6 @@
-use jiceng::app::App;
 use jiceng::config::Config;
-use jiceng::http::Server;
+use jiceng::kernel::app::App;
+use jiceng::server::Server;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ pub struct TestApp {
 }
 
 fn random_suffix() -> String {
-    jiceng::service::auth::random_token(6)
+    jiceng::auth::random_token(6)
         .to_lowercase()
         .replace(['-', '_'], "x")
 }
@@ -113,7 +113,7 @@ impl TestApp {
         }
         let app = App::open(config).await.expect("open app");
         if opts.seed_demo {
-            jiceng::demo::seed(&app, PASSWORD, &|_, _, _| {})
+            jiceng::demo::seed::seed(&app, PASSWORD, &|_, _, _| {})
                 .await
                 .expect("seed demo county");
         }

@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use crate::work_orders::TINY_PNG;
-use jiceng::service::outbox;
+use jiceng::notify as outbox;
 use jiceng::store::entities::{outbox as outbox_row, work_order};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -329,7 +329,7 @@ async fn the_webhook_gets_signed_json_and_failures_are_retried() {
         h["x-jiceng-signature"].to_str().unwrap(),
         format!(
             "sha256={}",
-            jiceng::crypto::hmac_sha256_hex(SECRET.as_bytes(), signed.as_bytes())
+            jiceng::kernel::crypto::hmac_sha256_hex(SECRET.as_bytes(), signed.as_bytes())
         )
     );
     let v: Value = serde_json::from_slice(body).unwrap();

@@ -340,14 +340,14 @@ async fn concurrent_changes_get_gapless_audit_numbers() {
         assert_eq!(e.seq, head + 1 + i as i64);
     }
     // Every stored row re-encodes to the leaf the tree holds for it, whatever the interleaving.
-    let leaves = jiceng::service::tree::leaves(&app.app.db.conn, head as u64, head as u64 + 16)
+    let leaves = jiceng::kernel::tree::leaves(&app.app.db.conn, head as u64, head as u64 + 16)
         .await
         .unwrap();
     assert_eq!(leaves.len(), 16);
     for (e, (index, leaf)) in entries.iter().zip(leaves) {
         assert_eq!(index + 1, e.seq as u64);
         assert_eq!(
-            jiceng::service::audit::entry_of(e).leaf_hash(),
+            jiceng::kernel::audit::entry_of(e).leaf_hash(),
             leaf,
             "entry {}",
             e.seq

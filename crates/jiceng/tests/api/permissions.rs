@@ -2,8 +2,8 @@
 //! jurisdiction, by API token and by web session; and no list leaks what lies outside.
 
 use crate::helpers::*;
-use jiceng::service::Actor;
-use jiceng::service::org::{self, DepartmentInput, GridInput, RegionInput};
+use jiceng::kernel::actor::Actor;
+use jiceng::org::{self, DepartmentInput, GridInput, RegionInput};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

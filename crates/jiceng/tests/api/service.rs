@@ -1107,7 +1107,7 @@ async fn citizens_apply_online_and_at_the_kiosk_and_rate_work_orders_too() {
 #[tokio::test]
 async fn the_demo_hall_history_makes_the_wait_figures_checkable() {
     let app = TestApp::spawn().await;
-    let n = jiceng::demo::seed_service_history(&app.app, 10)
+    let n = jiceng::demo::hall::seed_service_history(&app.app, 10)
         .await
         .unwrap();
     assert!(n > 100, "{n} operations");

@@ -103,7 +103,7 @@ async fn checkpoints_are_signed_and_every_proof_checks_out_against_them() {
         assert_eq!(by_hash["leaf_index"], i);
     }
     // Found both before the leaf-hash index catches up (from the tail) and after.
-    while jiceng::service::tree::index_leaf_hashes(&app.app.db, 100)
+    while jiceng::kernel::tree::index_leaf_hashes(&app.app.db, 100)
         .await
         .unwrap()
         > 0
@@ -147,7 +147,7 @@ async fn checkpoints_are_signed_and_every_proof_checks_out_against_them() {
         (s, b["code"].as_str().unwrap()),
         (StatusCode::NOT_FOUND, "audit.leaf_not_found")
     );
-    let row = jiceng::service::audit::get(&app.app, &jiceng::service::Actor::System("test"), 3)
+    let row = jiceng::audit::read::get(&app.app, &jiceng::kernel::actor::Actor::System("test"), 3)
         .await
         .unwrap();
     let (_, leaves) = app
@@ -386,7 +386,7 @@ async fn verify_names_an_inserted_entry() {
     let app = TestApp::spawn().await;
     let auditor = app.token("auditor").await;
     sign_checkpoint(&app, &auditor).await;
-    let n = jiceng::service::transparency::log_size(&app.app.db.conn)
+    let n = jiceng::audit::transparency::log_size(&app.app.db.conn)
         .await
         .unwrap();
     use jiceng::store::entities::audit_entry;

@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use chrono::{DateTime, Duration, Utc};
-use jiceng::service::escalation;
+use jiceng::work_orders::escalation;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -458,7 +458,7 @@ async fn a_merged_duplicate_is_called_back_with_its_master() {
 #[tokio::test]
 async fn two_server_processes_take_every_escalation_step_once() {
     let app = TestApp::spawn().await;
-    let second = jiceng::app::App::open(jiceng::config::Config {
+    let second = jiceng::kernel::app::App::open(jiceng::config::Config {
         database_url: app.db_url.clone(),
         fake_clock: true,
         data_dir: app.data_dir.clone(),

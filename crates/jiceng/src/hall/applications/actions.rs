@@ -1,0 +1,588 @@
+//! 一窗受理: applications for a matter or a 一件事 bundle, received at a window, online, at a
+//! kiosk or by an agent (帮办代办). The window checks the materials once: the application is
+//! accepted with a receipt, or told everything missing at once (一次性告知), or not accepted
+//! with its reason. Accepted, each matter becomes a part in its unit's back office that walks
+//! the matter's steps against the working-day calendar; the clock stops during 补正 and 特别
+//! 程序, bundle parts start in DAG order, and the citizen sees one application and one
+//! progress line. Every change goes through [`submit`] or [`change`], which write the
+//! application, its timeline, its audit entry and its notifications in one transaction.
+
+use crate::error::AppError;
+use crate::error::AppResult;
+use crate::hall::applications::intake::assigned_message;
+use crate::hall::applications::intake::audit_state;
+use crate::hall::applications::intake::defects_text;
+use crate::hall::applications::intake::event;
+use crate::hall::applications::intake::new_parts;
+use crate::hall::applications::intake::outcome_message;
+use crate::hall::applications::intake::promise;
+use crate::hall::applications::intake::retime;
+use crate::hall::applications::intake::start_part;
+use crate::hall::applications::model::ApplicationView;
+use crate::hall::applications::model::handles;
+use crate::hall::applications::model::limit_of;
+use crate::hall::applications::model::part_status;
+use crate::hall::applications::model::receives;
+use crate::hall::applications::model::status_of;
+use crate::hall::applications::model::steps_of;
+use crate::hall::applications::read::by_code_and_last4;
+use crate::hall::applications::read::load_view;
+use crate::hall::applications::read::not_found;
+use crate::hall::applications::read::seen_by;
+use crate::hall::applications::subject::subject;
+use crate::kernel::actor::Actor;
+use crate::kernel::app::App;
+use crate::kernel::audit;
+use crate::kernel::audit::Event;
+use crate::notify;
+use crate::store::bulk;
+use crate::store::entities::application;
+use crate::store::entities::application_event;
+use crate::store::entities::application_part;
+use crate::store::entities::bundle;
+use jiceng_core::application::{
+    self as domain, ChecklistItem, Defect, Delivery, Handed, PartStatus, Pause, Status,
+};
+use jiceng_core::bundle::BundleSpec;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::Deserialize;
+use std::collections::BTreeSet;
+
+// ---------------------------------------------------------------------------------------------
+// Changes after intake
+
+/// What may be done to an application after intake.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// The applicant hands over what the notice asked for (window).
+    Supplement {
+        #[serde(default)]
+        provided: Vec<String>,
+        #[serde(default)]
+        defective: Vec<Defect>,
+    },
+    /// The back office finishes the current step of a part; the last step needs the result.
+    Advance {
+        part: i64,
+        #[serde(default)]
+        note: String,
+        #[serde(default)]
+        result_no: String,
+        #[serde(default)]
+        delivery: Option<String>,
+    },
+    /// Stops a part's clock for 补正 or a 特别程序.
+    Suspend {
+        part: i64,
+        kind: String,
+        #[serde(default)]
+        note: String,
+    },
+    /// Starts it again; the deadlines move by the working days stopped.
+    Resume {
+        part: i64,
+        #[serde(default)]
+        note: String,
+    },
+}
+
+pub(crate) struct Loaded {
+    pub(crate) m: application::Model,
+    pub(crate) parts: Vec<application_part::Model>,
+    pub(crate) edges: Vec<(String, String)>,
+}
+
+/// Applies an action: the one path for every change after intake.
+pub async fn change(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    action: Action,
+) -> AppResult<ApplicationView> {
+    let seen = seen_by(app, actor, id).await?;
+    // Supplements are taken at the window; the parts' work by their units.
+    let part_unit = |p: i64| async move {
+        application_part::Entity::find_by_id(p)
+            .filter(application_part::Column::ApplicationId.eq(id))
+            .one(&app.db.conn)
+            .await
+    };
+    match &action {
+        Action::Supplement { .. } if !receives(actor) => {
+            return Err(audit::deny(
+                app,
+                actor,
+                "application.supplement",
+                "application",
+                &seen.code,
+            )
+            .await);
+        }
+        Action::Advance { part, .. }
+        | Action::Suspend { part, .. }
+        | Action::Resume { part, .. } => {
+            let p = part_unit(*part).await?.ok_or_else(|| {
+                AppError::field("part", "application.no_part", "本办件没有这个事项")
+            })?;
+            if !handles(actor, p.unit_id) {
+                return Err(audit::deny(
+                    app,
+                    actor,
+                    "application.handle",
+                    "application",
+                    &seen.code,
+                )
+                .await);
+            }
+        }
+        _ => {}
+    }
+    let actor_name = actor.audit_name();
+    let who = match actor {
+        Actor::User(u) => u.display_name.clone(),
+        Actor::System(s) => s.to_string(),
+    };
+    apply(app, id, &actor_name, &who, action).await
+}
+
+/// A citizen supplements online, by code and the last four digits of the phone.
+pub async fn supplement_online(
+    app: &App,
+    code: &str,
+    last4: &str,
+    provided: Vec<String>,
+) -> AppResult<ApplicationView> {
+    let m = by_code_and_last4(app, code, last4).await?;
+    apply(
+        app,
+        m.id,
+        "citizen:online",
+        "申请人",
+        Action::Supplement {
+            provided,
+            defective: vec![],
+        },
+    )
+    .await
+}
+
+pub(crate) async fn load_for_update(txn: &DatabaseTransaction, id: i64) -> AppResult<Loaded> {
+    let m = application::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(not_found)?;
+    let parts = application_part::Entity::find()
+        .filter(application_part::Column::ApplicationId.eq(id))
+        .order_by_asc(application_part::Column::Seq)
+        .all(txn)
+        .await?;
+    let edges = if m.subject_kind == "bundle" {
+        bundle::Entity::find_by_id(m.subject_code.clone())
+            .one(txn)
+            .await?
+            .and_then(|b| serde_json::from_str::<BundleSpec>(&b.spec).ok())
+            .map(|b| b.edges)
+            .unwrap_or_default()
+    } else {
+        vec![]
+    };
+    // The order among this application's own parts: a bundle changed since keeps its parts.
+    let codes: BTreeSet<&str> = parts.iter().map(|p| p.matter_code.as_str()).collect();
+    let edges = edges
+        .into_iter()
+        .filter(|(a, b)| codes.contains(a.as_str()) && codes.contains(b.as_str()))
+        .collect();
+    Ok(Loaded { m, parts, edges })
+}
+
+pub(crate) fn state_error(message: &str) -> AppError {
+    AppError::conflict("application.bad_state", message.to_string())
+}
+
+pub(crate) async fn apply(
+    app: &App,
+    id: i64,
+    actor_name: &str,
+    who: &str,
+    action: Action,
+) -> AppResult<ApplicationView> {
+    let reference = app.reference.get();
+    let cal = &reference.calendar;
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    let Loaded {
+        mut m,
+        mut parts,
+        edges,
+    } = load_for_update(&txn, id).await?;
+    let before_parts = parts.clone();
+    let mut events = Vec::new();
+    let mut messages = Vec::new();
+    let audit_action;
+    match action {
+        Action::Supplement {
+            provided,
+            defective,
+        } => {
+            if status_of(&m) != Status::NeedsCorrection {
+                return Err(state_error("只有待补正的办件可以补正材料"));
+            }
+            audit_action = "application.supplement";
+            let mut handed: Handed = serde_json::from_str(&m.handed).unwrap_or_default();
+            handed
+                .provided
+                .extend(provided.into_iter().map(|s| s.trim().to_string()));
+            // What was defective and is handed again counts as put right, unless found
+            // defective again.
+            let again: BTreeSet<String> = handed.provided.clone();
+            handed.defective.retain(|d| !again.contains(&d.name));
+            handed.defective.extend(defective);
+            let checklist: Vec<ChecklistItem> =
+                serde_json::from_str(&m.checklist).unwrap_or_default();
+            let defects = domain::defects(&checklist, &handed).map_err(|unknown| {
+                AppError::field(
+                    "provided",
+                    "application.unknown_material",
+                    format!("材料不在本事项的清单中：{}", unknown.join("、")),
+                )
+            })?;
+            m.handed = serde_json::to_string(&handed).expect("handed serialises");
+            m.defects = serde_json::to_string(&defects).expect("defects serialise");
+            if defects.is_empty() {
+                // The clock starts now: the promised date counts from acceptance.
+                let s = subject(
+                    app,
+                    (m.subject_kind == "matter").then_some(m.subject_code.as_str()),
+                    (m.subject_kind == "bundle").then_some(m.subject_code.as_str()),
+                )
+                .await?;
+                m.status = Status::InProgress.code().into();
+                m.accepted_at = Some(now);
+                let mut fresh = new_parts(&s, m.id, cal, now);
+                let rows =
+                    bulk::insert_models::<application_part::Entity, _>(&txn, &fresh, "id").await?;
+                for (p, r) in fresh.iter_mut().zip(rows) {
+                    p.id = r.try_get("", "id")?;
+                }
+                m.promised_at = promise(cal, &fresh, &s.edges, now);
+                events.push(event(
+                    m.id,
+                    None,
+                    "supplemented",
+                    actor_name,
+                    "材料已补齐".into(),
+                    now,
+                ));
+                events.push(event(
+                    m.id,
+                    None,
+                    "accepted",
+                    actor_name,
+                    format!(
+                        "予以受理，承诺{}前办结",
+                        m.promised_at.map(domain::due_day).unwrap_or_default()
+                    ),
+                    now,
+                ));
+                for p in &fresh {
+                    if part_status(p) == PartStatus::Active {
+                        events.push(event(
+                            m.id,
+                            Some(p.id),
+                            "started",
+                            actor_name,
+                            format!("转{}办理", p.matter_name),
+                            now,
+                        ));
+                        messages.push(assigned_message(&m, p));
+                    }
+                }
+                messages.push(outcome_message(&m));
+                parts = fresh;
+            } else {
+                events.push(event(
+                    m.id,
+                    None,
+                    "supplemented",
+                    actor_name,
+                    format!("仍需补正：{}", defects_text(&defects)),
+                    now,
+                ));
+                messages.push(outcome_message(&m));
+            }
+        }
+        Action::Advance {
+            part,
+            note,
+            result_no,
+            delivery,
+        } => {
+            if status_of(&m) != Status::InProgress {
+                return Err(state_error("办件不在办理中"));
+            }
+            audit_action = "application.advance";
+            let i = parts.iter().position(|p| p.id == part).ok_or_else(|| {
+                AppError::field("part", "application.no_part", "本办件没有这个事项")
+            })?;
+            let p = &mut parts[i];
+            match part_status(p) {
+                PartStatus::Active => {}
+                PartStatus::Suspended => {
+                    return Err(state_error("该事项正在暂停计时，请先恢复计时"));
+                }
+                PartStatus::Waiting => return Err(state_error("该事项须等前序事项办结后才能办理")),
+                PartStatus::Done => return Err(state_error("该事项已办结")),
+            }
+            let steps = steps_of(p);
+            let step = p.step as usize;
+            let last = step + 1 >= steps.len();
+            let note = note.trim().to_string();
+            if note.chars().count() > 500 {
+                return Err(AppError::field(
+                    "note",
+                    "application.bad_note",
+                    "办理意见不超过500字",
+                ));
+            }
+            p.handler = who.to_string();
+            if last {
+                let no = result_no.trim();
+                if no.is_empty() || no.chars().count() > 64 {
+                    return Err(AppError::field(
+                        "result_no",
+                        "application.no_result",
+                        "办结须填写结果编号（证照号或文书号，不超过64字）",
+                    ));
+                }
+                let delivery = match delivery.as_deref().map(str::trim) {
+                    None | Some("") => Delivery::parse(&m.delivery).unwrap_or(Delivery::Pickup),
+                    Some(d) => Delivery::parse(d).ok_or_else(|| {
+                        AppError::field(
+                            "delivery",
+                            "application.bad_delivery",
+                            "送达方式应为窗口领取、邮寄送达或电子证照",
+                        )
+                    })?,
+                };
+                p.step = steps.len() as i32;
+                p.status = PartStatus::Done.code().into();
+                p.done_at = Some(now);
+                p.step_due = None;
+                p.result_no = no.to_string();
+                p.result_delivery = delivery.code().into();
+                events.push(event(
+                    m.id,
+                    Some(p.id),
+                    "part_done",
+                    actor_name,
+                    format!("{}完成，结果编号{}，{}", steps[step], no, delivery.label()),
+                    now,
+                ));
+                messages.push(
+                    notify::Message::new(
+                        format!("phone:{}", m.applicant_phone_masked),
+                        "application.result",
+                        vec![
+                            ("查询码", m.code.clone()),
+                            ("事项", p.matter_name.clone()),
+                            ("结果", no.to_string()),
+                            ("送达方式", delivery.label().to_string()),
+                        ],
+                    )
+                    .address(&m.applicant_phone_enc),
+                );
+                // Start what was waiting for it.
+                let done: BTreeSet<String> = parts
+                    .iter()
+                    .filter(|p| part_status(p) == PartStatus::Done)
+                    .map(|p| p.matter_code.clone())
+                    .collect();
+                let codes: Vec<String> = parts.iter().map(|p| p.matter_code.clone()).collect();
+                let next = domain::ready(&codes, &edges, &done);
+                for p in parts.iter_mut() {
+                    if next.contains(&p.matter_code) && part_status(p) == PartStatus::Waiting {
+                        start_part(p, cal, now);
+                        events.push(event(
+                            m.id,
+                            Some(p.id),
+                            "started",
+                            actor_name,
+                            format!("前序事项已办结，转{}办理", p.matter_name),
+                            now,
+                        ));
+                        messages.push(assigned_message(&m, p));
+                    }
+                }
+                if parts.iter().all(|p| part_status(p) == PartStatus::Done) {
+                    m.status = Status::Completed.code().into();
+                    m.completed_at = Some(now);
+                    events.push(event(
+                        m.id,
+                        None,
+                        "completed",
+                        actor_name,
+                        "全部事项已办结".into(),
+                        now,
+                    ));
+                    messages.push(
+                        notify::Message::new(
+                            format!("phone:{}", m.applicant_phone_masked),
+                            "application.completed",
+                            vec![("查询码", m.code.clone()), ("事项", m.title.clone())],
+                        )
+                        .address(&m.applicant_phone_enc),
+                    );
+                }
+            } else {
+                p.step += 1;
+                retime(p, cal);
+                let done_step = steps[step].clone();
+                events.push(event(
+                    m.id,
+                    Some(p.id),
+                    "step",
+                    actor_name,
+                    if note.is_empty() {
+                        format!("{done_step}完成")
+                    } else {
+                        format!("{done_step}完成：{note}")
+                    },
+                    now,
+                ));
+            }
+        }
+        Action::Suspend { part, kind, note } => {
+            if status_of(&m) != Status::InProgress {
+                return Err(state_error("办件不在办理中"));
+            }
+            audit_action = "application.suspend";
+            let kind = Pause::parse(kind.trim()).ok_or_else(|| {
+                AppError::field(
+                    "kind",
+                    "application.bad_pause",
+                    "暂停原因应为补正材料、听证、专家评审、现场勘验或公示",
+                )
+            })?;
+            let note = note.trim().to_string();
+            if note.is_empty() || note.chars().count() > 500 {
+                return Err(AppError::field(
+                    "note",
+                    "application.bad_note",
+                    "请写明暂停计时的说明（不超过500字）",
+                ));
+            }
+            let p = parts.iter_mut().find(|p| p.id == part).ok_or_else(|| {
+                AppError::field("part", "application.no_part", "本办件没有这个事项")
+            })?;
+            if part_status(p) != PartStatus::Active {
+                return Err(state_error("只有办理中的事项可以暂停计时"));
+            }
+            p.status = PartStatus::Suspended.code().into();
+            p.paused_at = Some(now);
+            p.pause_kind = kind.code().into();
+            events.push(event(
+                m.id,
+                Some(p.id),
+                "suspended",
+                actor_name,
+                format!("{}：{note}", kind.label()),
+                now,
+            ));
+            messages.push(
+                notify::Message::new(
+                    format!("phone:{}", m.applicant_phone_masked),
+                    "application.suspended",
+                    vec![
+                        ("查询码", m.code.clone()),
+                        ("事项", p.matter_name.clone()),
+                        ("原因", format!("{}（{note}）", kind.label())),
+                    ],
+                )
+                .address(&m.applicant_phone_enc),
+            );
+        }
+        Action::Resume { part, note } => {
+            audit_action = "application.resume";
+            let p = parts.iter_mut().find(|p| p.id == part).ok_or_else(|| {
+                AppError::field("part", "application.no_part", "本办件没有这个事项")
+            })?;
+            if part_status(p) != PartStatus::Suspended {
+                return Err(state_error("该事项没有暂停计时"));
+            }
+            let from = p.paused_at.unwrap_or(now);
+            let days = domain::paused_days(cal, limit_of(p).unit, from, now);
+            p.paused_days += days as i32;
+            p.status = PartStatus::Active.code().into();
+            p.paused_at = None;
+            let kind = Pause::parse(&p.pause_kind).map(Pause::label).unwrap_or("");
+            p.pause_kind = String::new();
+            retime(p, cal);
+            let note = note.trim();
+            events.push(event(
+                m.id,
+                Some(p.id),
+                "resumed",
+                actor_name,
+                format!(
+                    "{kind}结束，恢复计时，顺延{days}天{}",
+                    if note.is_empty() {
+                        String::new()
+                    } else {
+                        format!("：{note}")
+                    }
+                ),
+                now,
+            ));
+        }
+    }
+    if status_of(&m) == Status::InProgress {
+        let accepted = m.accepted_at.unwrap_or(now);
+        let before = m.promised_at;
+        m.promised_at = promise(cal, &parts, &edges, accepted);
+        if before.is_some() && m.promised_at != before {
+            messages.push(
+                notify::Message::new(
+                    format!("phone:{}", m.applicant_phone_masked),
+                    "application.rescheduled",
+                    vec![
+                        ("查询码", m.code.clone()),
+                        (
+                            "承诺日期",
+                            m.promised_at.map(domain::due_day).unwrap_or_default(),
+                        ),
+                    ],
+                )
+                .address(&m.applicant_phone_enc),
+            );
+        }
+    }
+    m.updated_at = now;
+    application::ActiveModel::from(m.clone())
+        .reset_all()
+        .update(&txn)
+        .await?;
+    for p in &parts {
+        if before_parts.iter().any(|b| b.id == p.id && b != p) {
+            application_part::ActiveModel::from(p.clone())
+                .reset_all()
+                .update(&txn)
+                .await?;
+        }
+    }
+    bulk::insert_models::<application_event::Entity, _>(&txn, &events, "").await?;
+    audit::record(
+        &txn,
+        now,
+        actor_name,
+        Event::new(audit_action, "application", m.code.clone()).state(&audit_state(&m, &parts)),
+    )
+    .await?;
+    notify::enqueue_many(&txn, app, now, messages).await?;
+    txn.commit().await?;
+    load_view(&app.db.conn, &m, now).await
+}

@@ -1,0 +1,255 @@
+//! 一窗受理: applications for a matter or a 一件事 bundle, received at a window, online, at a
+//! kiosk or by an agent (帮办代办). The window checks the materials once: the application is
+//! accepted with a receipt, or told everything missing at once (一次性告知), or not accepted
+//! with its reason. Accepted, each matter becomes a part in its unit's back office that walks
+//! the matter's steps against the working-day calendar; the clock stops during 补正 and 特别
+//! 程序, bundle parts start in DAG order, and the citizen sees one application and one
+//! progress line. Every change goes through [`submit`] or [`change`], which write the
+//! application, its timeline, its audit entry and its notifications in one transaction.
+
+use crate::kernel::actor::Actor;
+use crate::store::entities::application;
+use crate::store::entities::application_part;
+use chrono::{DateTime, Utc};
+use jiceng_core::Role;
+use jiceng_core::application::{ChecklistItem, Defect, PartStatus, Status};
+use jiceng_core::calendar::Limit;
+use serde::{Deserialize, Serialize};
+
+/// How many applications one intake transaction holds at most.
+pub(crate) const BATCH: usize = 300;
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ApplicantInput {
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+}
+
+/// Someone acting for the applicant: a staff member (帮办员) or a relative with a power of
+/// attorney.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AgentInput {
+    /// `staff` or `relative`.
+    pub kind: String,
+    pub name: String,
+    pub id_number: String,
+    /// e.g. 子女, 配偶.
+    pub relationship: String,
+    /// The power of attorney (委托书) as the window recorded it.
+    pub authorization: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct NewApplication {
+    /// A matter's implementation code, or
+    pub matter: Option<String>,
+    /// a bundle's code.
+    pub bundle: Option<String>,
+    /// `window` (default for staff), `online`, `kiosk` or `assisted`.
+    pub channel: Option<String>,
+    pub applicant: ApplicantInput,
+    pub agent: Option<AgentInput>,
+    /// Materials handed over, by name.
+    pub provided: Vec<String>,
+    /// Materials found defective, with why.
+    pub defective: Vec<Defect>,
+    /// Conditional materials whose condition holds.
+    pub applies: Vec<String>,
+    /// Set to refuse the application, with the reason (不予受理).
+    pub not_accepted: Option<String>,
+    /// `pickup` (default), `mail` or `electronic`.
+    pub delivery: Option<String>,
+    pub window: String,
+    /// The queue ticket the applicant was called with, if any.
+    pub ticket_id: Option<i64>,
+    /// Sent again after a dropped connection, the same key gives the same application.
+    pub client_key: Option<String>,
+}
+
+/// The agent as stored: the ID number sealed, masked for display.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Agent {
+    pub kind: String,
+    pub kind_label: String,
+    pub name: String,
+    #[serde(default)]
+    pub id_masked: String,
+    #[serde(default, skip_serializing)]
+    pub id_enc: String,
+    pub relationship: String,
+    pub authorization: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Applicant {
+    pub name: String,
+    pub id_masked: String,
+    pub phone_masked: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PartView {
+    pub id: i64,
+    pub seq: i32,
+    pub matter_code: String,
+    pub matter_name: String,
+    pub unit_id: i64,
+    pub unit_name: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub steps: Vec<String>,
+    /// Index of the step being done (equal to the number of steps when done).
+    pub step: usize,
+    pub step_label: String,
+    pub step_due: Option<DateTime<Utc>>,
+    pub handler: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub paused_days: i32,
+    pub pause: Option<&'static str>,
+    pub result_no: String,
+    pub result_delivery: String,
+    pub done_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub kind: String,
+    pub label: &'static str,
+    pub matter: String,
+    pub actor: String,
+    pub note: String,
+    pub at: DateTime<Utc>,
+}
+
+/// One application, whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationView {
+    pub id: i64,
+    pub code: String,
+    pub subject_kind: String,
+    pub subject_code: String,
+    pub title: String,
+    pub channel: &'static str,
+    pub channel_label: &'static str,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub applicant: Applicant,
+    pub agent: Option<Agent>,
+    pub checklist: Vec<ChecklistItem>,
+    /// The one-time notice: every missing or defective item (待补正 only).
+    pub defects: Vec<Defect>,
+    pub reason: String,
+    pub delivery: &'static str,
+    pub delivery_label: &'static str,
+    pub window: String,
+    pub received_by: String,
+    pub received_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub promised_at: Option<DateTime<Utc>>,
+    /// The promised completion day as people say it.
+    pub promised_day: String,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub parts: Vec<PartView>,
+    pub progress: Progress,
+    pub timeline: Vec<EventView>,
+}
+
+/// The one progress line the citizen sees: steps done of all steps.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub percent: u32,
+    pub now: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationSummary {
+    pub id: i64,
+    pub code: String,
+    pub title: String,
+    pub applicant_name: String,
+    pub channel_label: &'static str,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub received_at: DateTime<Utc>,
+    pub promised_day: String,
+}
+
+pub(crate) fn status_of(m: &application::Model) -> Status {
+    Status::parse(&m.status).unwrap_or(Status::InProgress)
+}
+
+pub(crate) fn part_status(p: &application_part::Model) -> PartStatus {
+    PartStatus::parse(&p.status).unwrap_or(PartStatus::Waiting)
+}
+
+pub(crate) fn steps_of(p: &application_part::Model) -> Vec<String> {
+    serde_json::from_str(&p.steps).unwrap_or_default()
+}
+
+pub(crate) fn limit_of(p: &application_part::Model) -> Limit {
+    serde_json::from_str(&p.limit_spec).unwrap_or(Limit::working_days(0))
+}
+
+/// The first step the back office does: 受理 is done at the window.
+pub(crate) fn first_step(steps: &[String]) -> usize {
+    usize::from(steps.len() > 1 && steps[0] == "受理")
+}
+
+pub fn event_label(kind: &str) -> &'static str {
+    match kind {
+        "received" => "收件",
+        "accepted" => "受理",
+        "needs_correction" => "一次性告知补正",
+        "supplemented" => "补正材料",
+        "not_accepted" => "不予受理",
+        "started" => "转入承办单位",
+        "step" => "办理环节完成",
+        "suspended" => "暂停计时",
+        "resumed" => "恢复计时",
+        "part_done" => "事项办结",
+        "completed" => "全部办结",
+        _ => "其他",
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Permissions
+
+pub(crate) fn receives(actor: &Actor) -> bool {
+    match actor {
+        Actor::System(_) => true,
+        Actor::User(u) => matches!(u.role, Role::WindowClerk | Role::Admin),
+    }
+}
+
+pub(crate) fn sees_all(actor: &Actor) -> bool {
+    match actor {
+        Actor::System(_) => true,
+        Actor::User(u) => matches!(
+            u.role,
+            Role::WindowClerk | Role::Admin | Role::Leader | Role::Supervisor | Role::Auditor
+        ),
+    }
+}
+
+/// Whether the actor does the work of a unit's back office.
+pub(crate) fn handles(actor: &Actor, unit_id: i64) -> bool {
+    match actor {
+        Actor::System(_) => true,
+        Actor::User(u) => u.role == Role::Admin || u.jurisdiction.department_id == Some(unit_id),
+    }
+}

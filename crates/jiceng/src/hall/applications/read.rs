@@ -1,0 +1,318 @@
+//! 一窗受理: applications for a matter or a 一件事 bundle, received at a window, online, at a
+//! kiosk or by an agent (帮办代办). The window checks the materials once: the application is
+//! accepted with a receipt, or told everything missing at once (一次性告知), or not accepted
+//! with its reason. Accepted, each matter becomes a part in its unit's back office that walks
+//! the matter's steps against the working-day calendar; the clock stops during 补正 and 特别
+//! 程序, bundle parts start in DAG order, and the citizen sees one application and one
+//! progress line. Every change goes through [`submit`] or [`change`], which write the
+//! application, its timeline, its audit entry and its notifications in one transaction.
+
+use crate::error::AppError;
+use crate::error::AppResult;
+use crate::hall::applications::model::Applicant;
+use crate::hall::applications::model::ApplicationSummary;
+use crate::hall::applications::model::ApplicationView;
+use crate::hall::applications::model::EventView;
+use crate::hall::applications::model::PartView;
+use crate::hall::applications::model::Progress;
+use crate::hall::applications::model::event_label;
+use crate::hall::applications::model::first_step;
+use crate::hall::applications::model::part_status;
+use crate::hall::applications::model::sees_all;
+use crate::hall::applications::model::status_of;
+use crate::hall::applications::model::steps_of;
+use crate::hall::catalog::unit_names;
+use crate::kernel::actor::Actor;
+use crate::kernel::app::App;
+use crate::kernel::paging::Page;
+use crate::kernel::paging::PageParams;
+use crate::store::entities::application;
+use crate::store::entities::application_event;
+use crate::store::entities::application_part;
+use chrono::{DateTime, Utc};
+use jiceng_core::application::{self as domain, Channel, Delivery, PartStatus, Pause, Status};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub(crate) fn view(
+    m: &application::Model,
+    parts: &[application_part::Model],
+    events: &[application_event::Model],
+    units: &HashMap<i64, String>,
+    now: DateTime<Utc>,
+) -> ApplicationView {
+    let status = status_of(m);
+    let channel = Channel::parse(&m.channel).unwrap_or(Channel::Window);
+    let delivery = Delivery::parse(&m.delivery).unwrap_or(Delivery::Pickup);
+    let parts_v: Vec<PartView> = parts
+        .iter()
+        .map(|p| {
+            let steps = steps_of(p);
+            let st = part_status(p);
+            let step = p.step.max(0) as usize;
+            PartView {
+                id: p.id,
+                seq: p.seq,
+                matter_code: p.matter_code.clone(),
+                matter_name: p.matter_name.clone(),
+                unit_id: p.unit_id,
+                unit_name: units.get(&p.unit_id).cloned().unwrap_or_default(),
+                status: st.code(),
+                status_label: st.label(),
+                step_label: match st {
+                    PartStatus::Done => "已办结".into(),
+                    PartStatus::Waiting => "等待前序事项".into(),
+                    _ => steps.get(step).cloned().unwrap_or_default(),
+                },
+                step,
+                steps,
+                step_due: p.step_due,
+                handler: p.handler.clone(),
+                started_at: p.started_at,
+                deadline: p.deadline,
+                paused_days: p.paused_days,
+                pause: Pause::parse(&p.pause_kind).map(Pause::label),
+                result_no: p.result_no.clone(),
+                result_delivery: Delivery::parse(&p.result_delivery)
+                    .map(|d| d.label().to_string())
+                    .unwrap_or_default(),
+                done_at: p.done_at,
+                overdue: st == PartStatus::Active && p.deadline.is_some_and(|d| d < now),
+            }
+        })
+        .collect();
+    let total: usize = 1 + parts_v
+        .iter()
+        .map(|p| p.steps.len() - first_step(&p.steps))
+        .sum::<usize>();
+    let done: usize = match status {
+        Status::InProgress | Status::Completed => {
+            1 + parts_v
+                .iter()
+                .map(|p| p.step.saturating_sub(first_step(&p.steps)))
+                .sum::<usize>()
+        }
+        _ => 0,
+    };
+    let now_label = match status {
+        Status::InProgress => parts_v
+            .iter()
+            .filter(|p| p.status != "done" && p.status != "waiting")
+            .map(|p| format!("{}：{}", p.matter_name, p.step_label))
+            .collect::<Vec<_>>()
+            .join("；"),
+        s => s.label().to_string(),
+    };
+    let part_names: HashMap<i64, &str> = parts
+        .iter()
+        .map(|p| (p.id, p.matter_name.as_str()))
+        .collect();
+    ApplicationView {
+        id: m.id,
+        code: m.code.clone(),
+        subject_kind: m.subject_kind.clone(),
+        subject_code: m.subject_code.clone(),
+        title: m.title.clone(),
+        channel: channel.code(),
+        channel_label: channel.label(),
+        status: status.code(),
+        status_label: status.label(),
+        applicant: Applicant {
+            name: m.applicant_name.clone(),
+            id_masked: m.applicant_id_masked.clone(),
+            phone_masked: m.applicant_phone_masked.clone(),
+        },
+        agent: serde_json::from_str(&m.agent).ok(),
+        checklist: serde_json::from_str(&m.checklist).unwrap_or_default(),
+        defects: serde_json::from_str(&m.defects).unwrap_or_default(),
+        reason: m.reason.clone(),
+        delivery: delivery.code(),
+        delivery_label: delivery.label(),
+        window: m.window.clone(),
+        received_by: m.received_by.clone(),
+        received_at: m.received_at,
+        accepted_at: m.accepted_at,
+        promised_at: m.promised_at,
+        promised_day: m.promised_at.map(domain::due_day).unwrap_or_default(),
+        completed_at: m.completed_at,
+        progress: Progress {
+            done: done.min(total),
+            total,
+            percent: (done.min(total) * 100 / total.max(1)) as u32,
+            now: now_label,
+        },
+        parts: parts_v,
+        timeline: events
+            .iter()
+            .map(|e| EventView {
+                kind: e.kind.clone(),
+                label: event_label(&e.kind),
+                matter: e
+                    .part_id
+                    .and_then(|id| part_names.get(&id).map(|s| s.to_string()))
+                    .unwrap_or_default(),
+                actor: e.actor.clone(),
+                note: e.note.clone(),
+                at: e.at,
+            })
+            .collect(),
+    }
+}
+
+pub(crate) async fn load_view<C: ConnectionTrait>(
+    db: &C,
+    m: &application::Model,
+    now: DateTime<Utc>,
+) -> AppResult<ApplicationView> {
+    let parts = application_part::Entity::find()
+        .filter(application_part::Column::ApplicationId.eq(m.id))
+        .order_by_asc(application_part::Column::Seq)
+        .all(db)
+        .await?;
+    let events = application_event::Entity::find()
+        .filter(application_event::Column::ApplicationId.eq(m.id))
+        .order_by_asc(application_event::Column::Id)
+        .all(db)
+        .await?;
+    let units = unit_names(db, parts.iter().map(|p| p.unit_id).collect()).await?;
+    Ok(view(m, &parts, &events, &units, now))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/// Loads an application the actor may see.
+pub(crate) async fn seen_by(app: &App, actor: &Actor, id: i64) -> AppResult<application::Model> {
+    let m = application::Entity::find_by_id(id)
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(not_found)?;
+    if sees_all(actor) {
+        return Ok(m);
+    }
+    let Some(dept) = actor.jurisdiction().and_then(|j| j.department_id) else {
+        return Err(not_found());
+    };
+    let mine = application_part::Entity::find()
+        .filter(application_part::Column::ApplicationId.eq(id))
+        .filter(application_part::Column::UnitId.eq(dept))
+        .one(&app.db.conn)
+        .await?;
+    mine.map(|_| m).ok_or_else(not_found)
+}
+
+pub(crate) fn not_found() -> AppError {
+    AppError::not_found("application.not_found", "没有这个办件")
+}
+
+pub async fn get(app: &App, actor: &Actor, id: i64) -> AppResult<ApplicationView> {
+    let m = seen_by(app, actor, id).await?;
+    load_view(&app.db.conn, &m, app.now()).await
+}
+
+/// A citizen's application by its code and the last four digits of the phone.
+pub(crate) async fn by_code_and_last4(
+    app: &App,
+    code: &str,
+    last4: &str,
+) -> AppResult<application::Model> {
+    application::Entity::find()
+        .filter(application::Column::Code.eq(code.trim().to_uppercase()))
+        .one(&app.db.conn)
+        .await?
+        .filter(|m| {
+            !last4.trim().is_empty()
+                && crate::web::extract::same_secret(&m.phone_last4, last4.trim())
+        })
+        .ok_or_else(|| AppError::not_found("application.not_found", "查询码或手机号后四位不正确"))
+}
+
+/// A citizen tracks an application: the progress, without the names of staff.
+pub async fn track(app: &App, code: &str, last4: &str) -> AppResult<ApplicationView> {
+    let m = by_code_and_last4(app, code, last4).await?;
+    let mut v = load_view(&app.db.conn, &m, app.now()).await?;
+    for e in v.timeline.iter_mut() {
+        e.actor = String::new();
+    }
+    for p in v.parts.iter_mut() {
+        p.handler = String::new();
+    }
+    v.received_by = String::new();
+    Ok(v)
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ListFilter {
+    pub status: Option<String>,
+    /// Only applications with a part in this unit (the back office's queue).
+    pub unit: Option<i64>,
+    /// A code or the applicant's name.
+    pub q: Option<String>,
+    /// Only parts waiting for this unit's work now (active or stopped).
+    pub pending: bool,
+}
+
+/// Applications the actor may see, newest first. Back-office staff see their unit's.
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    f: &ListFilter,
+    page: PageParams,
+) -> AppResult<Page<ApplicationSummary>> {
+    let unit = match (sees_all(actor), f.unit) {
+        (true, u) => u,
+        (false, _) => Some(
+            actor
+                .jurisdiction()
+                .and_then(|j| j.department_id)
+                .ok_or_else(AppError::forbidden)?,
+        ),
+    };
+    let mut q = application::Entity::find();
+    if let Some(u) = unit {
+        let mut parts = application_part::Entity::find()
+            .select_only()
+            .column(application_part::Column::ApplicationId)
+            .filter(application_part::Column::UnitId.eq(u));
+        if f.pending {
+            parts = parts.filter(
+                application_part::Column::Status
+                    .is_in([PartStatus::Active.code(), PartStatus::Suspended.code()]),
+            );
+        }
+        let ids: Vec<i64> = parts.into_tuple::<i64>().all(&app.db.conn).await?;
+        q = q.filter(application::Column::Id.is_in(ids));
+    }
+    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+        let s = Status::parse(s).ok_or_else(|| {
+            AppError::field("status", "application.bad_status", "没有这个办件状态")
+        })?;
+        q = q.filter(application::Column::Status.eq(s.code()));
+    }
+    if let Some(words) = f.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        q = q.filter(
+            Condition::any()
+                .add(application::Column::Code.eq(words.to_uppercase()))
+                .add(application::Column::ApplicantName.eq(words)),
+        );
+    }
+    let q = q.order_by_desc(application::Column::Id);
+    crate::kernel::paging::paginate(&app.db.conn, q, page, |m: application::Model| {
+        ApplicationSummary {
+            id: m.id,
+            status: status_of(&m).code(),
+            status_label: status_of(&m).label(),
+            channel_label: Channel::parse(&m.channel).map(Channel::label).unwrap_or(""),
+            promised_day: m.promised_at.map(domain::due_day).unwrap_or_default(),
+            code: m.code,
+            title: m.title,
+            applicant_name: m.applicant_name,
+            received_at: m.received_at,
+        }
+    })
+    .await
+}

@@ -1,0 +1,185 @@
+//! 一窗受理: applications for a matter or a 一件事 bundle, received at a window, online, at a
+//! kiosk or by an agent (帮办代办). The window checks the materials once: the application is
+//! accepted with a receipt, or told everything missing at once (一次性告知), or not accepted
+//! with its reason. Accepted, each matter becomes a part in its unit's back office that walks
+//! the matter's steps against the working-day calendar; the clock stops during 补正 and 特别
+//! 程序, bundle parts start in DAG order, and the citizen sees one application and one
+//! progress line. Every change goes through [`submit`] or [`change`], which write the
+//! application, its timeline, its audit entry and its notifications in one transaction.
+
+use crate::error::AppError;
+use crate::error::AppResult;
+use crate::hall::catalog::unit_names;
+use crate::kernel::app::App;
+use crate::store::entities::bundle;
+use crate::store::entities::matter;
+use jiceng_core::application::{self as domain, ChecklistItem};
+use jiceng_core::bundle::BundleSpec;
+use jiceng_core::catalog::MatterSpec;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use std::collections::{BTreeSet, HashMap};
+
+// ---------------------------------------------------------------------------------------------
+// The subject: a matter or a bundle, with its members' current specs
+
+pub(crate) struct Member {
+    pub(crate) code: String,
+    pub(crate) version: i32,
+    pub(crate) spec: MatterSpec,
+    pub(crate) unit_id: i64,
+    pub(crate) unit_name: String,
+}
+
+/// A matter or bundle as intake needs it; cached for a few seconds (see [`SUBJECT_CACHE`]).
+pub(crate) struct Subject {
+    pub(crate) kind: &'static str,
+    pub(crate) code: String,
+    pub(crate) title: String,
+    /// In a topological order.
+    pub(crate) members: Vec<Member>,
+    pub(crate) edges: Vec<(String, String)>,
+    pub(crate) produced: BTreeSet<String>,
+}
+
+pub(crate) async fn current_matters<C: ConnectionTrait>(
+    db: &C,
+    codes: &[String],
+) -> AppResult<HashMap<String, matter::Model>> {
+    Ok(matter::Entity::find()
+        .filter(matter::Column::Code.is_in(codes.to_vec()))
+        .filter(matter::Column::Current.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.code.clone(), m))
+        .collect())
+}
+
+pub(crate) fn member(m: &matter::Model, units: &HashMap<i64, String>) -> AppResult<Member> {
+    Ok(Member {
+        code: m.code.clone(),
+        version: m.version,
+        spec: serde_json::from_str(&m.spec)
+            .map_err(|e| AppError::internal(anyhow::anyhow!("matter {}: {e}", m.code)))?,
+        unit_id: m.unit_id,
+        unit_name: units.get(&m.unit_id).cloned().unwrap_or_default(),
+    })
+}
+
+/// How long intake trusts a subject it has read; saving a matter or a bundle empties the
+/// cache of this process at once.
+pub const SUBJECT_CACHE: std::time::Duration = std::time::Duration::from_secs(5);
+
+pub(crate) async fn subject(
+    app: &App,
+    matter_code: Option<&str>,
+    bundle_code: Option<&str>,
+) -> AppResult<std::sync::Arc<Subject>> {
+    let key = format!(
+        "{}|{}",
+        matter_code.unwrap_or("").trim(),
+        bundle_code.unwrap_or("").trim()
+    );
+    if let Some(s) = app.caches.subject(&key, SUBJECT_CACHE) {
+        return Ok(s);
+    }
+    let s = std::sync::Arc::new(read_subject(app, matter_code, bundle_code).await?);
+    app.caches.cache_subject(key, s.clone());
+    Ok(s)
+}
+
+pub(crate) async fn read_subject(
+    app: &App,
+    matter_code: Option<&str>,
+    bundle_code: Option<&str>,
+) -> AppResult<Subject> {
+    let db = &app.db.conn;
+    match (
+        matter_code.map(str::trim).filter(|s| !s.is_empty()),
+        bundle_code.map(str::trim).filter(|s| !s.is_empty()),
+    ) {
+        (Some(code), None) => {
+            let found = current_matters(db, &[code.to_string()]).await?;
+            let m = found.get(code).ok_or_else(|| {
+                AppError::field("matter", "application.unknown_matter", "没有这个事项")
+            })?;
+            let units = unit_names(db, vec![m.unit_id]).await?;
+            let mem = member(m, &units)?;
+            Ok(Subject {
+                kind: "matter",
+                code: code.to_string(),
+                title: mem.spec.name.clone(),
+                members: vec![mem],
+                edges: vec![],
+                produced: BTreeSet::new(),
+            })
+        }
+        (None, Some(code)) => {
+            let b = bundle::Entity::find_by_id(code.to_string())
+                .one(db)
+                .await?
+                .ok_or_else(|| {
+                    AppError::field("bundle", "application.unknown_bundle", "没有这件事")
+                })?;
+            let spec: BundleSpec = serde_json::from_str(&b.spec)
+                .map_err(|e| AppError::internal(anyhow::anyhow!("bundle {code}: {e}")))?;
+            let order: Vec<String> = spec
+                .stages()
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("bundle {code} has a cycle")))?
+                .concat();
+            let found = current_matters(db, &order).await?;
+            let units = unit_names(db, found.values().map(|m| m.unit_id).collect()).await?;
+            let members = order
+                .iter()
+                .map(|c| {
+                    found.get(c).map(|m| member(m, &units)).unwrap_or_else(|| {
+                        Err(AppError::conflict(
+                            "application.bundle_outdated",
+                            format!("这件事包含的事项 {c} 已不在目录中，请联系管理员"),
+                        ))
+                    })
+                })
+                .collect::<AppResult<Vec<_>>>()?;
+            Ok(Subject {
+                kind: "bundle",
+                code: code.to_string(),
+                title: spec.name.clone(),
+                members,
+                edges: spec.edges.clone(),
+                produced: spec.outputs.iter().map(|o| o.material.clone()).collect(),
+            })
+        }
+        _ => Err(AppError::field(
+            "matter",
+            "application.no_subject",
+            "请选择一个事项或一件事（二者选一）",
+        )),
+    }
+}
+
+impl Subject {
+    pub(crate) fn checklist(
+        &self,
+        applies: &BTreeSet<String>,
+        has_agent: bool,
+    ) -> Vec<ChecklistItem> {
+        let members: Vec<(&str, &MatterSpec)> = self
+            .members
+            .iter()
+            .map(|m| (m.code.as_str(), &m.spec))
+            .collect();
+        domain::checklist(&members, &self.produced, applies, has_agent)
+    }
+}
+
+/// The materials checklist of a matter or bundle before anything is handed over, for the
+/// window's form and the online one.
+pub async fn checklist_for(
+    app: &App,
+    matter_code: Option<&str>,
+    bundle_code: Option<&str>,
+) -> AppResult<(String, Vec<ChecklistItem>)> {
+    let s = subject(app, matter_code, bundle_code).await?;
+    let list = s.checklist(&BTreeSet::new(), false);
+    Ok((s.title.clone(), list))
+}

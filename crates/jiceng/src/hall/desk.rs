@@ -1,0 +1,282 @@
+//! 办不成事 desk: an application or a work order that failed — refused, stuck between units,
+//! or outside every list — is raised to a desk with its own queue, an owner and a deadline.
+
+use crate::error::AppError;
+use crate::error::AppResult;
+use crate::error::FieldError;
+use crate::kernel::actor::Actor;
+use crate::kernel::app::App;
+use crate::kernel::audit;
+use crate::kernel::audit::Event;
+use crate::kernel::paging::Page;
+use crate::kernel::paging::PageParams;
+use crate::notify;
+use crate::store::entities::application;
+use crate::store::entities::desk_case;
+use crate::store::entities::user;
+use crate::store::entities::work_order;
+use chrono::{DateTime, Utc};
+use jiceng_core::calendar::Limit;
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+
+/// Working days the desk has to settle a case.
+pub const DESK_DAYS: u32 = 5;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RaiseInput {
+    /// `application`, `work_order` or `other`.
+    pub subject_kind: String,
+    /// The tracking code (empty for `other`).
+    pub subject_code: String,
+    pub summary: String,
+    /// The owner's username; the one who raises it when empty.
+    pub owner: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeskView {
+    pub id: i64,
+    pub subject_kind: String,
+    pub subject_label: &'static str,
+    pub subject_code: String,
+    pub summary: String,
+    pub raised_by: String,
+    pub owner: String,
+    pub deadline: DateTime<Utc>,
+    pub status: String,
+    pub status_label: &'static str,
+    pub resolution: String,
+    pub created_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub overdue: bool,
+}
+
+fn view(m: desk_case::Model, now: DateTime<Utc>) -> DeskView {
+    DeskView {
+        id: m.id,
+        subject_label: match m.subject_kind.as_str() {
+            "application" => "办件",
+            "work_order" => "工单",
+            _ => "其他",
+        },
+        status_label: if m.status == "open" {
+            "办理中"
+        } else {
+            "已办结"
+        },
+        overdue: m.status == "open" && m.deadline < now,
+        subject_kind: m.subject_kind,
+        subject_code: m.subject_code,
+        summary: m.summary,
+        raised_by: m.raised_by,
+        owner: m.owner,
+        deadline: m.deadline,
+        status: m.status,
+        resolution: m.resolution,
+        created_at: m.created_at,
+        resolved_at: m.resolved_at,
+    }
+}
+
+fn staff(actor: &Actor) -> AppResult<()> {
+    match actor.role() {
+        Some(jiceng_core::Role::GridWorker) => Err(AppError::forbidden()),
+        _ => Ok(()),
+    }
+}
+
+/// Raises a case to the desk (any staff member but grid workers).
+pub async fn raise(app: &App, actor: &Actor, input: RaiseInput) -> AppResult<DeskView> {
+    staff(actor)?;
+    let mut errors = Vec::new();
+    let code = input.subject_code.trim().to_uppercase();
+    let kind = input.subject_kind.trim();
+    let known = match kind {
+        "application" => application::Entity::find()
+            .filter(application::Column::Code.eq(code.clone()))
+            .one(&app.db.conn)
+            .await?
+            .is_some(),
+        "work_order" => work_order::Entity::find()
+            .filter(work_order::Column::TrackingCode.eq(code.clone()))
+            .one(&app.db.conn)
+            .await?
+            .is_some(),
+        "other" => code.is_empty(),
+        _ => {
+            errors.push(FieldError {
+                field: "subject_kind".into(),
+                message: "反映对象应为办件、工单或其他".into(),
+            });
+            true
+        }
+    };
+    if !known {
+        errors.push(FieldError {
+            field: "subject_code".into(),
+            message: "没有这个办件或工单编号".into(),
+        });
+    }
+    let summary = input.summary.trim().to_string();
+    if summary.is_empty() || summary.chars().count() > 1000 {
+        errors.push(FieldError {
+            field: "summary".into(),
+            message: "请写明办不成的情况（不超过1000字）".into(),
+        });
+    }
+    let owner = match input.owner.trim() {
+        "" => match actor {
+            Actor::User(u) => u.username.clone(),
+            Actor::System(s) => s.to_string(),
+        },
+        o => o.to_string(),
+    };
+    if !input.owner.trim().is_empty()
+        && user::Entity::find()
+            .filter(user::Column::Username.eq(owner.clone()))
+            .one(&app.db.conn)
+            .await?
+            .is_none()
+    {
+        errors.push(FieldError {
+            field: "owner".into(),
+            message: format!("没有账号 {owner}"),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::invalid(
+            "desk.invalid",
+            errors[0].message.clone(),
+            errors,
+        ));
+    }
+    let now = app.now();
+    let deadline = Limit::working_days(DESK_DAYS).deadline(&app.reference.get().calendar, now);
+    let txn = app.db.begin_write().await?;
+    let m = desk_case::ActiveModel {
+        subject_kind: Set(kind.into()),
+        subject_code: Set(code.clone()),
+        summary: Set(summary.clone()),
+        raised_by: Set(actor.audit_name()),
+        owner: Set(owner.clone()),
+        deadline: Set(deadline),
+        status: Set("open".into()),
+        resolution: Set(String::new()),
+        created_at: Set(now),
+        resolved_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        &actor.audit_name(),
+        Event::new("desk.raise", "desk_case", m.id.to_string()).reason(summary.clone()),
+    )
+    .await?;
+    notify::enqueue_many(
+        &txn,
+        app,
+        now,
+        vec![notify::Message::new(
+            format!("user:{owner}"),
+            "desk.raised",
+            vec![
+                (
+                    "对象",
+                    if code.is_empty() {
+                        "其他".into()
+                    } else {
+                        code
+                    },
+                ),
+                ("摘要", summary),
+                ("期限", jiceng_core::application::due_day(deadline)),
+            ],
+        )],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view(m, now))
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct DeskFilter {
+    pub status: Option<String>,
+}
+
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    f: &DeskFilter,
+    page: PageParams,
+) -> AppResult<Page<DeskView>> {
+    staff(actor)?;
+    let mut q = desk_case::Entity::find();
+    if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(desk_case::Column::Status.eq(s));
+    }
+    let now = app.now();
+    crate::kernel::paging::paginate(
+        &app.db.conn,
+        q.order_by_asc(desk_case::Column::Status)
+            .order_by_asc(desk_case::Column::Deadline),
+        page,
+        |m| view(m, now),
+    )
+    .await
+}
+
+/// Settles a case: its owner, or an administrator or supervisor.
+pub async fn resolve(app: &App, actor: &Actor, id: i64, resolution: &str) -> AppResult<DeskView> {
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    let m = desk_case::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("desk.not_found", "没有这个事项"))?;
+    let mine = match actor {
+        Actor::User(u) => {
+            u.username == m.owner
+                || matches!(
+                    u.role,
+                    jiceng_core::Role::Admin | jiceng_core::Role::Supervisor
+                )
+        }
+        Actor::System(_) => true,
+    };
+    if !mine {
+        txn.rollback().await?;
+        return Err(audit::deny(app, actor, "desk.resolve", "desk_case", &id.to_string()).await);
+    }
+    if m.status != "open" {
+        return Err(AppError::conflict("desk.bad_state", "该事项已办结"));
+    }
+    let resolution = resolution.trim();
+    if resolution.is_empty() || resolution.chars().count() > 1000 {
+        return Err(AppError::field(
+            "resolution",
+            "desk.bad_resolution",
+            "请写明办理结果（不超过1000字）",
+        ));
+    }
+    let mut am: desk_case::ActiveModel = m.into();
+    am.status = Set("resolved".into());
+    am.resolution = Set(resolution.into());
+    am.resolved_at = Set(Some(now));
+    let m = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        &actor.audit_name(),
+        Event::new("desk.resolve", "desk_case", id.to_string()).reason(resolution),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view(m, now))
+}

@@ -1,0 +1,544 @@
+//! 排队叫号: tickets per service group, taken at the hall (kiosk) or reserved online; a window
+//! calls the next, marks a no-show, or transfers a ticket to another group, which keeps its
+//! place. The hall display shows what was called; wait statistics give the mean and p90 by
+//! group and hour.
+
+use crate::error::AppError;
+use crate::error::AppResult;
+use crate::kernel::actor::Actor;
+use crate::kernel::app::App;
+use crate::kernel::audit;
+use crate::kernel::audit::Event;
+use crate::store::entities::queue_group;
+use crate::store::entities::queue_ticket;
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
+use jiceng_core::Role;
+use jiceng_core::clock::china_offset;
+use jiceng_core::queue::{Wait, WaitStat, ticket_label, wait_stats};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupInput {
+    pub code: String,
+    pub name: String,
+    /// One capital letter, printed before the number.
+    pub prefix: String,
+    pub windows: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupView {
+    pub code: String,
+    pub name: String,
+    pub prefix: String,
+    pub windows: Vec<String>,
+    pub waiting: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketView {
+    pub id: i64,
+    pub label: String,
+    pub group_code: String,
+    pub group_name: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub reserved: bool,
+    pub window: String,
+    pub issued_at: DateTime<Utc>,
+    pub called_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub transferred_from: String,
+    /// Tickets of the group waiting before this one.
+    pub ahead: u64,
+}
+
+fn status_label(s: &str) -> &'static str {
+    match s {
+        "waiting" => "等候中",
+        "called" => "已叫号",
+        "done" => "已办结",
+        "no_show" => "过号",
+        "transferred" => "已转组",
+        _ => "",
+    }
+}
+
+fn today(now: DateTime<Utc>) -> String {
+    now.with_timezone(&china_offset())
+        .date_naive()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+fn windows_of(g: &queue_group::Model) -> Vec<String> {
+    g.windows
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn staffs_windows(actor: &Actor) -> bool {
+    match actor {
+        Actor::System(_) => true,
+        Actor::User(u) => matches!(u.role, Role::WindowClerk | Role::Admin),
+    }
+}
+
+async fn group(app: &App, code: &str) -> AppResult<queue_group::Model> {
+    queue_group::Entity::find_by_id(code.trim().to_string())
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(|| AppError::field("group", "queue.unknown_group", "没有这个业务分组"))
+}
+
+/// Declares a service group (administrators).
+pub async fn set_group(app: &App, actor: &Actor, g: GroupInput) -> AppResult<GroupView> {
+    if !actor.is_admin() {
+        return Err(audit::deny(app, actor, "queue.group", "queue_group", &g.code).await);
+    }
+    let code = g.code.trim();
+    let name = g.name.trim();
+    let prefix = g.prefix.trim();
+    let windows: Vec<String> = g
+        .windows
+        .iter()
+        .map(|w| w.trim().replace(',', "，"))
+        .filter(|w| !w.is_empty())
+        .collect();
+    if code.is_empty()
+        || code.len() > 20
+        || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(AppError::field(
+            "code",
+            "queue.bad_group",
+            "分组编码应为1～20位字母、数字或“-”",
+        ));
+    }
+    if name.is_empty() || name.chars().count() > 30 {
+        return Err(AppError::field(
+            "name",
+            "queue.bad_group",
+            "请填写1～30个字的分组名称",
+        ));
+    }
+    if prefix.len() != 1 || !prefix.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(AppError::field(
+            "prefix",
+            "queue.bad_group",
+            "号码前缀应为一个大写字母",
+        ));
+    }
+    if windows.is_empty() {
+        return Err(AppError::field(
+            "windows",
+            "queue.bad_group",
+            "请至少指定一个服务窗口",
+        ));
+    }
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    queue_group::Entity::delete_by_id(code.to_string())
+        .exec(&txn)
+        .await?;
+    let m = queue_group::ActiveModel {
+        code: Set(code.into()),
+        name: Set(name.into()),
+        prefix: Set(prefix.into()),
+        windows: Set(windows.join(",")),
+    }
+    .insert(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        now,
+        &actor.audit_name(),
+        Event::new("queue.group", "queue_group", code).state(&g),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(GroupView {
+        windows: windows_of(&m),
+        code: m.code,
+        name: m.name,
+        prefix: m.prefix,
+        waiting: 0,
+    })
+}
+
+/// Every group with how many are waiting today.
+pub async fn groups(app: &App) -> AppResult<Vec<GroupView>> {
+    let day = today(app.now());
+    let mut out = Vec::new();
+    for g in queue_group::Entity::find()
+        .order_by_asc(queue_group::Column::Prefix)
+        .all(&app.db.conn)
+        .await?
+    {
+        let waiting = queue_ticket::Entity::find()
+            .filter(queue_ticket::Column::Day.eq(day.clone()))
+            .filter(queue_ticket::Column::GroupCode.eq(g.code.clone()))
+            .filter(queue_ticket::Column::Status.eq("waiting"))
+            .count(&app.db.conn)
+            .await?;
+        out.push(GroupView {
+            windows: windows_of(&g),
+            code: g.code,
+            name: g.name,
+            prefix: g.prefix,
+            waiting,
+        });
+    }
+    Ok(out)
+}
+
+async fn ticket_view(app: &App, t: queue_ticket::Model) -> AppResult<TicketView> {
+    let g = queue_group::Entity::find_by_id(t.group_code.clone())
+        .one(&app.db.conn)
+        .await?;
+    let ahead = if t.status == "waiting" {
+        queue_ticket::Entity::find()
+            .filter(queue_ticket::Column::Day.eq(t.day.clone()))
+            .filter(queue_ticket::Column::GroupCode.eq(t.group_code.clone()))
+            .filter(queue_ticket::Column::Status.eq("waiting"))
+            .filter(queue_ticket::Column::IssuedAt.lt(t.issued_at))
+            .count(&app.db.conn)
+            .await?
+    } else {
+        0
+    };
+    Ok(TicketView {
+        id: t.id,
+        status_label: status_label(&t.status),
+        group_name: g.map(|g| g.name).unwrap_or_default(),
+        label: t.label,
+        group_code: t.group_code,
+        status: t.status,
+        reserved: t.reserved,
+        window: t.window,
+        issued_at: t.issued_at,
+        called_at: t.called_at,
+        finished_at: t.finished_at,
+        transferred_from: t.transferred_from,
+        ahead,
+    })
+}
+
+/// Takes a ticket: at the hall's kiosk, from a window, or reserved online.
+pub async fn issue(
+    app: &App,
+    actor: Option<&Actor>,
+    group_code: &str,
+    reserved: bool,
+    phone_last4: &str,
+) -> AppResult<TicketView> {
+    let g = group(app, group_code).await?;
+    let last4 = phone_last4.trim();
+    if reserved && (last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(AppError::field(
+            "phone_last4",
+            "queue.bad_phone",
+            "网上预约须填写手机号后四位，凭此到现场签到",
+        ));
+    }
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    let t = new_ticket(&txn, &g, now, now, reserved, last4, "").await?;
+    audit::record(
+        &txn,
+        now,
+        &actor
+            .map(Actor::audit_name)
+            .unwrap_or_else(|| "citizen:kiosk".into()),
+        Event::new("queue.issue", "queue_ticket", t.id.to_string()).reason(t.label.clone()),
+    )
+    .await?;
+    txn.commit().await?;
+    ticket_view(app, t).await
+}
+
+async fn new_ticket(
+    txn: &sea_orm::DatabaseTransaction,
+    g: &queue_group::Model,
+    now: DateTime<Utc>,
+    issued_at: DateTime<Utc>,
+    reserved: bool,
+    last4: &str,
+    from: &str,
+) -> AppResult<queue_ticket::Model> {
+    // One number at a time per group: the group's row is the lock.
+    queue_group::Entity::find_by_id(g.code.clone())
+        .lock_exclusive()
+        .one(txn)
+        .await?;
+    let day = today(now);
+    let last: Option<i32> = queue_ticket::Entity::find()
+        .select_only()
+        .column_as(queue_ticket::Column::Number.max(), "n")
+        .filter(queue_ticket::Column::Day.eq(day.clone()))
+        .filter(queue_ticket::Column::GroupCode.eq(g.code.clone()))
+        .into_tuple::<Option<i32>>()
+        .one(txn)
+        .await?
+        .flatten();
+    let number = last.unwrap_or(0) + 1;
+    Ok(queue_ticket::ActiveModel {
+        day: Set(day),
+        group_code: Set(g.code.clone()),
+        number: Set(number),
+        label: Set(ticket_label(&g.prefix, number)),
+        status: Set("waiting".into()),
+        reserved: Set(reserved),
+        phone_last4: Set(last4.into()),
+        window: Set(String::new()),
+        clerk: Set(String::new()),
+        transferred_from: Set(from.into()),
+        issued_at: Set(issued_at),
+        called_at: Set(None),
+        finished_at: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// A window calls its next ticket: reserved ones first, then in the order taken. The ticket
+/// the window was serving is finished. `None` when nobody waits.
+pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Option<TicketView>> {
+    if !staffs_windows(actor) {
+        return Err(audit::deny(app, actor, "queue.call", "queue_ticket", window).await);
+    }
+    let window = window.trim();
+    let served: Vec<String> = queue_group::Entity::find()
+        .all(&app.db.conn)
+        .await?
+        .into_iter()
+        .filter(|g| windows_of(g).iter().any(|w| w == window))
+        .map(|g| g.code)
+        .collect();
+    if served.is_empty() {
+        return Err(AppError::field(
+            "window",
+            "queue.unknown_window",
+            "该窗口不属于任何业务分组",
+        ));
+    }
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    finish_window(&txn, window, now).await?;
+    let next = queue_ticket::Entity::find()
+        .filter(queue_ticket::Column::Day.eq(today(now)))
+        .filter(queue_ticket::Column::GroupCode.is_in(served))
+        .filter(queue_ticket::Column::Status.eq("waiting"))
+        .order_by_desc(queue_ticket::Column::Reserved)
+        .order_by_asc(queue_ticket::Column::IssuedAt)
+        .order_by_asc(queue_ticket::Column::Id)
+        // Two windows calling at once get two tickets, not one ticket and nothing.
+        .lock_with_behavior(
+            sea_orm::sea_query::LockType::Update,
+            sea_orm::sea_query::LockBehavior::SkipLocked,
+        )
+        .one(&txn)
+        .await?;
+    let Some(t) = next else {
+        txn.commit().await?;
+        return Ok(None);
+    };
+    let mut am: queue_ticket::ActiveModel = t.into();
+    am.status = Set("called".into());
+    am.window = Set(window.into());
+    am.clerk = Set(actor.audit_name());
+    am.called_at = Set(Some(now));
+    let t = am.update(&txn).await?;
+    audit::record(
+        &txn,
+        now,
+        &actor.audit_name(),
+        Event::new("queue.call", "queue_ticket", t.id.to_string())
+            .reason(format!("{} → {window}", t.label)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Some(ticket_view(app, t).await?))
+}
+
+/// Finishes what a window is serving.
+async fn finish_window(
+    txn: &sea_orm::DatabaseTransaction,
+    window: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    queue_ticket::Entity::update_many()
+        .col_expr(
+            queue_ticket::Column::Status,
+            sea_orm::sea_query::Expr::value("done"),
+        )
+        .col_expr(
+            queue_ticket::Column::FinishedAt,
+            sea_orm::sea_query::Expr::value(Some(now)),
+        )
+        .filter(queue_ticket::Column::Day.eq(today(now)))
+        .filter(queue_ticket::Column::Window.eq(window))
+        .filter(queue_ticket::Column::Status.eq("called"))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum TicketAction {
+    Finish,
+    NoShow,
+    /// To another group, keeping its place in the order taken.
+    Transfer {
+        group: String,
+    },
+}
+
+pub async fn act(app: &App, actor: &Actor, id: i64, action: TicketAction) -> AppResult<TicketView> {
+    if !staffs_windows(actor) {
+        return Err(audit::deny(app, actor, "queue.act", "queue_ticket", &id.to_string()).await);
+    }
+    let now = app.now();
+    let target = match &action {
+        TicketAction::Transfer { group: g } => Some(group(app, g).await?),
+        _ => None,
+    };
+    let txn = app.db.begin_write().await?;
+    let t = queue_ticket::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::not_found("queue.not_found", "没有这张号票"))?;
+    if t.status != "called"
+        && !(t.status == "waiting" && matches!(action, TicketAction::Transfer { .. }))
+    {
+        return Err(AppError::conflict(
+            "queue.bad_state",
+            "只有已叫号（或等候中转组）的号票可以这样处理",
+        ));
+    }
+    let (status, what) = match &action {
+        TicketAction::Finish => ("done", "办结".to_string()),
+        TicketAction::NoShow => ("no_show", "过号".to_string()),
+        TicketAction::Transfer { .. } => ("transferred", "转组".to_string()),
+    };
+    let mut am: queue_ticket::ActiveModel = t.clone().into();
+    am.status = Set(status.into());
+    am.finished_at = Set(Some(now));
+    let old = am.update(&txn).await?;
+    let shown = if let Some(g) = target {
+        if g.code == t.group_code {
+            return Err(AppError::field(
+                "group",
+                "queue.same_group",
+                "已在该业务分组",
+            ));
+        }
+        new_ticket(
+            &txn,
+            &g,
+            now,
+            t.issued_at,
+            t.reserved,
+            &t.phone_last4,
+            &t.label,
+        )
+        .await?
+    } else {
+        old
+    };
+    audit::record(
+        &txn,
+        now,
+        &actor.audit_name(),
+        Event::new("queue.act", "queue_ticket", id.to_string())
+            .reason(format!("{}：{what}", t.label)),
+    )
+    .await?;
+    txn.commit().await?;
+    ticket_view(app, shown).await
+}
+
+/// A ticket by id, for the citizen's slip.
+pub async fn ticket(app: &App, id: i64) -> AppResult<TicketView> {
+    let t = queue_ticket::Entity::find_by_id(id)
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("queue.not_found", "没有这张号票"))?;
+    ticket_view(app, t).await
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hall {
+    /// Called today, latest first.
+    pub called: Vec<TicketView>,
+    pub groups: Vec<GroupView>,
+}
+
+/// What the hall display shows.
+pub async fn hall(app: &App) -> AppResult<Hall> {
+    let rows = queue_ticket::Entity::find()
+        .filter(queue_ticket::Column::Day.eq(today(app.now())))
+        .filter(queue_ticket::Column::CalledAt.is_not_null())
+        .order_by_desc(queue_ticket::Column::CalledAt)
+        .order_by_desc(queue_ticket::Column::Id)
+        .limit(8)
+        .all(&app.db.conn)
+        .await?;
+    let mut called = Vec::with_capacity(rows.len());
+    for t in rows {
+        called.push(ticket_view(app, t).await?);
+    }
+    Ok(Hall {
+        called,
+        groups: groups(app).await?,
+    })
+}
+
+/// Waits from `from` to `to` (days, inclusive): mean and p90 by group and hour.
+pub async fn stats(
+    app: &App,
+    actor: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<WaitStat>> {
+    if actor.role().is_none_or(|r| r == Role::GridWorker) {
+        return Err(AppError::forbidden());
+    }
+    if to < from || (to - from).num_days() > 366 {
+        return Err(AppError::field(
+            "to",
+            "queue.bad_range",
+            "统计区间应为一年以内，且结束日期不早于开始日期",
+        ));
+    }
+    let rows = queue_ticket::Entity::find()
+        .filter(queue_ticket::Column::Day.gte(from.format("%Y-%m-%d").to_string()))
+        .filter(queue_ticket::Column::Day.lte(to.format("%Y-%m-%d").to_string()))
+        .filter(queue_ticket::Column::CalledAt.is_not_null())
+        .filter(queue_ticket::Column::Status.ne("transferred"))
+        .all(&app.db.conn)
+        .await?;
+    let waits: Vec<Wait> = rows
+        .into_iter()
+        .filter_map(|t| {
+            let called = t.called_at?;
+            Some(Wait {
+                hour: t.issued_at.with_timezone(&china_offset()).hour(),
+                seconds: (called - t.issued_at).num_seconds(),
+                group: t.group_code,
+            })
+        })
+        .collect();
+    Ok(wait_stats(&waits))
+}

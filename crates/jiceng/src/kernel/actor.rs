@@ -1,0 +1,66 @@
+//! Use cases: one function per thing a user can do. Each checks permission, validates, and
+//! writes its change together with its audit entry in one transaction.
+
+use jiceng_core::{Jurisdiction, Role};
+
+/// Who is acting: a signed-in staff member, or the system itself (CLI, demo seeding).
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User(UserActor),
+    System(&'static str),
+}
+
+#[derive(Debug, Clone)]
+pub struct UserActor {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub jurisdiction: Jurisdiction,
+    pub via: AuthVia,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthVia {
+    Session { id_hash: String, csrf_token: String },
+    Token { id: i64 },
+}
+
+impl Actor {
+    /// The actor as written in the audit log: `user:NAME` or `system:WHAT`.
+    pub fn audit_name(&self) -> String {
+        match self {
+            Actor::User(u) => format!("user:{}", u.username),
+            Actor::System(what) => format!("system:{what}"),
+        }
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Actor::User(u) => Some(u.role),
+            Actor::System(_) => None,
+        }
+    }
+
+    /// Whether the actor's jurisdiction covers a region; the system covers everything.
+    pub fn covers_region(&self, code: &jiceng_core::RegionCode) -> bool {
+        match self {
+            Actor::User(u) => u.jurisdiction.covers_region(code),
+            Actor::System(_) => true,
+        }
+    }
+
+    pub fn jurisdiction(&self) -> Option<&Jurisdiction> {
+        match self {
+            Actor::User(u) => Some(&u.jurisdiction),
+            Actor::System(_) => None,
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        match self {
+            Actor::User(u) => u.role.manages_organisation(),
+            Actor::System(_) => true,
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! The kernel every wing builds on: the application context, who is acting, paging, the one
+//! audit write path, group commit, the Merkle tree's storage and sealing of personal data.
+//! Nothing here imports a wing.
+
+pub mod actor;
+pub mod app;
+pub mod audit;
+pub mod crypto;
+pub mod group_commit;
+pub mod paging;
+pub mod tree;
+
+pub use actor::*;
+pub use paging::*;

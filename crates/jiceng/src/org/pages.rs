@@ -1,0 +1,519 @@
+//! Server-rendered pages (askama), all text in Simplified Chinese.
+
+use crate::kernel::app::App;
+use crate::kernel::paging::Page;
+use crate::kernel::paging::PageParams;
+use crate::org;
+use crate::org::departments::DepartmentFilter;
+use crate::org::departments::DepartmentInput;
+use crate::org::departments::DepartmentKind;
+use crate::org::locate::Match;
+use crate::org::regions::RegionFilter;
+use crate::org::regions::RegionInput;
+use crate::web::Chrome;
+use crate::web::FormState;
+use crate::web::PageResult;
+use crate::web::Pager;
+use crate::web::WebUser;
+use crate::web::field;
+use crate::web::form_csrf;
+use crate::web::outcome;
+use crate::web::page_chrome;
+use crate::web::pager;
+use crate::web::render;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Form, Router};
+use geo::Centroid;
+use jiceng_core::{RegionLevel, Role};
+use std::collections::HashMap;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/", get(home))
+        .route("/map", get(map_page))
+        .route("/grids/{code}", get(grid_page))
+        .route("/locate", get(locate_page))
+        .route("/admin/regions", get(regions_page).post(regions_submit))
+        .route(
+            "/admin/departments",
+            get(departments_page).post(departments_submit),
+        )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Home
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub(crate) struct HomePage {
+    pub(crate) chrome: Chrome,
+    pub(crate) greeting: String,
+    pub(crate) role_label: &'static str,
+    pub(crate) scope_name: String,
+    pub(crate) stats: Vec<(&'static str, u64)>,
+    pub(crate) cards: Vec<(&'static str, &'static str, &'static str)>,
+    pub(crate) coming: Vec<&'static str>,
+}
+
+pub(crate) fn cards_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut cards = vec![
+        (
+            "/work-orders",
+            "工单（接诉即办）",
+            "登记、派单、签收、办理、回复与回访，超期自动督办",
+        ),
+        ("/map", "网格地图", "查看管辖范围内的网格划分和网格员"),
+        (
+            "/locate",
+            "位置查询",
+            "由经纬度查询所在网格、村（社区）和乡镇（街道）",
+        ),
+        (
+            "/admin/regions",
+            "区划",
+            "县、乡镇（街道）、村（社区）三级区划",
+        ),
+        (
+            "/admin/departments",
+            "部门与单位",
+            "县级部门、乡镇机构、村（社区）组织和协办单位",
+        ),
+    ];
+    if role.manages_organisation() {
+        cards.push(("/admin/users", "账号管理", "新增账号、分配角色和所属单位"));
+    }
+    if role.reads_audit_log() {
+        cards.push(("/audit", "审计日志", "每一次登录、变更和拒绝访问的完整记录"));
+    }
+    cards
+}
+
+pub(crate) fn coming_for(role: Role) -> Vec<&'static str> {
+    match role {
+        Role::Operator | Role::Supervisor => vec!["月度排名与通报"],
+        Role::Dispatcher | Role::Handler | Role::GridWorker | Role::Auditor => vec![],
+        Role::WindowClerk => vec!["一窗受理与一次性告知", "排队叫号"],
+        Role::Leader => vec!["数据驾驶舱：趋势、热点、排名"],
+        Role::Admin => vec!["权责清单的表格导入导出"],
+    }
+}
+
+pub(crate) async fn home(State(app): State<App>, user: WebUser) -> PageResult {
+    let actor = user.actor();
+    let s = org::summary(&app, &actor)
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+    let u = &user.0;
+    let scope_name = org::get_region(&app, &actor, u.jurisdiction.region.as_str())
+        .await
+        .map(|r| r.name)
+        .unwrap_or_else(|_| u.jurisdiction.region.to_string());
+    let page = HomePage {
+        chrome: page_chrome(&app, u, "/"),
+        greeting: format!("您好，{}", u.display_name),
+        role_label: u.role.label(),
+        scope_name,
+        stats: vec![
+            ("乡镇（街道）", s.townships),
+            ("村（社区）", s.villages),
+            ("网格", s.grids),
+            ("部门与单位", s.departments),
+        ],
+        cards: cards_for(u.role),
+        coming: coming_for(u.role),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regions, departments, users
+
+#[derive(Template)]
+#[template(path = "regions.html")]
+pub(crate) struct RegionsPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) page: Page<org::RegionView>,
+    pub(crate) pager: Pager,
+    pub(crate) levels: Vec<(&'static str, &'static str)>,
+    pub(crate) level: String,
+    pub(crate) q: String,
+    pub(crate) can_edit: bool,
+    pub(crate) form: FormState,
+}
+
+pub(crate) async fn regions_view(
+    app: &App,
+    user: &WebUser,
+    filter: RegionFilter,
+    page: PageParams,
+    form: FormState,
+    status: StatusCode,
+) -> PageResult {
+    let p = org::list_regions(app, &user.actor(), &filter, page)
+        .await
+        .map_err(|e| user.fail(app, e))?;
+    let level = filter.level.unwrap_or_default();
+    let q = filter.q.unwrap_or_default();
+    let view = RegionsPage {
+        chrome: page_chrome(app, &user.0, "/admin/regions"),
+        pager: pager(&p, &[("level", &level), ("q", &q)]),
+        page: p,
+        levels: RegionLevel::ALL
+            .iter()
+            .map(|l| (l.code(), l.label()))
+            .collect(),
+        level,
+        q,
+        can_edit: user.0.role.manages_organisation(),
+        form,
+    };
+    Ok(render(status, &view))
+}
+
+pub(crate) async fn regions_page(
+    State(app): State<App>,
+    user: WebUser,
+    Query(f): Query<RegionFilter>,
+    Query(p): Query<PageParams>,
+) -> PageResult {
+    regions_view(&app, &user, f, p, FormState::default(), StatusCode::OK).await
+}
+
+pub(crate) async fn regions_submit(
+    State(app): State<App>,
+    user: WebUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    form_csrf(&user, &form)?;
+    let input = RegionInput {
+        code: field(&form, "code"),
+        name: field(&form, "name"),
+        boundary: None,
+    };
+    let result = org::create_region(&app, &user.actor(), input).await;
+    let (state, status) = outcome(form, result, |r| {
+        format!("已新增区划：{}（{}）", r.name, r.code)
+    })
+    .map_err(|e| user.fail(&app, e))?;
+    regions_view(
+        &app,
+        &user,
+        RegionFilter::default(),
+        PageParams::default(),
+        state,
+        status,
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "departments.html")]
+pub(crate) struct DepartmentsPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) page: Page<org::DepartmentView>,
+    pub(crate) pager: Pager,
+    pub(crate) kinds: Vec<(&'static str, &'static str)>,
+    pub(crate) kind: String,
+    pub(crate) q: String,
+    pub(crate) can_edit: bool,
+    pub(crate) form: FormState,
+}
+
+pub(crate) async fn departments_view(
+    app: &App,
+    user: &WebUser,
+    filter: DepartmentFilter,
+    page: PageParams,
+    form: FormState,
+    status: StatusCode,
+) -> PageResult {
+    let p = org::list_departments(app, &user.actor(), &filter, page)
+        .await
+        .map_err(|e| user.fail(app, e))?;
+    let kind = filter.kind.unwrap_or_default();
+    let q = filter.q.unwrap_or_default();
+    let view = DepartmentsPage {
+        chrome: page_chrome(app, &user.0, "/admin/departments"),
+        pager: pager(&p, &[("kind", &kind), ("q", &q)]),
+        page: p,
+        kinds: DepartmentKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
+        kind,
+        q,
+        can_edit: user.0.role.manages_organisation(),
+        form,
+    };
+    Ok(render(status, &view))
+}
+
+pub(crate) async fn departments_page(
+    State(app): State<App>,
+    user: WebUser,
+    Query(f): Query<DepartmentFilter>,
+    Query(p): Query<PageParams>,
+) -> PageResult {
+    departments_view(&app, &user, f, p, FormState::default(), StatusCode::OK).await
+}
+
+pub(crate) async fn departments_submit(
+    State(app): State<App>,
+    user: WebUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    form_csrf(&user, &form)?;
+    let input = DepartmentInput {
+        code: field(&form, "code"),
+        name: field(&form, "name"),
+        kind: field(&form, "kind"),
+        region_code: field(&form, "region_code"),
+        phone: field(&form, "phone"),
+        email: field(&form, "email"),
+        active: true,
+    };
+    let result = org::create_department(&app, &user.actor(), input).await;
+    let (state, status) = outcome(form, result, |d| format!("已新增部门：{}", d.name))
+        .map_err(|e| user.fail(&app, e))?;
+    departments_view(
+        &app,
+        &user,
+        DepartmentFilter::default(),
+        PageParams::default(),
+        state,
+        status,
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grid map
+
+pub struct MapShape {
+    pub(crate) code: String,
+    pub(crate) name: String,
+    pub(crate) short: String,
+    pub(crate) points: String,
+    pub(crate) fill: &'static str,
+    pub(crate) label_x: String,
+    pub(crate) label_y: String,
+}
+
+pub struct SvgMap {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) shapes: Vec<MapShape>,
+    /// A point to mark (an order's place), projected.
+    pub(crate) marker: Option<(String, String)>,
+}
+
+pub(crate) const PALETTE: [&str; 8] = [
+    "#e57373", "#64b5f6", "#81c784", "#ffb74d", "#ba68c8", "#4db6ac", "#f06292", "#a1887f",
+];
+
+/// Grids as drawn: their outlines from GeoJSON.
+pub fn grid_shapes(grids: &[org::GridView]) -> Vec<crate::org::locate::GridShape> {
+    grids
+        .iter()
+        .filter_map(|g| {
+            let geom: geojson::Geometry = serde_json::from_value(g.geometry.clone()).ok()?;
+            Some(crate::org::locate::GridShape {
+                code: g.code.clone(),
+                name: g.name.clone(),
+                village_code: g.village_code.clone(),
+                polygon: jiceng_core::geometry::grid_polygon(&geom.value).ok()?,
+            })
+        })
+        .collect()
+}
+
+/// Projects grid polygons into an SVG drawing, coloured by township, with a point marked
+/// (lon, lat) when given.
+pub fn svg_map(grids: &[crate::org::locate::GridShape], marker: Option<(f64, f64)>) -> SvgMap {
+    let polys: Vec<(usize, &geo::Polygon<f64>)> = grids
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (i, &g.polygon))
+        .collect();
+    let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for (_, p) in &polys {
+        for c in p.exterior().coords() {
+            min_x = min_x.min(c.x);
+            max_x = max_x.max(c.x);
+            min_y = min_y.min(c.y);
+            max_y = max_y.max(c.y);
+        }
+    }
+    let width = 1000.0;
+    let kx = ((min_y + max_y) / 2.0).to_radians().cos();
+    let span_x = ((max_x - min_x) * kx).max(1e-9);
+    let scale = width / span_x;
+    let height = ((max_y - min_y) * scale).max(1.0);
+    let project = |x: f64, y: f64| ((x - min_x) * kx * scale, (max_y - y) * scale);
+    let mut townships: Vec<&str> = grids
+        .iter()
+        .map(|g| &g.village_code[..9.min(g.village_code.len())])
+        .collect();
+    townships.sort_unstable();
+    townships.dedup();
+    let shapes = polys
+        .iter()
+        .map(|(i, p)| {
+            let g = &grids[*i];
+            let points = p
+                .exterior()
+                .coords()
+                .map(|c| {
+                    let (x, y) = project(c.x, c.y);
+                    format!("{x:.1},{y:.1}")
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            let c = p
+                .centroid()
+                .map(|c| project(c.x(), c.y()))
+                .unwrap_or((0.0, 0.0));
+            let t = townships
+                .binary_search(&&g.village_code[..9.min(g.village_code.len())])
+                .unwrap_or(0);
+            MapShape {
+                code: g.code.clone(),
+                short: g
+                    .name
+                    .chars()
+                    .rev()
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect(),
+                name: g.name.clone(),
+                points,
+                fill: PALETTE[t % PALETTE.len()],
+                label_x: format!("{:.1}", c.0),
+                label_y: format!("{:.1}", c.1),
+            }
+        })
+        .collect();
+    SvgMap {
+        width: width as u32,
+        height: height.ceil() as u32,
+        shapes,
+        marker: marker.map(|(x, y)| {
+            let (x, y) = project(x, y);
+            (format!("{x:.1}"), format!("{y:.1}"))
+        }),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "map.html")]
+pub(crate) struct MapPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) grid_count: usize,
+    pub(crate) map: SvgMap,
+}
+
+/// Grids drawn on one page at most; larger jurisdictions are better served by filters.
+pub(crate) const MAP_LIMIT: u64 = 3000;
+
+pub(crate) async fn map_page(State(app): State<App>, user: WebUser) -> PageResult {
+    let grids = org::grids_for_map(&app, &user.actor(), MAP_LIMIT)
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+    let page = MapPage {
+        chrome: page_chrome(&app, &user.0, "/map"),
+        grid_count: grids.len(),
+        map: svg_map(&grid_shapes(&grids), None),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "grid.html")]
+pub(crate) struct GridPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) grid: org::GridView,
+    pub(crate) village: String,
+    pub(crate) township: String,
+    pub(crate) worker: String,
+}
+
+pub(crate) async fn grid_page(
+    State(app): State<App>,
+    user: WebUser,
+    Path(code): Path<String>,
+) -> PageResult {
+    let d = org::grid_detail(&app, &user.actor(), &code)
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+    let page = GridPage {
+        chrome: page_chrome(&app, &user.0, "/map"),
+        village: format!("{}（{}）", d.village_name, d.grid.village_code),
+        township: d.township_name,
+        worker: d.worker_name.unwrap_or_else(|| "未指定".into()),
+        grid: d.grid,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locate
+
+#[derive(Template)]
+#[template(path = "locate.html")]
+pub(crate) struct LocatePage {
+    pub(crate) chrome: Chrome,
+    pub(crate) lat: String,
+    pub(crate) lon: String,
+    pub(crate) error: Option<String>,
+    pub(crate) result: Option<(&'static str, String, String, String, String)>,
+}
+
+pub(crate) async fn locate_page(
+    State(app): State<App>,
+    user: WebUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let lat = q.get("lat").cloned().unwrap_or_default();
+    let lon = q.get("lon").cloned().unwrap_or_default();
+    let mut page = LocatePage {
+        chrome: page_chrome(&app, &user.0, "/locate"),
+        lat: lat.clone(),
+        lon: lon.clone(),
+        error: None,
+        result: None,
+    };
+    if !lat.is_empty() || !lon.is_empty() {
+        match (lat.trim().parse::<f64>(), lon.trim().parse::<f64>()) {
+            (Ok(la), Ok(lo)) if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&lo) => {
+                let r = app.locator.snapshot().locate(lo, la);
+                let name = |x: Option<crate::org::locate::RegionRef>| {
+                    x.map(|r| format!("{}（{}）", r.name, r.code))
+                        .unwrap_or_else(|| "—".into())
+                };
+                let verdict = match r.matched {
+                    Match::Grid => "位于网格内",
+                    Match::Region => "不在任何网格内，位于区划边界内",
+                    Match::OutsideJurisdiction => "不在本系统管辖范围内",
+                };
+                let grid = r
+                    .grid
+                    .map(|g| format!("{}（{}）", g.name, g.code))
+                    .unwrap_or_else(|| "—".into());
+                page.result = Some((
+                    verdict,
+                    grid,
+                    name(r.village),
+                    name(r.township),
+                    name(r.county),
+                ));
+            }
+            _ => page.error = Some("请输入有效的经纬度：纬度 -90～90，经度 -180～180".into()),
+        }
+    }
+    Ok(render(StatusCode::OK, &page))
+}

@@ -1,0 +1,241 @@
+//! Extractors: who is calling (session cookie or bearer token), and JSON / query input whose
+//! rejections become our errors with stable codes and Chinese messages.
+
+use crate::auth;
+use crate::error::AppError;
+use crate::kernel::actor::Actor;
+use crate::kernel::actor::AuthVia;
+use crate::kernel::actor::UserActor;
+use crate::kernel::app::App;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use serde::de::DeserializeOwned;
+
+pub const SESSION_COOKIE: &str = "jiceng_session";
+pub const LOGIN_CSRF_COOKIE: &str = "jiceng_login_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+}
+
+/// Constant-time comparison for secrets.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+pub fn csrf_error() -> AppError {
+    AppError::new(
+        StatusCode::FORBIDDEN,
+        "auth.csrf_invalid",
+        "页面已过期或来源不可信，请刷新页面后重试",
+    )
+}
+
+/// Checks the CSRF token a form or script sent against the session's.
+pub fn check_csrf(user: &UserActor, sent: &str) -> Result<(), AppError> {
+    match &user.via {
+        AuthVia::Session { csrf_token, .. } if same_secret(csrf_token, sent) => Ok(()),
+        AuthVia::Session { .. } => Err(csrf_error()),
+        AuthVia::Token { .. } => Ok(()),
+    }
+}
+
+/// The caller, if signed in. A bearer token that is wrong is an error, not "anonymous".
+pub async fn resolve(app: &App, headers: &HeaderMap) -> Result<Option<UserActor>, AppError> {
+    if let Some(token) = bearer(headers) {
+        return auth::resolve_token(app, token).await.map(Some);
+    }
+    match cookie_value(headers, SESSION_COOKIE) {
+        Some(c) => auth::resolve_session(app, &c).await,
+        None => Ok(None),
+    }
+}
+
+/// A signed-in staff member, for the JSON API. Unsafe methods on a session also need the
+/// `X-CSRF-Token` header.
+pub struct ApiUser(pub UserActor);
+
+impl ApiUser {
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.0.clone())
+    }
+}
+
+impl FromRequestParts<App> for ApiUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let user = resolve(app, &parts.headers)
+            .await?
+            .ok_or_else(AppError::unauthenticated)?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            check_csrf(&user, sent)?;
+        }
+        Ok(ApiUser(user))
+    }
+}
+
+/// A JSON body whose rejections are ours.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<App> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, app).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => Err(json_rejection(rej)),
+        }
+    }
+}
+
+fn json_rejection(rej: JsonRejection) -> AppError {
+    match rej {
+        JsonRejection::MissingJsonContentType(_) => AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "request.unsupported_media_type",
+            "请求体必须是 JSON（Content-Type: application/json）",
+        ),
+        JsonRejection::JsonSyntaxError(_) => {
+            AppError::bad_request("request.malformed_json", "请求体不是有效的 JSON")
+        }
+        JsonRejection::JsonDataError(e) => AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "request.invalid_body",
+            format!(
+                "请求体字段缺失或类型错误：{}",
+                e.body_text().rsplit(": ").next().unwrap_or_default()
+            ),
+        ),
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            too_large()
+        }
+        other => AppError::bad_request(
+            "request.unreadable_body",
+            format!("请求体无法读取（{}）", other.status()),
+        ),
+    }
+}
+
+pub fn too_large() -> AppError {
+    AppError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "request.too_large",
+        "请求体太大",
+    )
+}
+
+/// Query parameters whose rejections are ours.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<App> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, app).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(AppError::bad_request(
+                "request.bad_query",
+                format!(
+                    "查询参数无效：{}",
+                    e.body_text().rsplit(": ").next().unwrap_or_default()
+                ),
+            )),
+            Err(_) => Err(AppError::bad_request("request.bad_query", "查询参数无效")),
+        }
+    }
+}
+
+/// The caller if signed in, for public endpoints that show more to staff.
+pub struct MaybeApiUser(pub Option<UserActor>);
+
+impl FromRequestParts<App> for MaybeApiUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let user = resolve(app, &parts.headers).await?;
+        if let Some(u) = &user
+            && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            check_csrf(u, sent)?;
+        }
+        Ok(MaybeApiUser(user))
+    }
+}
+
+/// The citizen's address: the connection's, or the first `X-Forwarded-For` hop when the
+/// configuration trusts the proxy.
+pub fn client_addr(app: &App, headers: &HeaderMap, peer: std::net::SocketAddr) -> std::net::IpAddr {
+    if app.config.trust_forwarded_for
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return ip;
+    }
+    peer.ip()
+}
+
+/// Refuses a citizen's report beyond the allowance of their address (429).
+pub fn citizen_allowance(
+    app: &App,
+    headers: &HeaderMap,
+    peer: std::net::SocketAddr,
+) -> Result<(), AppError> {
+    let addr = client_addr(app, headers, peer);
+    if app
+        .config
+        .kiosk_addresses
+        .iter()
+        .any(|k| k.trim().parse() == Ok(addr))
+        || app
+            .caches
+            .take_citizen_report(addr, app.config.citizen_reports_per_hour)
+    {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "work_order.rate_limited",
+            "提交过于频繁，请稍后再试；紧急情况请拨打12345或110",
+        ))
+    }
+}

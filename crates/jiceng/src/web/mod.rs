@@ -1,0 +1,290 @@
+//! Server-rendered pages (askama), all text in Simplified Chinese.
+
+use crate::error::AppError;
+use crate::kernel::actor::Actor;
+use crate::kernel::actor::UserActor;
+use crate::kernel::app::App;
+use crate::kernel::paging::Page;
+use crate::web::extract::check_csrf;
+use askama::Template;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use jiceng_core::Role;
+use jiceng_core::clock::format_local;
+use std::collections::HashMap;
+
+pub mod extract;
+pub mod system;
+
+/// The page kit's own files: the style sheet and the script.
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/static/app.css", get(css))
+        .route("/static/app.js", get(js))
+}
+
+pub(crate) async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/static/app.css")),
+    )
+}
+
+pub(crate) async fn js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/static/app.js")),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout
+
+/// What every page's frame shows: navigation for the role, the user, the CSRF token, and the
+/// simulated time under `--fake-clock`.
+pub struct Chrome {
+    pub nav: Vec<(&'static str, &'static str)>,
+    pub current: &'static str,
+    pub user: Option<(String, &'static str)>,
+    pub csrf: String,
+    pub sim_time: Option<String>,
+}
+
+pub(crate) fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
+    let mut nav = vec![
+        ("/", "首页"),
+        ("/work-orders", "工单"),
+        ("/window", "一窗受理"),
+        ("/rankings", "排名"),
+        ("/supervision", "督办"),
+        ("/map", "网格地图"),
+        ("/locate", "位置查询"),
+        ("/admin/regions", "区划"),
+        ("/admin/departments", "部门"),
+    ];
+    if role.manages_organisation() {
+        nav.push(("/admin/users", "账号"));
+        nav.push(("/admin/outbox", "通知"));
+        nav.push(("/admin/templates", "通知模板"));
+        nav.push(("/admin/categories", "诉求分类"));
+    }
+    if role.reads_audit_log() {
+        nav.push(("/audit", "审计日志"));
+    }
+    nav
+}
+
+pub(crate) fn chrome(
+    app: &App,
+    user: Option<&UserActor>,
+    current: &'static str,
+    csrf: String,
+) -> Chrome {
+    Chrome {
+        nav: user.map(|u| nav_for(u.role)).unwrap_or_default(),
+        current,
+        user: user.map(|u| (u.display_name.clone(), u.role.label())),
+        csrf,
+        sim_time: app.fake_clock.as_ref().map(|_| format_local(app.now())),
+    }
+}
+
+pub(crate) fn session_csrf(u: &UserActor) -> String {
+    match &u.via {
+        crate::kernel::actor::AuthVia::Session { csrf_token, .. } => csrf_token.clone(),
+        crate::kernel::actor::AuthVia::Token { .. } => String::new(),
+    }
+}
+
+pub(crate) fn page_chrome(app: &App, u: &UserActor, current: &'static str) -> Chrome {
+    chrome(app, Some(u), current, session_csrf(u))
+}
+
+pub(crate) fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => AppError::internal(anyhow::anyhow!("template: {e}")).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) heading: &'static str,
+    pub(crate) message: String,
+}
+
+/// An error shown as a page; "not signed in" sends the browser to the login page.
+pub struct WebError {
+    err: AppError,
+    chrome: Option<Chrome>,
+}
+
+impl From<AppError> for WebError {
+    fn from(err: AppError) -> Self {
+        WebError { err, chrome: None }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        if self.err.status == StatusCode::UNAUTHORIZED {
+            return Redirect::to("/login").into_response();
+        }
+        if let Some(src) = &self.err.source {
+            tracing::error!(error = ?src, code = self.err.code, "page failed");
+        }
+        let heading = match self.err.status {
+            StatusCode::FORBIDDEN => "没有权限",
+            StatusCode::NOT_FOUND => "找不到页面",
+            s if s.is_server_error() => "服务器出错了",
+            _ => "请求有误",
+        };
+        let chrome = self.chrome.unwrap_or(Chrome {
+            nav: vec![("/", "首页")],
+            current: "",
+            user: None,
+            csrf: String::new(),
+            sim_time: None,
+        });
+        render(
+            self.err.status,
+            &ErrorPage {
+                chrome,
+                heading,
+                message: self.err.message,
+            },
+        )
+    }
+}
+
+/// A signed-in user for pages. Without a session the browser goes to the login page.
+pub struct WebUser(pub UserActor);
+
+impl FromRequestParts<App> for WebUser {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        match extract::resolve(app, &parts.headers).await? {
+            Some(u) => Ok(WebUser(u)),
+            None => Err(AppError::unauthenticated().into()),
+        }
+    }
+}
+
+impl WebUser {
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::User(self.0.clone())
+    }
+
+    pub(crate) fn fail(&self, app: &App, err: AppError) -> WebError {
+        WebError {
+            err,
+            chrome: Some(page_chrome(app, &self.0, "")),
+        }
+    }
+}
+
+pub(crate) type PageResult = Result<Response, WebError>;
+
+/// Submitted form values and per-field errors, so a form comes back with what was typed.
+#[derive(Default)]
+pub struct FormState {
+    pub(crate) values: HashMap<String, String>,
+    pub(crate) errors: HashMap<String, String>,
+    pub(crate) message: Option<String>,
+    pub(crate) ok: bool,
+}
+
+impl FormState {
+    pub(crate) fn from_error(values: HashMap<String, String>, e: &AppError) -> Self {
+        let errors = e
+            .fields
+            .iter()
+            .map(|f| (f.field.clone(), f.message.clone()))
+            .collect();
+        Self {
+            values,
+            errors,
+            message: Some(e.message.clone()),
+            ok: false,
+        }
+    }
+
+    pub(crate) fn saved(message: String) -> Self {
+        Self {
+            message: Some(message),
+            ok: true,
+            ..Default::default()
+        }
+    }
+
+    pub fn value(&self, k: &str) -> &str {
+        self.values.get(k).map(String::as_str).unwrap_or("")
+    }
+
+    pub fn error(&self, k: &str) -> Option<&str> {
+        self.errors.get(k).map(String::as_str)
+    }
+}
+
+/// Paging links keep the filters in the query string.
+pub struct Pager {
+    pub(crate) page: u64,
+    pub(crate) pages: u64,
+    pub(crate) total: u64,
+    pub(crate) query: String,
+}
+
+pub(crate) fn pager<T>(p: &Page<T>, filters: &[(&str, &str)]) -> Pager {
+    let query = filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| {
+            format!(
+                "{k}={}&",
+                url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>()
+            )
+        })
+        .collect();
+    Pager {
+        page: p.page,
+        pages: p.pages(),
+        total: p.total,
+        query,
+    }
+}
+
+/// What an admin form shows after a submit: the saved message, or the errors per field with
+/// the input kept. A refusal or a server error is passed on for an error page.
+pub(crate) fn outcome<T>(
+    form: HashMap<String, String>,
+    result: Result<T, AppError>,
+    saved: impl FnOnce(T) -> String,
+) -> Result<(FormState, StatusCode), AppError> {
+    match result {
+        Ok(v) => Ok((FormState::saved(saved(v)), StatusCode::OK)),
+        Err(e) if e.is_internal() || e.status == StatusCode::FORBIDDEN => Err(e),
+        Err(e) => Ok((FormState::from_error(form, &e), e.status)),
+    }
+}
+
+pub(crate) fn field(form: &HashMap<String, String>, k: &str) -> String {
+    form.get(k).cloned().unwrap_or_default()
+}
+
+/// Checks the form's CSRF token against the session.
+pub(crate) fn form_csrf(user: &WebUser, form: &HashMap<String, String>) -> Result<(), AppError> {
+    check_csrf(&user.0, form.get("csrf").map(String::as_str).unwrap_or(""))
+}

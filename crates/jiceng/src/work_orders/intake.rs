@@ -1,0 +1,775 @@
+//! 接诉即办: intake, classification, dispatch by the responsibility list, the lifecycle, and
+//! what each step tells people (outbox). Every change goes through [`apply`] or [`create`],
+//! which write the order, its timeline, its audit entry and its notifications together.
+
+use crate::error::AppError;
+use crate::error::AppResult;
+use crate::error::FieldError;
+use crate::kernel::actor::Actor;
+use crate::kernel::app::App;
+use crate::kernel::audit;
+use crate::kernel::audit::Event;
+use crate::notify;
+use crate::org::locate::Match;
+use crate::reference::Loaded;
+use crate::store::bulk;
+use crate::store::entities::assignment;
+use crate::store::entities::order_event;
+use crate::store::entities::photo;
+use crate::store::entities::work_order;
+use crate::work_orders::actions::reporter_of;
+use crate::work_orders::dispatch::DispatchData;
+use crate::work_orders::dispatch::assignment_row;
+use crate::work_orders::dispatch::dispatch_note;
+use crate::work_orders::dispatch::planned_units;
+use crate::work_orders::dispatch::set_dispatched;
+use crate::work_orders::model::Channel;
+use crate::work_orders::model::MAX_DESCRIPTION;
+use crate::work_orders::model::MAX_EXTENSIONS;
+use crate::work_orders::model::NewOrder;
+use crate::work_orders::model::check_phone;
+use crate::work_orders::model::check_photos;
+use crate::work_orders::model::event_model;
+use crate::work_orders::model::illegal;
+use crate::work_orders::model::mask_phone;
+use crate::work_orders::model::snapshot_of;
+use crate::work_orders::model::tracking_code;
+use crate::work_orders::read::OrderView;
+use crate::work_orders::read::load_units;
+use crate::work_orders::read::view_with;
+use chrono::{DateTime, Utc};
+use jiceng_core::Role;
+use jiceng_core::classify::Suggestion;
+use jiceng_core::dispatch::{Outcome, Place, Unit};
+use jiceng_core::sla::{Level, Priority};
+use jiceng_core::work_order::{Action, Flags, Rules, State, transition};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, TryIntoModel,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Intake
+
+/// Who may register orders and on which channel; citizens (no actor) use the web.
+pub(crate) fn channel_for(actor: Option<&Actor>, asked: Option<&str>) -> AppResult<Channel> {
+    let asked = match asked.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(Channel::parse(s).ok_or_else(|| {
+            AppError::field(
+                "channel",
+                "work_order.bad_channel",
+                "渠道只能是 hotline、grid、web、app、api 或 system",
+            )
+        })?),
+        None => None,
+    };
+    Ok(match actor {
+        None => match asked {
+            Some(c @ (Channel::Web | Channel::App)) => c,
+            None => Channel::Web,
+            Some(_) => {
+                return Err(AppError::field(
+                    "channel",
+                    "work_order.bad_channel",
+                    "群众只能通过网站或移动端提交",
+                ));
+            }
+        },
+        Some(Actor::User(u)) => asked.unwrap_or(match (u.role, &u.via) {
+            (Role::GridWorker, _) => Channel::Grid,
+            (_, crate::kernel::actor::AuthVia::Token { .. }) => Channel::Api,
+            _ => Channel::Hotline,
+        }),
+        Some(Actor::System(_)) => asked.unwrap_or(Channel::System),
+    })
+}
+
+/// The classifier's best `n` categories for a text, retired ones left out.
+pub(crate) fn active_suggestions(r: &Loaded, text: &str, n: usize) -> Vec<Suggestion> {
+    r.classifier
+        .suggest(text, n + 5)
+        .into_iter()
+        .filter(|s| r.categories.get(&s.label).is_some_and(|c| c.active))
+        .take(n)
+        .collect()
+}
+
+/// Classification suggestions for a text, with category names.
+pub fn suggest(app: &App, text: &str, n: usize) -> Vec<(Suggestion, String)> {
+    let r = app.reference.get();
+    active_suggestions(&r, text, n)
+        .into_iter()
+        .map(|s| {
+            let name = r
+                .categories
+                .get(&s.label)
+                .map(|c| c.path.clone())
+                .unwrap_or_default();
+            (s, name)
+        })
+        .collect()
+}
+
+pub(crate) struct Checked {
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) priority: Priority,
+    pub(crate) channel: Channel,
+    pub(crate) category: (String, f64),
+    pub(crate) lat_lon: Option<(f64, f64)>,
+    pub(crate) address: String,
+    pub(crate) reporter: Option<(String, String)>,
+    pub(crate) photos: Vec<(String, Vec<u8>)>,
+    pub(crate) client_key: Option<String>,
+}
+
+pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppResult<Checked> {
+    let mut errors = Vec::new();
+    let description = input.description.trim().to_string();
+    if description.is_empty() {
+        errors.push(FieldError {
+            field: "description".into(),
+            message: "请填写诉求内容".into(),
+        });
+    } else if description.chars().count() > MAX_DESCRIPTION {
+        errors.push(FieldError {
+            field: "description".into(),
+            message: format!("诉求内容不能超过{MAX_DESCRIPTION}个字"),
+        });
+    }
+    let title = input
+        .title
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .to_string();
+    if title.chars().count() > 100 {
+        errors.push(FieldError {
+            field: "title".into(),
+            message: "标题不能超过100个字".into(),
+        });
+    }
+    let priority = match input
+        .priority
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => Priority::Normal,
+        Some(p) => Priority::parse(p).unwrap_or_else(|| {
+            errors.push(FieldError {
+                field: "priority".into(),
+                message: "紧急程度只能是 urgent、expedited 或 normal".into(),
+            });
+            Priority::Normal
+        }),
+    };
+    let lat_lon = match (input.lat, input.lon) {
+        (Some(la), Some(lo)) if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&lo) => {
+            Some((la, lo))
+        }
+        (None, None) => None,
+        _ => {
+            errors.push(FieldError {
+                field: "lat".into(),
+                message: "经纬度不完整或超出范围（纬度 -90～90，经度 -180～180）".into(),
+            });
+            None
+        }
+    };
+    let address = input
+        .address
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .to_string();
+    if address.chars().count() > 200 {
+        errors.push(FieldError {
+            field: "address".into(),
+            message: "地址不能超过200个字".into(),
+        });
+    }
+    let reporter = match (&input.reporter, input.anonymous) {
+        (Some(r), false) => {
+            let name = r.name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 50 {
+                errors.push(FieldError {
+                    field: "reporter.name".into(),
+                    message: "请填写1～50个字的姓名".into(),
+                });
+            }
+            match check_phone(&r.phone) {
+                Ok(p) => Some((name, p)),
+                Err(e) => {
+                    errors.extend(e.fields);
+                    None
+                }
+            }
+        }
+        (None, true) | (Some(_), true) => None,
+        (None, false) => {
+            errors.push(FieldError {
+                field: "reporter".into(),
+                message: "请填写反映人姓名和电话，或选择匿名".into(),
+            });
+            None
+        }
+    };
+    let photos = check_photos(&input.photos, "photos").unwrap_or_else(|e| {
+        errors.push(e);
+        Vec::new()
+    });
+    let client_key = input
+        .client_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_string);
+    if let Some(k) = &client_key
+        && (k.len() > 64
+            || !k
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    {
+        errors.push(FieldError {
+            field: "client_key".into(),
+            message: "client_key 只能由字母、数字、- 和 _ 组成，最长64个字符".into(),
+        });
+    }
+    let channel = match channel_for(actor, input.channel.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            errors.extend(e.fields);
+            Channel::Web
+        }
+    };
+    let reference = app.reference.get();
+    let category = match input
+        .category_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(code) => match reference.categories.get(code) {
+            Some(c) if !c.active => {
+                errors.push(FieldError {
+                    field: "category_code".into(),
+                    message: format!("分类 {code} 已停用"),
+                });
+                (String::new(), 0.0)
+            }
+            Some(_) => (code.to_string(), 1.0),
+            None => {
+                errors.push(FieldError {
+                    field: "category_code".into(),
+                    message: format!("分类 {code} 不存在"),
+                });
+                (String::new(), 0.0)
+            }
+        },
+        None => {
+            let text = format!("{title} {description}");
+            match active_suggestions(&reference, &text, 1).into_iter().next() {
+                Some(s) => (s.label, s.confidence),
+                None => {
+                    errors.push(FieldError {
+                        field: "category_code".into(),
+                        message: "无法自动分类，请选择分类".into(),
+                    });
+                    (String::new(), 0.0)
+                }
+            }
+        }
+    };
+    if !errors.is_empty() {
+        let first = errors[0].message.clone();
+        let code = if errors
+            .iter()
+            .any(|e| e.field == "category_code" && e.message.contains("不存在"))
+        {
+            "work_order.unknown_category"
+        } else {
+            "work_order.invalid"
+        };
+        return Err(AppError::invalid(code, first, errors));
+    }
+    let title = if title.is_empty() {
+        description.chars().take(30).collect()
+    } else {
+        title
+    };
+    Ok(Checked {
+        title,
+        description,
+        priority,
+        channel,
+        category,
+        lat_lon,
+        address,
+        reporter,
+        photos,
+        client_key,
+    })
+}
+
+/// How many orders one intake transaction holds at most.
+pub(crate) const INTAKE_BATCH: usize = 500;
+
+/// An order checked and located, waiting for the intake writer.
+pub struct Intake {
+    c: Checked,
+    grid_code: Option<String>,
+    place: Place,
+    county: String,
+    actor_name: String,
+    /// The reporter's phone, encrypted with the data key.
+    phone_enc: String,
+}
+
+/// A registered order as the intake writer stored it.
+pub struct Created {
+    model: work_order::Model,
+    units: Vec<assignment::Model>,
+    names: std::collections::HashMap<i64, String>,
+}
+
+/// The intake queue: orders registered at the same moment share one durable commit.
+pub type IntakeQueue = std::sync::Arc<crate::kernel::group_commit::Queue<Intake, Created>>;
+
+pub fn intake_queue() -> IntakeQueue {
+    crate::kernel::group_commit::Queue::new(INTAKE_BATCH, |app, jobs| {
+        Box::pin(write_intakes(app, jobs))
+    })
+}
+
+/// Registers an order: classified, located, dispatched and given its deadlines, all in one
+/// transaction with its audit entry and the notifications it causes. Answers after the commit
+/// is durable.
+pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppResult<OrderView> {
+    let c = check(app, actor, &input)?;
+    let snapshot = app.locator.snapshot();
+    let located = c.lat_lon.map(|(la, lo)| snapshot.locate(lo, la));
+    if let Some(l) = &located
+        && l.matched == Match::OutsideJurisdiction
+    {
+        return Err(AppError::field(
+            "lat",
+            "work_order.outside_jurisdiction",
+            "该位置不在本系统管辖范围内",
+        ));
+    }
+    let place = Place {
+        village: located
+            .as_ref()
+            .and_then(|l| l.village.clone())
+            .map(|r| (r.code, r.name)),
+        township: located
+            .as_ref()
+            .and_then(|l| l.township.clone())
+            .map(|r| (r.code, r.name)),
+    };
+    let county = located
+        .as_ref()
+        .and_then(|l| l.county.clone())
+        .map(|r| r.code)
+        .or_else(|| {
+            actor
+                .and_then(|a| a.jurisdiction())
+                .and_then(|j| j.region.lineage().first().map(|c| c.to_string()))
+        })
+        .or_else(|| snapshot.first_county())
+        .unwrap_or_default();
+    let phone_enc = c
+        .reporter
+        .as_ref()
+        .map(|r| app.data_key.seal(&r.1))
+        .unwrap_or_default();
+    let job = Intake {
+        c,
+        grid_code: located
+            .as_ref()
+            .and_then(|l| l.grid.as_ref())
+            .map(|g| g.code.clone()),
+        place,
+        county,
+        actor_name: actor
+            .map(Actor::audit_name)
+            .unwrap_or_else(|| "citizen".into()),
+        phone_enc,
+    };
+    let created = app.intake.submit(app, job).await?;
+    view_with(
+        &app.db.conn,
+        app,
+        &created.model,
+        created.units,
+        &created.names,
+        false,
+        actor,
+    )
+    .await
+}
+
+impl Intake {
+    /// The order as received, before dispatch.
+    pub(crate) fn accepted(&self, code: &str, now: DateTime<Utc>) -> work_order::ActiveModel {
+        let c = &self.c;
+        let phone = c.reporter.as_ref().map(|r| r.1.as_str()).unwrap_or("");
+        let last4: String = {
+            let tail: Vec<char> = phone.chars().rev().take(4).collect();
+            tail.into_iter().rev().collect()
+        };
+        work_order::ActiveModel {
+            tracking_code: Set(code.to_string()),
+            title: Set(c.title.clone()),
+            description: Set(c.description.clone()),
+            channel: Set(c.channel.code().into()),
+            priority: Set(c.priority.code().into()),
+            category_code: Set(c.category.0.clone()),
+            category_confidence: Set((c.category.1 * 1000.0).round() / 1000.0),
+            lat: Set(c.lat_lon.map(|x| x.0)),
+            lon: Set(c.lat_lon.map(|x| x.1)),
+            address: Set(c.address.clone()),
+            grid_code: Set(self.grid_code.clone()),
+            village_code: Set(self.place.village.as_ref().map(|v| v.0.clone())),
+            township_code: Set(self.place.township.as_ref().map(|t| t.0.clone())),
+            reporter_name: Set(c.reporter.as_ref().map(|r| r.0.clone()).unwrap_or_default()),
+            reporter_phone: Set(mask_phone(phone)),
+            reporter_phone_last4: Set(last4),
+            anonymous: Set(c.reporter.is_none()),
+            status: Set(State::Accepted.code().into()),
+            flags: Set(serde_json::to_string(&Flags::default()).expect("flags")),
+            lead_unit_id: Set(None),
+            list_item_code: Set(String::new()),
+            dispatch_reasons: Set("[]".into()),
+            dispatched_at: Set(None),
+            resolve_started_at: Set(None),
+            signed_at: Set(None),
+            contacted_at: Set(None),
+            replied_at: Set(None),
+            closed_at: Set(None),
+            sign_by: Set(None),
+            contact_by: Set(None),
+            resolve_by: Set(None),
+            escalation: Set(Level::None.code().into()),
+            next_escalation_at: Set(None),
+            master_id: Set(None),
+            resolution: Set(String::new()),
+            satisfaction: Set(String::new()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            reporter_phone_enc: Set(self.phone_enc.clone()),
+            client_key: Set(c.client_key.clone()),
+            // Assigned by the database on insert.
+            id: Set(0),
+        }
+    }
+}
+
+/// Tracking codes not yet taken, one query for the whole batch.
+pub(crate) async fn fresh_codes(txn: &DatabaseTransaction, n: usize) -> AppResult<Vec<String>> {
+    let mut codes: Vec<String> = Vec::with_capacity(n);
+    loop {
+        let mut seen: std::collections::HashSet<String> = codes.iter().cloned().collect();
+        while codes.len() < n {
+            let c = tracking_code();
+            if seen.insert(c.clone()) {
+                codes.push(c);
+            }
+        }
+        let taken: std::collections::HashSet<String> = work_order::Entity::find()
+            .select_only()
+            .column(work_order::Column::TrackingCode)
+            .filter(work_order::Column::TrackingCode.is_in(codes.clone()))
+            .into_tuple::<String>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        if taken.is_empty() {
+            return Ok(codes);
+        }
+        codes.retain(|c| !taken.contains(c));
+    }
+}
+
+/// What the lead unit is told of a dispatch.
+pub(crate) fn dispatched_message(m: &work_order::Model, lead: &Unit) -> notify::Message {
+    notify::Message::new(
+        format!("unit:{}", lead.id),
+        "work_order.dispatched",
+        vec![
+            ("查询码", m.tracking_code.clone()),
+            ("标题", m.title.clone()),
+            (
+                "签收期限",
+                m.sign_by
+                    .map(jiceng_core::clock::format_local)
+                    .unwrap_or_default(),
+            ),
+        ],
+    )
+}
+
+/// A message to the reporter of an order, unless anonymous.
+pub(crate) fn to_reporter(
+    m: &work_order::Model,
+    event: &'static str,
+    vars: Vec<(&'static str, String)>,
+) -> Option<notify::Message> {
+    let r = reporter_of(m);
+    (!r.is_empty()).then(|| notify::Message::new(r, event, vars).address(&m.reporter_phone_enc))
+}
+
+/// Writes a batch of checked orders in one transaction: the orders, their timelines,
+/// assignments, audit entries and notifications, each kind in a few multi-row statements.
+pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Created>> {
+    let reference = app.reference.get();
+    let now = app.now();
+    let rules = Rules {
+        max_extensions: MAX_EXTENSIONS,
+        send_back_open: true,
+    };
+    let t0 = std::time::Instant::now();
+    let txn = app.db.begin_write().await?;
+    // A report sent again with its client key is answered with the order registered before.
+    let keys: Vec<String> = all.iter().filter_map(|j| j.c.client_key.clone()).collect();
+    let known: std::collections::HashSet<String> = if keys.is_empty() {
+        Default::default()
+    } else {
+        work_order::Entity::find()
+            .select_only()
+            .column(work_order::Column::ClientKey)
+            .filter(work_order::Column::ClientKey.is_in(keys))
+            .into_tuple::<String>()
+            .all(&txn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let mut seen = std::collections::HashSet::new();
+    let is_new: Vec<bool> = all
+        .iter()
+        .map(|j| match &j.c.client_key {
+            None => true,
+            Some(k) => !known.contains(k) && seen.insert(k.clone()),
+        })
+        .collect();
+    let jobs: Vec<&Intake> = all
+        .iter()
+        .zip(&is_new)
+        .filter(|(_, n)| **n)
+        .map(|(j, _)| j)
+        .collect();
+    let data = DispatchData::current(app, &txn).await?;
+    let codes = fresh_codes(&txn, jobs.len()).await?;
+    let mut rows = Vec::with_capacity(jobs.len());
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    for (j, code) in jobs.iter().zip(&codes) {
+        let outcome = data.plan(&reference, &j.c.category.0, &j.place, &j.county);
+        let mut am = j.accepted(code, now);
+        match &outcome {
+            Outcome::Dispatch(p) => {
+                set_dispatched(
+                    &mut am,
+                    &reference,
+                    State::Accepted,
+                    Flags::default(),
+                    &j.c.category.0,
+                    j.c.priority,
+                    p,
+                    now,
+                    rules,
+                )?;
+            }
+            Outcome::Manual(reasons) => {
+                let (s, f) = transition(
+                    State::Accepted,
+                    Flags::default(),
+                    Action::QueueForDispatch,
+                    rules,
+                )
+                .map_err(illegal)?;
+                am.status = Set(s.code().into());
+                am.flags = Set(serde_json::to_string(&f).expect("flags"));
+                am.dispatch_reasons = Set(serde_json::to_string(reasons).expect("reasons"));
+            }
+        }
+        rows.push(am);
+        outcomes.push(outcome);
+    }
+    let t_plan = t0.elapsed();
+    let mut models = Vec::with_capacity(jobs.len());
+    for am in rows {
+        models.push(am.try_into_model()?);
+    }
+    let mut ids: std::collections::HashMap<String, i64> =
+        std::collections::HashMap::with_capacity(jobs.len());
+    for r in
+        bulk::insert_models::<work_order::Entity, _>(&txn, &models, "id, tracking_code").await?
+    {
+        ids.insert(r.try_get("", "tracking_code")?, r.try_get("", "id")?);
+    }
+    for m in &mut models {
+        m.id = ids.remove(&m.tracking_code).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "order {} was not returned by its insert",
+                m.tracking_code
+            ))
+        })?;
+    }
+    let t_orders = t0.elapsed();
+    let mut events = Vec::with_capacity(jobs.len() * 2);
+    let mut assignments = Vec::with_capacity(jobs.len() * 2);
+    let mut audits = Vec::with_capacity(jobs.len());
+    let mut messages = Vec::with_capacity(jobs.len() * 2);
+    for ((j, m), outcome) in jobs.iter().zip(&models).zip(&outcomes) {
+        let accepted = State::Accepted.code();
+        events.push(event_model(
+            m.id,
+            now,
+            &j.actor_name,
+            "受理",
+            "",
+            accepted,
+            &format!("{}，{}", j.c.channel.label(), j.c.priority.label()),
+        ));
+        match outcome {
+            Outcome::Dispatch(p) => {
+                events.push(event_model(
+                    m.id,
+                    now,
+                    &j.actor_name,
+                    "派单",
+                    accepted,
+                    &m.status,
+                    &dispatch_note(p),
+                ));
+                for (unit, role) in planned_units(p) {
+                    assignments.push(assignment_row(m.id, unit.id, role, now));
+                }
+                messages.push(dispatched_message(m, &p.lead));
+            }
+            Outcome::Manual(reasons) => events.push(event_model(
+                m.id,
+                now,
+                "system:dispatch",
+                "转人工派单",
+                accepted,
+                &m.status,
+                &reasons.join("；"),
+            )),
+        }
+        audits.push((
+            j.actor_name.clone(),
+            Event::new("work_order.create", "work_order", m.id.to_string()).state(&snapshot_of(m)),
+        ));
+        messages.extend(to_reporter(
+            m,
+            "work_order.received",
+            vec![("查询码", m.tracking_code.clone())],
+        ));
+    }
+    bulk::insert_models::<order_event::Entity, _>(&txn, &events, "").await?;
+    let mut units: std::collections::HashMap<i64, Vec<assignment::Model>> =
+        std::collections::HashMap::new();
+    let inserted = bulk::insert_models::<assignment::Entity, _>(
+        &txn,
+        &assignments,
+        "id, order_id, unit_id, role",
+    )
+    .await?;
+    for r in inserted {
+        let a = assignment::Model {
+            id: r.try_get("", "id")?,
+            order_id: r.try_get("", "order_id")?,
+            unit_id: r.try_get("", "unit_id")?,
+            role: r.try_get("", "role")?,
+            active: true,
+            reply: String::new(),
+            created_at: now,
+        };
+        units.entry(a.order_id).or_default().push(a);
+    }
+    let photos: Vec<photo::Model> = jobs
+        .iter()
+        .zip(&models)
+        .flat_map(|(j, m)| {
+            j.c.photos.iter().map(|(ct, data)| photo::Model {
+                id: 0,
+                order_id: m.id,
+                event_id: None,
+                content_type: ct.clone(),
+                sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(data)),
+                data: data.clone(),
+                uploaded_by: j.actor_name.clone(),
+                created_at: now,
+            })
+        })
+        .collect();
+    bulk::insert_models::<photo::Entity, _>(&txn, &photos, "").await?;
+    let t_rows = t0.elapsed();
+    audit::record_batch(&txn, now, audits).await?;
+    notify::enqueue_many(&txn, app, now, messages).await?;
+    let t_audit = t0.elapsed();
+    let repeats: Vec<String> = all
+        .iter()
+        .zip(&is_new)
+        .filter(|(_, n)| !**n)
+        .filter_map(|(j, _)| j.c.client_key.clone())
+        .collect();
+    let mut before: std::collections::HashMap<String, Created> = Default::default();
+    if !repeats.is_empty() {
+        let found = work_order::Entity::find()
+            .filter(work_order::Column::ClientKey.is_in(repeats))
+            .all(&txn)
+            .await?;
+        let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
+        let (mut by_order, names) = load_units(&txn, &ids).await?;
+        for model in found {
+            let units = by_order.remove(&model.id).unwrap_or_default();
+            let key = model.client_key.clone().unwrap_or_default();
+            before.insert(
+                key,
+                Created {
+                    model,
+                    units,
+                    names: names.clone(),
+                },
+            );
+        }
+    }
+    txn.commit().await?;
+    tracing::debug!(orders = jobs.len(), plan = ?t_plan, orders_inserted = ?t_orders, rows = ?t_rows, audit_outbox = ?t_audit, committed = ?t0.elapsed(), "intake batch");
+    let mut fresh = models.into_iter().map(|model| {
+        let mut units = units.remove(&model.id).unwrap_or_default();
+        units.sort_by_key(|a| a.id);
+        let names = units
+            .iter()
+            .filter_map(|a| Some((a.unit_id, data.unit_name(a.unit_id)?.to_string())))
+            .collect();
+        Created {
+            model,
+            units,
+            names,
+        }
+    });
+    let mut out = Vec::with_capacity(all.len());
+    for (j, new) in all.iter().zip(is_new) {
+        let c = if new {
+            fresh.next()
+        } else {
+            j.c.client_key.as_ref().and_then(|k| {
+                before.get(k).map(|c| Created {
+                    model: c.model.clone(),
+                    units: c.units.clone(),
+                    names: c.names.clone(),
+                })
+            })
+        };
+        out.push(
+            c.ok_or_else(|| AppError::internal(anyhow::anyhow!("intake batch lost an order")))?,
+        );
+    }
+    Ok(out)
+}

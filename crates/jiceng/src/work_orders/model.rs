@@ -1,0 +1,277 @@
+//! 接诉即办: intake, classification, dispatch by the responsibility list, the lifecycle, and
+//! what each step tells people (outbox). Every change goes through [`apply`] or [`create`],
+//! which write the order, its timeline, its audit entry and its notifications together.
+
+use crate::error::AppError;
+use crate::error::AppResult;
+use crate::error::FieldError;
+use crate::store::bulk;
+use crate::store::entities::order_event;
+use crate::store::entities::work_order;
+use chrono::{DateTime, Utc};
+use jiceng_core::sla::Deadlines;
+use jiceng_core::work_order::{Resolution, Satisfaction};
+use rand::Rng;
+use sea_orm::DatabaseTransaction;
+use serde::{Deserialize, Serialize};
+
+pub const MAX_DESCRIPTION: usize = 4000;
+pub const MAX_EXTENSIONS: u32 = 2;
+
+/// Characters of tracking codes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
+pub(crate) const CODE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
+
+pub(crate) fn tracking_code() -> String {
+    let mut rng = rand::rng();
+    (0..8)
+        .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Hotline,
+    Grid,
+    Web,
+    App,
+    Api,
+    System,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 6] = [
+        Self::Hotline,
+        Self::Grid,
+        Self::Web,
+        Self::App,
+        Self::Api,
+        Self::System,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Hotline => "hotline",
+            Self::Grid => "grid",
+            Self::Web => "web",
+            Self::App => "app",
+            Self::Api => "api",
+            Self::System => "system",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Hotline => "12345热线",
+            Self::Grid => "网格上报",
+            Self::Web => "网站",
+            Self::App => "移动端",
+            Self::Api => "接口",
+            Self::System => "系统",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == s)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reporter {
+    pub name: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrder {
+    #[serde(default)]
+    pub title: Option<String>,
+    pub description: String,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub category_code: Option<String>,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub channel: Option<String>,
+    #[serde(default)]
+    pub reporter: Option<Reporter>,
+    #[serde(default)]
+    pub anonymous: bool,
+    /// Up to 9 photos, each a base64 JPEG, PNG or WebP of at most 1 MiB.
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// The client's key for this report: sending it again returns the order already
+    /// registered instead of a second one (letters, digits, `-` and `_`, at most 64).
+    #[serde(default)]
+    pub client_key: Option<String>,
+}
+
+pub const MAX_PHOTOS: usize = 9;
+pub const MAX_PHOTO_BYTES: usize = 1024 * 1024;
+
+/// Decodes and checks photos: base64 of a JPEG, PNG or WebP, each at most 1 MiB.
+pub fn check_photos(photos: &[String], field: &str) -> Result<Vec<(String, Vec<u8>)>, FieldError> {
+    use base64::Engine;
+    let err = |message: String| FieldError {
+        field: field.into(),
+        message,
+    };
+    if photos.len() > MAX_PHOTOS {
+        return Err(err(format!("照片最多{MAX_PHOTOS}张")));
+    }
+    photos
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let b64 = p.split_once(";base64,").map(|(_, d)| d).unwrap_or(p);
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|_| err(format!("第{}张照片不是有效的 base64 数据", i + 1)))?;
+            if data.len() > MAX_PHOTO_BYTES {
+                return Err(err(format!("第{}张照片超过1MB，请压缩后再传", i + 1)));
+            }
+            let ct = if data.starts_with(&[0xff, 0xd8, 0xff]) {
+                "image/jpeg"
+            } else if data.starts_with(b"\x89PNG\r\n\x1a\n") {
+                "image/png"
+            } else if data.len() > 12 && &data[0..4] == b"RIFF" && &data[8..12] == b"WEBP" {
+                "image/webp"
+            } else {
+                return Err(err(format!("第{}张照片不是 JPEG、PNG 或 WebP 图片", i + 1)));
+            };
+            Ok((ct.to_string(), data))
+        })
+        .collect()
+}
+
+/// Masks a phone number for display: `138****5678`.
+pub fn mask_phone(p: &str) -> String {
+    let chars: Vec<char> = p.chars().collect();
+    if chars.len() < 7 {
+        return "*".repeat(chars.len());
+    }
+    let head: String = chars[..3].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}****{tail}")
+}
+
+/// A mobile number (11 digits from 1) or a landline with its area code, spaces and dashes
+/// dropped; `None` when it is neither.
+pub(crate) fn normalise_phone(p: &str) -> Option<String> {
+    let digits: String = p.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let mobile =
+        digits.len() == 11 && digits.starts_with('1') && digits.bytes().all(|b| b.is_ascii_digit());
+    let landline = (7..=12).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    (mobile || landline).then_some(digits)
+}
+
+pub(crate) fn check_phone(p: &str) -> AppResult<String> {
+    if let Some(digits) = normalise_phone(p) {
+        Ok(digits)
+    } else {
+        Err(AppError::field(
+            "reporter.phone",
+            "work_order.bad_phone",
+            "电话号码格式不正确（11位手机号或带区号的固定电话）",
+        ))
+    }
+}
+
+pub(crate) fn event_model(
+    order_id: i64,
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    from: &str,
+    to: &str,
+    note: &str,
+) -> order_event::Model {
+    order_event::Model {
+        id: 0,
+        order_id,
+        time: now,
+        actor: actor.to_string(),
+        action: action.to_string(),
+        from_status: from.to_string(),
+        to_status: to.to_string(),
+        note: note.to_string(),
+    }
+}
+
+/// What the audit digest covers: the order's state, not its personal data.
+pub(crate) fn snapshot_of(m: &work_order::Model) -> serde_json::Value {
+    serde_json::json!({
+        "id": m.id,
+        "tracking_code": m.tracking_code,
+        "status": m.status,
+        "category_code": m.category_code,
+        "priority": m.priority,
+        "lead_unit_id": m.lead_unit_id,
+        "flags": m.flags,
+        "sign_by": m.sign_by,
+        "contact_by": m.contact_by,
+        "resolve_by": m.resolve_by,
+        "escalation": m.escalation,
+        "master_id": m.master_id,
+        "resolution": m.resolution,
+        "satisfaction": m.satisfaction,
+        "description_digest": jiceng_core::audit::personal_digest(&m.description),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn event(
+    txn: &DatabaseTransaction,
+    order_id: i64,
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    from: &str,
+    to: &str,
+    note: &str,
+) -> AppResult<i64> {
+    let row = event_model(order_id, now, actor, action, from, to, note);
+    let id = bulk::insert_models::<order_event::Entity, _>(txn, &[row], "id")
+        .await?
+        .first()
+        .map(|r| r.try_get::<i64>("", "id"))
+        .transpose()?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("event insert returned no id")))?;
+    Ok(id)
+}
+
+pub(crate) fn illegal(e: jiceng_core::work_order::TransitionError) -> AppError {
+    AppError::conflict(e.code(), e.to_string())
+}
+
+pub fn deadlines_of(m: &work_order::Model) -> Option<Deadlines> {
+    Some(Deadlines {
+        sign_by: m.sign_by?,
+        contact_by: m.contact_by?,
+        resolve_by: m.resolve_by?,
+    })
+}
+
+pub fn resolution_label(r: Resolution) -> &'static str {
+    match r {
+        Resolution::Resolved => "已解决",
+        Resolution::PartlyResolved => "部分解决",
+        Resolution::Unresolved => "未解决",
+    }
+}
+
+pub fn satisfaction_label(s: Satisfaction) -> &'static str {
+    match s {
+        Satisfaction::Satisfied => "满意",
+        Satisfaction::BasicallySatisfied => "基本满意",
+        Satisfaction::Dissatisfied => "不满意",
+    }
+}

@@ -1,0 +1,990 @@
+//! Pages of 接诉即办: the board, an order with its actions, intake for staff and citizens, the
+//! dispatcher's queue, and citizens' tracking with the callback rating.
+
+use crate::auth::pages::set_cookie;
+use crate::error::AppError;
+use crate::kernel::app::App;
+use crate::kernel::paging::Page;
+use crate::kernel::paging::PageParams;
+use crate::web::Chrome;
+use crate::web::FormState;
+use crate::web::PageResult;
+use crate::web::WebUser;
+use crate::web::chrome;
+use crate::web::extract::LOGIN_CSRF_COOKIE;
+use crate::web::extract::cookie_value;
+use crate::web::extract::same_secret;
+use crate::web::field;
+use crate::web::form_csrf;
+use crate::web::page_chrome;
+use crate::web::pager;
+use crate::web::render;
+use crate::work_orders;
+use crate::work_orders::actions::ActionInput;
+use crate::work_orders::model::NewOrder;
+use crate::work_orders::model::Reporter;
+use crate::work_orders::read::OrderFilter;
+use crate::work_orders::read::OrderView;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use jiceng_core::clock::format_local;
+use jiceng_core::sla::Priority;
+use jiceng_core::work_order::{Action, State as OrderState};
+use std::collections::HashMap;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/work-orders", get(board))
+        .route("/work-orders/queue", get(queue))
+        .route("/work-orders/new", get(new_page).post(new_submit))
+        .route("/work-orders/{id}", get(detail))
+        .route("/work-orders/{id}/act", post(act))
+        .route("/report", get(report_page).post(report_submit))
+        .route("/track", get(track_page))
+        .route("/track/rate", post(rate))
+        .route("/rankings", get(rankings))
+        .route("/supervision", get(supervision))
+        .route("/admin/outbox", get(outbox_page))
+        .route("/admin/templates", get(templates_page))
+        .route(
+            "/admin/categories",
+            get(categories_page).post(save_category),
+        )
+        .route(
+            "/admin/templates/{event}",
+            axum::routing::post(save_template),
+        )
+}
+
+pub struct Row {
+    id: i64,
+    code: String,
+    title: String,
+    category: String,
+    place: String,
+    lead: String,
+    status: &'static str,
+    due: String,
+    light: &'static str,
+    light_label: &'static str,
+}
+
+/// Traffic light of an order: its escalation level, or green while in time.
+fn light(o: &OrderView) -> (&'static str, &'static str) {
+    match o.escalation.level.as_str() {
+        _ if OrderState::parse(&o.status).is_some_and(|s| s.is_final()) => ("none", "已结束"),
+        "supervised" => ("supervised", "督办"),
+        "red" => ("red", "已超期"),
+        "yellow" => ("yellow", "即将超期"),
+        _ => ("green", "正常"),
+    }
+}
+
+fn row(o: &OrderView) -> Row {
+    let (light, light_label) = light(o);
+    let due = match OrderState::parse(&o.status) {
+        Some(OrderState::PendingSign) => o.deadlines.sign_by,
+        _ => o.deadlines.resolve_by,
+    };
+    Row {
+        id: o.id,
+        code: o.tracking_code.clone(),
+        title: o.title.clone(),
+        category: o
+            .category
+            .name
+            .rsplit(" / ")
+            .next()
+            .unwrap_or("")
+            .to_string(),
+        place: o
+            .location
+            .township
+            .as_ref()
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| o.address.clone()),
+        lead: o
+            .dispatch
+            .lead
+            .as_ref()
+            .map(|l| l.name.clone())
+            .unwrap_or_else(|| "待派单".into()),
+        status: o.status_label,
+        due: due.map(format_local).unwrap_or_default(),
+        light,
+        light_label,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "work_orders.html")]
+struct BoardPage {
+    chrome: Chrome,
+    heading: &'static str,
+    rows: Vec<Row>,
+    pager: crate::web::Pager,
+    states: Vec<(&'static str, &'static str)>,
+    status: String,
+    q: String,
+    overdue: bool,
+}
+
+fn states() -> Vec<(&'static str, &'static str)> {
+    OrderState::ALL
+        .iter()
+        .map(|s| (s.code(), s.label()))
+        .collect()
+}
+
+async fn board(
+    State(app): State<App>,
+    user: WebUser,
+    Query(f): Query<OrderFilter>,
+    Query(p): Query<PageParams>,
+) -> PageResult {
+    let page = work_orders::list(&app, &user.actor(), &f, p)
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+    let status = f.status.clone().unwrap_or_default();
+    let q = f.q.clone().unwrap_or_default();
+    let overdue = f.overdue == Some(true);
+    let view = BoardPage {
+        chrome: page_chrome(&app, &user.0, "/work-orders"),
+        heading: "工单",
+        rows: page.items.iter().map(row).collect(),
+        pager: pager(
+            &page,
+            &[
+                ("status", &status),
+                ("q", &q),
+                ("overdue", if overdue { "true" } else { "" }),
+            ],
+        ),
+        states: states(),
+        status,
+        q,
+        overdue,
+    };
+    Ok(render(StatusCode::OK, &view))
+}
+
+/// The dispatcher's queue: orders waiting for a dispatch, a send-back decision or an extension.
+async fn queue(State(app): State<App>, user: WebUser) -> PageResult {
+    let actor = user.actor();
+    let mut items = Vec::new();
+    for status in ["pending_dispatch", "pending_sign", "in_progress"] {
+        let f = OrderFilter {
+            status: Some(status.into()),
+            ..Default::default()
+        };
+        let page = work_orders::list(
+            &app,
+            &actor,
+            &f,
+            PageParams {
+                page: 1,
+                per_page: 500,
+            },
+        )
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+        items.extend(page.items.into_iter().filter(|o| {
+            status == "pending_dispatch" || o.send_back_pending || o.extension_pending
+        }));
+    }
+    let page = Page {
+        total: items.len() as u64,
+        items,
+        page: 1,
+        per_page: 500,
+    };
+    let view = BoardPage {
+        chrome: page_chrome(&app, &user.0, "/work-orders"),
+        heading: "派单工作台（待派单、退单、延期申请）",
+        rows: page.items.iter().map(row).collect(),
+        pager: pager(&page, &[]),
+        states: states(),
+        status: String::new(),
+        q: String::new(),
+        overdue: false,
+    };
+    Ok(render(StatusCode::OK, &view))
+}
+
+#[derive(Template)]
+#[template(path = "work_order.html")]
+struct DetailPage {
+    chrome: Chrome,
+    o: OrderView,
+    priority: &'static str,
+    channel: &'static str,
+    confidence: String,
+    place: String,
+    sign_by: String,
+    resolve_by: String,
+    /// (action code, label, needs a note)
+    actions: Vec<(String, &'static str, bool)>,
+    units: Vec<(i64, String)>,
+    timeline: Vec<(String, String, String, &'static str, String)>,
+    message: Option<String>,
+    ok: bool,
+    /// The grids around the place reported, with the place marked.
+    map: Option<crate::org::pages::SvgMap>,
+    /// (url, caption)
+    photos: Vec<(String, String)>,
+}
+
+fn action_code(a: Action) -> String {
+    serde_json::to_value(a)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+async fn detail_view(
+    app: &App,
+    user: &WebUser,
+    id: i64,
+    message: Option<String>,
+    ok: bool,
+    status: StatusCode,
+) -> PageResult {
+    let o = work_orders::get(app, &user.actor(), id)
+        .await
+        .map_err(|e| user.fail(app, e))?;
+    let actions = o
+        .allowed_actions
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| {
+            (
+                action_code(a),
+                a.label(),
+                !matches!(
+                    a,
+                    Action::Sign | Action::ApproveReply | Action::ApproveExtension
+                ),
+            )
+        })
+        .collect::<Vec<_>>();
+    let needs_units = actions
+        .iter()
+        .any(|a| a.0 == "dispatch" || a.0 == "accept_send_back");
+    let units = if needs_units {
+        let f = crate::org::departments::DepartmentFilter::default();
+        crate::org::departments::list_departments(
+            app,
+            &user.actor(),
+            &f,
+            PageParams {
+                page: 1,
+                per_page: 500,
+            },
+        )
+        .await
+        .map_err(|e| user.fail(app, e))?
+        .items
+        .into_iter()
+        .filter(|d| d.active)
+        .map(|d| (d.id, d.name))
+        .collect()
+    } else {
+        Vec::new()
+    };
+    let timeline = o
+        .timeline
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| {
+            (
+                format_local(e.time),
+                e.action,
+                e.actor,
+                OrderState::parse(&e.to_status)
+                    .map(|s| s.label())
+                    .unwrap_or(""),
+                e.note,
+            )
+        })
+        .collect();
+    let place = [
+        o.location.township.as_ref(),
+        o.location.village.as_ref(),
+        o.location.grid.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|r| r.name.clone())
+    .collect::<Vec<_>>()
+    .join(" / ");
+    let map = match (o.location.lon, o.location.lat) {
+        (Some(lon), Some(lat)) => {
+            let grids = app.locator.snapshot().grids_near(lon, lat, 600.0);
+            (!grids.is_empty()).then(|| crate::org::pages::svg_map(&grids, Some((lon, lat))))
+        }
+        _ => None,
+    };
+    let (mut reported, mut handled) = (0, 0);
+    let photos = o
+        .photos
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            let caption = if p.event_id.is_none() {
+                reported += 1;
+                format!("反映照片 {reported}")
+            } else {
+                handled += 1;
+                format!("办理照片 {handled}")
+            };
+            (p.url, caption)
+        })
+        .collect();
+    let page = DetailPage {
+        chrome: page_chrome(app, &user.0, "/work-orders"),
+        priority: Priority::parse(&o.priority)
+            .map(|p| p.label())
+            .unwrap_or(""),
+        channel: work_orders::Channel::parse(&o.channel)
+            .map(|c| c.label())
+            .unwrap_or(""),
+        confidence: format!("{:.0}%", o.category.confidence * 100.0),
+        place,
+        sign_by: o.deadlines.sign_by.map(format_local).unwrap_or_default(),
+        resolve_by: o.deadlines.resolve_by.map(format_local).unwrap_or_default(),
+        actions,
+        units,
+        timeline,
+        message,
+        ok,
+        map,
+        photos,
+        o,
+    };
+    Ok(render(status, &page))
+}
+
+async fn detail(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> PageResult {
+    detail_view(&app, &user, id, None, false, StatusCode::OK).await
+}
+
+fn enum_of<T: serde::de::DeserializeOwned>(form: &HashMap<String, String>, k: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(field(form, k))).ok()
+}
+
+fn parse_action(form: &HashMap<String, String>) -> Result<ActionInput, AppError> {
+    let action: Action =
+        serde_json::from_value(serde_json::Value::String(field(form, "action")))
+            .map_err(|_| AppError::bad_request("work_order.bad_action", "未知的操作"))?;
+    let num = |k: &str| field(form, k).trim().parse::<i64>().ok();
+    Ok(ActionInput {
+        action,
+        note: field(form, "note"),
+        unit_id: num("unit_id"),
+        assisting: Vec::new(),
+        days: num("days").map(|d| d.clamp(0, u32::MAX as i64) as u32),
+        master_id: num("master_id"),
+        resolution: enum_of(form, "resolution"),
+        satisfaction: enum_of(form, "satisfaction"),
+        category_code: Some(field(form, "category_code")).filter(|c| !c.trim().is_empty()),
+        photos: serde_json::from_str(&field(form, "photos")).unwrap_or_default(),
+    })
+}
+
+async fn act(
+    State(app): State<App>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    form_csrf(&user, &form)?;
+    let input = parse_action(&form)?;
+    let label = input.action.label();
+    match work_orders::apply(&app, &user.actor(), id, input).await {
+        Ok(_) => {
+            detail_view(
+                &app,
+                &user,
+                id,
+                Some(format!("已{label}")),
+                true,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) if e.is_internal() || e.status == StatusCode::NOT_FOUND => Err(user.fail(&app, e)),
+        Err(e) => detail_view(&app, &user, id, Some(e.message.clone()), false, e.status).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "new_work_order.html")]
+struct NewPage {
+    chrome: Chrome,
+    heading: &'static str,
+    action: &'static str,
+    staff: bool,
+    priorities: Vec<(&'static str, &'static str)>,
+    form: FormState,
+}
+
+fn new_page_view(chrome: Chrome, staff: bool, form: FormState) -> NewPage {
+    NewPage {
+        chrome,
+        heading: if staff {
+            "登记诉求"
+        } else {
+            "我要反映问题"
+        },
+        action: if staff { "/work-orders/new" } else { "/report" },
+        staff,
+        priorities: Priority::ALL
+            .iter()
+            .rev()
+            .map(|p| (p.code(), p.label()))
+            .collect(),
+        form,
+    }
+}
+
+async fn new_page(State(app): State<App>, user: WebUser) -> PageResult {
+    Ok(render(
+        StatusCode::OK,
+        &new_page_view(
+            page_chrome(&app, &user.0, "/work-orders"),
+            true,
+            FormState::default(),
+        ),
+    ))
+}
+
+fn order_from_form(form: &HashMap<String, String>, staff: bool) -> NewOrder {
+    let num = |k: &str| field(form, k).trim().parse::<f64>().ok();
+    let anonymous = field(form, "anonymous") == "true";
+    let name = field(form, "reporter_name");
+    let phone = field(form, "reporter_phone");
+    NewOrder {
+        title: None,
+        description: field(form, "description"),
+        lat: num("lat"),
+        lon: num("lon"),
+        address: Some(field(form, "address")),
+        category_code: if staff {
+            Some(field(form, "category_code"))
+        } else {
+            None
+        },
+        priority: if staff {
+            Some(field(form, "priority"))
+        } else {
+            None
+        },
+        channel: None,
+        reporter: if anonymous && name.trim().is_empty() && phone.trim().is_empty() {
+            None
+        } else {
+            Some(Reporter { name, phone })
+        },
+        anonymous,
+        // Filled by the page's script: the photos, shrunk in the browser, as a JSON list.
+        photos: serde_json::from_str(&field(form, "photos")).unwrap_or_default(),
+        client_key: Some(field(form, "client_key")),
+    }
+}
+
+async fn new_submit(
+    State(app): State<App>,
+    user: WebUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    form_csrf(&user, &form)?;
+    match work_orders::create(&app, Some(&user.actor()), order_from_form(&form, true)).await {
+        Ok(o) => Ok(Redirect::to(&format!("/work-orders/{}", o.id)).into_response()),
+        Err(e) if e.is_internal() => Err(user.fail(&app, e)),
+        Err(e) => Ok(render(
+            e.status,
+            &new_page_view(
+                page_chrome(&app, &user.0, "/work-orders"),
+                true,
+                FormState::from_error(form, &e),
+            ),
+        )),
+    }
+}
+
+/// The anonymous CSRF token of public forms (double-submit cookie), and the cookie to set.
+fn public_csrf(app: &App, headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue>) {
+    match cookie_value(headers, LOGIN_CSRF_COOKIE).filter(|t| t.len() >= 32) {
+        Some(t) => (t, None),
+        None => {
+            let t = crate::auth::random_token(32);
+            let c = set_cookie(
+                app,
+                headers,
+                LOGIN_CSRF_COOKIE,
+                &t,
+                None,
+                cookie::SameSite::Strict,
+            );
+            (t, Some(c))
+        }
+    }
+}
+
+fn with_cookie(mut resp: Response, cookie: Option<axum::http::HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    resp
+}
+
+fn check_public_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> Result<(), AppError> {
+    let expected = cookie_value(headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !same_secret(&expected, &field(form, "csrf")) {
+        return Err(crate::web::extract::csrf_error());
+    }
+    Ok(())
+}
+
+async fn report_page(State(app): State<App>, headers: HeaderMap) -> PageResult {
+    let (token, cookie) = public_csrf(&app, &headers);
+    let page = new_page_view(
+        chrome(&app, None, "/report", token),
+        false,
+        FormState::default(),
+    );
+    Ok(with_cookie(render(StatusCode::OK, &page), cookie))
+}
+
+async fn report_submit(
+    State(app): State<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    check_public_csrf(&headers, &form)?;
+    let (token, _) = public_csrf(&app, &headers);
+    if let Err(e) = crate::web::extract::citizen_allowance(&app, &headers, peer) {
+        return Ok(render(
+            e.status,
+            &new_page_view(
+                chrome(&app, None, "/report", token),
+                false,
+                FormState::from_error(form, &e),
+            ),
+        ));
+    }
+    match work_orders::create(&app, None, order_from_form(&form, false)).await {
+        Ok(o) => {
+            let phone = field(&form, "reporter_phone");
+            let last4: String = phone
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            Ok(Redirect::to(&format!(
+                "/track?code={}&phone4={}&new=1",
+                o.tracking_code, last4
+            ))
+            .into_response())
+        }
+        Err(e) if e.is_internal() => Err(e.into()),
+        Err(e) => Ok(render(
+            e.status,
+            &new_page_view(
+                chrome(&app, None, "/report", token),
+                false,
+                FormState::from_error(form, &e),
+            ),
+        )),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "track.html")]
+struct TrackPage {
+    chrome: Chrome,
+    code: String,
+    phone4: String,
+    order: Option<OrderView>,
+    resolve_by: String,
+    timeline: Vec<(String, String, String)>,
+    can_rate: bool,
+    message: Option<String>,
+    ok: bool,
+}
+
+async fn track_view(
+    app: &App,
+    token: String,
+    code: String,
+    phone4: String,
+    message: Option<String>,
+    ok: bool,
+) -> TrackPage {
+    let mut page = TrackPage {
+        chrome: chrome(app, None, "/track", token),
+        code,
+        phone4,
+        order: None,
+        resolve_by: String::new(),
+        timeline: Vec::new(),
+        can_rate: false,
+        message,
+        ok,
+    };
+    if page.code.is_empty() {
+        return page;
+    }
+    match work_orders::track(app, &page.code, &page.phone4).await {
+        Ok(o) => {
+            page.resolve_by = o.deadlines.resolve_by.map(format_local).unwrap_or_default();
+            page.timeline = o
+                .timeline
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| (format_local(e.time), e.action, e.note))
+                .collect();
+            page.can_rate = o.status == OrderState::PendingCallback.code();
+            page.order = Some(o);
+        }
+        Err(e) => {
+            page.message = Some(e.message);
+            page.ok = false;
+        }
+    }
+    page
+}
+
+async fn track_page(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let (token, cookie) = public_csrf(&app, &headers);
+    let message = (q.get("new").map(String::as_str) == Some("1"))
+        .then(|| "您的诉求已受理，请记下查询码。".to_string());
+    let page = track_view(
+        &app,
+        token,
+        field(&q, "code"),
+        field(&q, "phone4"),
+        message,
+        true,
+    )
+    .await;
+    Ok(with_cookie(render(StatusCode::OK, &page), cookie))
+}
+
+async fn rate(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    check_public_csrf(&headers, &form)?;
+    let (token, _) = public_csrf(&app, &headers);
+    let (Some(r), Some(s)) = (enum_of(&form, "resolution"), enum_of(&form, "satisfaction")) else {
+        return Err(
+            AppError::bad_request("work_order.bad_rating", "请选择解决情况和满意度").into(),
+        );
+    };
+    let (code, phone4) = (field(&form, "code"), field(&form, "phone4"));
+    let (message, ok) = match work_orders::citizen_callback(&app, &code, &phone4, r, s).await {
+        Ok(_) => ("感谢您的评价！".to_string(), true),
+        Err(e) if e.is_internal() => return Err(e.into()),
+        Err(e) => (e.message, false),
+    };
+    Ok(render(
+        StatusCode::OK,
+        &track_view(&app, token, code, phone4, Some(message), ok).await,
+    ))
+}
+
+pub struct RankRow {
+    rank: usize,
+    name: String,
+    orders: u64,
+    response: String,
+    resolution: String,
+    satisfaction: String,
+    composite: String,
+    on_time: String,
+    hours: String,
+    send_back: String,
+}
+
+#[derive(Template)]
+#[template(path = "rankings.html")]
+struct RankingsPage {
+    chrome: Chrome,
+    group_by: &'static str,
+    tabs: Vec<(&'static str, &'static str)>,
+    rows: Vec<RankRow>,
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|x| format!("{:.1}%", x * 100.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+/// 排名: units, townships or categories ranked by the composite score.
+async fn rankings(
+    State(app): State<App>,
+    user: WebUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    use crate::work_orders::metrics::{GroupBy, MetricsQuery, work_order_metrics};
+    let (group_by, key) = match q.get("group_by").map(String::as_str) {
+        Some("township") => (GroupBy::Township, "township"),
+        Some("category") => (GroupBy::Category, "category"),
+        _ => (GroupBy::Unit, "unit"),
+    };
+    let m = work_order_metrics(
+        &app,
+        &user.actor(),
+        &MetricsQuery {
+            group_by,
+            from: None,
+            to: None,
+        },
+    )
+    .await
+    .map_err(|e| user.fail(&app, e))?;
+    let rows = m
+        .groups
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| {
+            let x = g.metrics;
+            RankRow {
+                rank: i + 1,
+                name: g.name,
+                orders: x.orders,
+                response: pct(x.response_rate),
+                resolution: pct(x.resolution_rate),
+                satisfaction: pct(x.satisfaction_rate),
+                composite: x
+                    .composite
+                    .map(|c| format!("{:.1}", c * 100.0))
+                    .unwrap_or_else(|| "—".into()),
+                on_time: pct(x.on_time_rate),
+                hours: x
+                    .average_handling_hours
+                    .map(|h| format!("{h:.1}"))
+                    .unwrap_or_else(|| "—".into()),
+                send_back: pct(x.send_back_rate),
+            }
+        })
+        .collect();
+    let page = RankingsPage {
+        chrome: page_chrome(&app, &user.0, "/rankings"),
+        group_by: key,
+        tabs: vec![
+            ("unit", "按单位"),
+            ("township", "按乡镇（街道）"),
+            ("category", "按分类"),
+        ],
+        rows,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Template)]
+#[template(path = "outbox.html")]
+struct OutboxPage {
+    chrome: Chrome,
+    rows: Vec<crate::notify::MessageView>,
+}
+
+/// Notifications sent (or waiting), for admins: the demo's `log` channel shows up here.
+async fn outbox_page(State(app): State<App>, user: WebUser) -> PageResult {
+    if !user.0.role.manages_organisation() {
+        return Err(user.fail(
+            &app,
+            crate::kernel::audit::deny(&app, &user.actor(), "outbox.read", "outbox", "").await,
+        ));
+    }
+    let rows = crate::notify::recent(&app, None, 200)
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+    Ok(render(
+        StatusCode::OK,
+        &OutboxPage {
+            chrome: page_chrome(&app, &user.0, "/admin/outbox"),
+            rows,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "categories.html")]
+struct CategoriesPage {
+    chrome: Chrome,
+    items: Vec<crate::reference::CategoryView>,
+    form: crate::web::FormState,
+}
+
+fn categories_view(app: &App, user: &WebUser, form: crate::web::FormState) -> CategoriesPage {
+    CategoriesPage {
+        chrome: page_chrome(app, &user.0, "/admin/categories"),
+        items: app
+            .reference
+            .get()
+            .categories
+            .all()
+            .into_iter()
+            .cloned()
+            .collect(),
+        form,
+    }
+}
+
+async fn categories_page(State(app): State<App>, user: WebUser) -> PageResult {
+    if !user.0.role.manages_organisation() {
+        return Err(user.fail(
+            &app,
+            crate::kernel::audit::deny(&app, &user.actor(), "category.list", "category", "").await,
+        ));
+    }
+    Ok(render(
+        StatusCode::OK,
+        &categories_view(&app, &user, crate::web::FormState::default()),
+    ))
+}
+
+async fn save_category(
+    State(app): State<App>,
+    user: WebUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    crate::web::form_csrf(&user, &form)?;
+    let input = crate::reference::CategoryInput {
+        name: field(&form, "name"),
+        keywords: field(&form, "keywords"),
+        active: field(&form, "inactive") != "true",
+    };
+    let code = field(&form, "code");
+    let result = crate::reference::set_category(&app, &user.actor(), &code, input).await;
+    let (state, status) = crate::web::outcome(form, result, |c| format!("已保存分类：{}", c.path))
+        .map_err(|e| user.fail(&app, e))?;
+    Ok(render(status, &categories_view(&app, &user, state)))
+}
+
+#[derive(Template)]
+#[template(path = "templates.html")]
+struct TemplatesPage {
+    chrome: Chrome,
+    items: Vec<crate::notify::TemplateView>,
+    message: Option<String>,
+    ok: bool,
+}
+
+async fn templates_view(
+    app: &App,
+    user: &WebUser,
+    message: Option<String>,
+    ok: bool,
+    status: StatusCode,
+) -> PageResult {
+    let items = crate::notify::templates(app, &user.actor())
+        .await
+        .map_err(|e| user.fail(app, e))?;
+    Ok(render(
+        status,
+        &TemplatesPage {
+            chrome: page_chrome(app, &user.0, "/admin/templates"),
+            items,
+            message,
+            ok,
+        },
+    ))
+}
+
+async fn templates_page(State(app): State<App>, user: WebUser) -> PageResult {
+    templates_view(&app, &user, None, false, StatusCode::OK).await
+}
+
+async fn save_template(
+    State(app): State<App>,
+    user: WebUser,
+    Path(event): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    crate::web::form_csrf(&user, &form)?;
+    let input = (field(&form, "op") != "reset").then(|| crate::notify::TemplateInput {
+        subject: field(&form, "subject"),
+        body: field(&form, "body"),
+    });
+    match crate::notify::set_template(&app, &user.actor(), &event, input).await {
+        Ok(t) => {
+            templates_view(
+                &app,
+                &user,
+                Some(format!("已保存：{}", t.label)),
+                true,
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
+            templates_view(&app, &user, Some(e.message.clone()), false, e.status).await
+        }
+        Err(e) => Err(user.fail(&app, e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "supervision.html")]
+struct SupervisionPage {
+    chrome: Chrome,
+    units: Vec<(String, u64, u64)>,
+    rows: Vec<Row>,
+}
+
+/// 督查督办 board: overdue orders per unit, and the orders themselves.
+async fn supervision(State(app): State<App>, user: WebUser) -> PageResult {
+    let actor = user.actor();
+    let units = crate::work_orders::escalation::overdue_by_unit(&app, Some(&actor))
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+    let f = OrderFilter {
+        overdue: Some(true),
+        ..Default::default()
+    };
+    let page = work_orders::list(
+        &app,
+        &actor,
+        &f,
+        PageParams {
+            page: 1,
+            per_page: 200,
+        },
+    )
+    .await
+    .map_err(|e| user.fail(&app, e))?;
+    let rows = page
+        .items
+        .iter()
+        .filter(|o| OrderState::parse(&o.status).is_some_and(|s| !s.is_final()))
+        .map(row)
+        .collect();
+    Ok(render(
+        StatusCode::OK,
+        &SupervisionPage {
+            chrome: page_chrome(&app, &user.0, "/supervision"),
+            units,
+            rows,
+        },
+    ))
+}

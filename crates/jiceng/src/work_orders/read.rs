@@ -1,0 +1,649 @@
+//! 接诉即办: intake, classification, dispatch by the responsibility list, the lifecycle, and
+//! what each step tells people (outbox). Every change goes through [`apply`] or [`create`],
+//! which write the order, its timeline, its audit entry and its notifications together.
+
+use crate::error::AppError;
+use crate::error::AppResult;
+use crate::kernel::actor::Actor;
+use crate::kernel::app::App;
+use crate::kernel::audit;
+use crate::kernel::audit::Event;
+use crate::kernel::paging::Page;
+use crate::kernel::paging::PageParams;
+use crate::store::entities::assignment;
+use crate::store::entities::department;
+use crate::store::entities::order_event;
+use crate::store::entities::photo;
+use crate::store::entities::work_order;
+use crate::work_orders::actions::allowed_for;
+use chrono::{DateTime, Utc};
+use jiceng_core::RegionCode;
+use jiceng_core::sla::Level;
+use jiceng_core::work_order::{Action, Flags, State};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde::{Deserialize, Serialize};
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryRef {
+    pub code: String,
+    pub name: String,
+    pub confidence: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NamedRef {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LocationView {
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub grid: Option<NamedRef>,
+    pub village: Option<NamedRef>,
+    pub township: Option<NamedRef>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitView {
+    pub unit_id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DispatchView {
+    pub lead: Option<UnitView>,
+    pub assisting: Vec<UnitView>,
+    pub reasons: Vec<String>,
+    pub list_item_code: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeadlinesView {
+    pub sign_by: Option<DateTime<Utc>>,
+    pub contact_by: Option<DateTime<Utc>>,
+    pub resolve_by: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EscalationView {
+    pub level: String,
+    pub label: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub time: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderView {
+    pub id: i64,
+    pub tracking_code: String,
+    pub status: String,
+    pub status_label: &'static str,
+    pub title: String,
+    pub description: String,
+    pub channel: String,
+    pub priority: String,
+    pub category: CategoryRef,
+    pub location: LocationView,
+    pub address: String,
+    pub reporter: Option<NamedRef>,
+    pub dispatch: DispatchView,
+    pub deadlines: DeadlinesView,
+    pub escalation: EscalationView,
+    pub extensions: u32,
+    pub send_back_pending: bool,
+    pub extension_pending: bool,
+    pub master_id: Option<i64>,
+    pub resolution: String,
+    pub satisfaction: String,
+    pub created_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Vec<EventView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_actions: Option<Vec<Action>>,
+    /// Photos (detail only): the report's and the replies'.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photos: Option<Vec<PhotoRef>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhotoRef {
+    pub id: i64,
+    /// The reply it came with; none for the report's own photos.
+    pub event_id: Option<i64>,
+    pub url: String,
+}
+
+pub(crate) fn flags_of(m: &work_order::Model) -> Flags {
+    serde_json::from_str(&m.flags).unwrap_or_default()
+}
+
+pub(crate) fn state_of(m: &work_order::Model) -> AppResult<State> {
+    State::parse(&m.status)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown state {}", m.status)))
+}
+
+pub(crate) async fn view<C: ConnectionTrait>(
+    db: &C,
+    app: &App,
+    m: &work_order::Model,
+    detail: bool,
+    actor: Option<&Actor>,
+) -> AppResult<OrderView> {
+    let (mut units, names) = load_units(db, &[m.id]).await?;
+    view_with(
+        db,
+        app,
+        m,
+        units.remove(&m.id).unwrap_or_default(),
+        &names,
+        detail,
+        actor,
+    )
+    .await
+}
+
+/// The active assignments of some orders (by order, in assignment order) and the names of
+/// their units, in two queries whatever the number of orders.
+pub(crate) async fn load_units<C: ConnectionTrait>(
+    db: &C,
+    order_ids: &[i64],
+) -> AppResult<(
+    std::collections::HashMap<i64, Vec<assignment::Model>>,
+    std::collections::HashMap<i64, String>,
+)> {
+    let rows = assignment::Entity::find()
+        .filter(assignment::Column::OrderId.is_in(order_ids.to_vec()))
+        .filter(assignment::Column::Active.eq(true))
+        .order_by_asc(assignment::Column::Id)
+        .all(db)
+        .await?;
+    let unit_ids: Vec<i64> = rows.iter().map(|u| u.unit_id).collect();
+    let names = department::Entity::find()
+        .filter(department::Column::Id.is_in(unit_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect();
+    let mut by_order: std::collections::HashMap<i64, Vec<assignment::Model>> =
+        std::collections::HashMap::new();
+    for r in rows {
+        by_order.entry(r.order_id).or_default().push(r);
+    }
+    Ok((by_order, names))
+}
+
+pub(crate) async fn view_with<C: ConnectionTrait>(
+    db: &C,
+    app: &App,
+    m: &work_order::Model,
+    units: Vec<assignment::Model>,
+    names: &std::collections::HashMap<i64, String>,
+    detail: bool,
+    actor: Option<&Actor>,
+) -> AppResult<OrderView> {
+    let reference = app.reference.get();
+    let snapshot = app.locator.snapshot();
+    let unit = |id: i64| UnitView {
+        unit_id: id,
+        name: names.get(&id).cloned().unwrap_or_default(),
+    };
+    let region = |c: &Option<String>| {
+        c.as_ref().map(|c| NamedRef {
+            code: c.clone(),
+            name: snapshot.region_name(c).unwrap_or_default(),
+        })
+    };
+    let flags = flags_of(m);
+    let state = state_of(m)?;
+    let level = Level::parse(&m.escalation).unwrap_or(Level::None);
+    let timeline = if detail {
+        Some(
+            order_event::Entity::find()
+                .filter(order_event::Column::OrderId.eq(m.id))
+                .order_by_asc(order_event::Column::Id)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|e| EventView {
+                    time: e.time,
+                    actor: e.actor,
+                    action: e.action,
+                    from_status: e.from_status,
+                    to_status: e.to_status,
+                    note: e.note,
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let photos = if detail {
+        Some(
+            photo::Entity::find()
+                .select_only()
+                .column(photo::Column::Id)
+                .column(photo::Column::EventId)
+                .filter(photo::Column::OrderId.eq(m.id))
+                .order_by_asc(photo::Column::Id)
+                .into_tuple::<(i64, Option<i64>)>()
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|(id, event_id)| PhotoRef {
+                    id,
+                    event_id,
+                    url: format!("/api/v1/work-orders/{}/photos/{id}", m.id),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
+    let allowed_actions = match (detail, actor) {
+        (true, Some(a)) => Some(allowed_for(app, a, m, &units).await),
+        _ => None,
+    };
+    Ok(OrderView {
+        id: m.id,
+        tracking_code: m.tracking_code.clone(),
+        status: m.status.clone(),
+        status_label: state.label(),
+        title: m.title.clone(),
+        description: m.description.clone(),
+        channel: m.channel.clone(),
+        priority: m.priority.clone(),
+        category: CategoryRef {
+            code: m.category_code.clone(),
+            name: reference
+                .categories
+                .get(&m.category_code)
+                .map(|c| c.path.clone())
+                .unwrap_or_default(),
+            confidence: m.category_confidence,
+        },
+        location: LocationView {
+            lat: m.lat,
+            lon: m.lon,
+            grid: m.grid_code.as_ref().map(|g| NamedRef {
+                code: g.clone(),
+                name: snapshot.grid_name(g).unwrap_or_default(),
+            }),
+            village: region(&m.village_code),
+            township: region(&m.township_code),
+        },
+        address: m.address.clone(),
+        reporter: (!m.anonymous).then(|| NamedRef {
+            code: m.reporter_phone.clone(),
+            name: m.reporter_name.clone(),
+        }),
+        dispatch: DispatchView {
+            lead: units
+                .iter()
+                .find(|u| u.role == "lead")
+                .map(|u| unit(u.unit_id)),
+            assisting: units
+                .iter()
+                .filter(|u| u.role == "assist")
+                .map(|u| unit(u.unit_id))
+                .collect(),
+            reasons: serde_json::from_str(&m.dispatch_reasons).unwrap_or_default(),
+            list_item_code: m.list_item_code.clone(),
+        },
+        deadlines: DeadlinesView {
+            sign_by: m.sign_by,
+            contact_by: m.contact_by,
+            resolve_by: m.resolve_by,
+        },
+        escalation: EscalationView {
+            level: level.code().into(),
+            label: level.label(),
+        },
+        extensions: flags.extensions,
+        send_back_pending: flags.send_back_pending,
+        extension_pending: flags.extension_pending,
+        master_id: m.master_id,
+        resolution: m.resolution.clone(),
+        satisfaction: m.satisfaction.clone(),
+        created_at: m.created_at,
+        timeline,
+        allowed_actions,
+        photos,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/// Whether the actor may see an order: it lies in the actor's region subtree, or the actor's
+/// department is assigned to it.
+pub(crate) async fn visible<C: ConnectionTrait>(
+    db: &C,
+    actor: &Actor,
+    m: &work_order::Model,
+) -> AppResult<bool> {
+    let Actor::User(u) = actor else {
+        return Ok(true);
+    };
+    let region = m
+        .village_code
+        .as_ref()
+        .or(m.township_code.as_ref())
+        .and_then(|c| RegionCode::parse(c).ok());
+    if region
+        .as_ref()
+        .is_some_and(|r| u.jurisdiction.covers_region(r))
+    {
+        return Ok(true);
+    }
+    if region.is_none() && u.jurisdiction.region.level() == jiceng_core::RegionLevel::County {
+        return Ok(true);
+    }
+    if let Some(d) = u.jurisdiction.department_id {
+        let n = assignment::Entity::find()
+            .filter(assignment::Column::OrderId.eq(m.id))
+            .filter(assignment::Column::UnitId.eq(d))
+            .count(db)
+            .await?;
+        return Ok(n > 0);
+    }
+    Ok(false)
+}
+
+pub(crate) fn not_found() -> AppError {
+    AppError::not_found("work_order.not_found", "工单不存在")
+}
+
+/// An order the actor may see; another is "not found" (and the refusal audited as `action`).
+pub(crate) async fn seen_by(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    action: &str,
+) -> AppResult<work_order::Model> {
+    let m = work_order::Entity::find_by_id(id)
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(not_found)?;
+    if !visible(&app.db.conn, actor, &m).await? {
+        audit::deny(app, actor, action, "work_order", &id.to_string()).await;
+        return Err(not_found());
+    }
+    Ok(m)
+}
+
+pub async fn get(app: &App, actor: &Actor, id: i64) -> AppResult<OrderView> {
+    let m = seen_by(app, actor, id, "work_order.read").await?;
+    view(&app.db.conn, app, &m, true, Some(actor)).await
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    pub unit: Option<i64>,
+    pub grid: Option<String>,
+    pub township: Option<String>,
+    pub category: Option<String>,
+    pub channel: Option<String>,
+    pub overdue: Option<bool>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub q: Option<String>,
+}
+
+/// The orders an actor may see: in its region subtree (a county account also sees orders
+/// without a location), or assigned to its department. `None` for the system.
+pub(crate) fn scope_condition(actor: &Actor) -> Option<Condition> {
+    let Actor::User(u) = actor else { return None };
+    let mut scope = Condition::any()
+        .add(work_order::Column::VillageCode.like(u.jurisdiction.region_like_pattern()))
+        .add(work_order::Column::TownshipCode.like(u.jurisdiction.region_like_pattern()));
+    if u.jurisdiction.region.level() == jiceng_core::RegionLevel::County {
+        scope = scope.add(work_order::Column::TownshipCode.is_null());
+    }
+    if let Some(d) = u.jurisdiction.department_id {
+        let mine = assignment::Entity::find()
+            .select_only()
+            .column(assignment::Column::OrderId)
+            .filter(assignment::Column::UnitId.eq(d));
+        scope =
+            scope.add(work_order::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(mine)));
+    }
+    Some(scope)
+}
+
+/// One photo of an order, for staff who may see the order.
+pub async fn photo(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    photo_id: i64,
+) -> AppResult<(String, Vec<u8>)> {
+    seen_by(app, actor, id, "work_order.photo").await?;
+    let p = photo::Entity::find_by_id(photo_id)
+        .filter(photo::Column::OrderId.eq(id))
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("work_order.photo_not_found", "没有这张照片"))?;
+    Ok((p.content_type, p.data))
+}
+
+/// The reporter's full phone number, for staff who may see the order (to call the citizen
+/// back). Every such view is audited.
+pub async fn reveal_phone(app: &App, actor: &Actor, id: i64) -> AppResult<String> {
+    let m = seen_by(app, actor, id, "work_order.reveal_phone").await?;
+    if m.anonymous {
+        return Err(AppError::not_found(
+            "work_order.anonymous",
+            "匿名反映，没有联系电话",
+        ));
+    }
+    let phone = app.data_key.open(&m.reporter_phone_enc).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "order {id}: the phone does not open with the data key"
+        ))
+    })?;
+    if phone.is_empty() {
+        return Err(AppError::not_found(
+            "work_order.no_phone",
+            "该工单没有保存完整电话号码",
+        ));
+    }
+    audit::record_alone(
+        app,
+        &actor.audit_name(),
+        Event::new("work_order.reveal_phone", "work_order", id.to_string())
+            .reason("查看反映人完整电话"),
+    )
+    .await?;
+    Ok(phone)
+}
+
+pub async fn list(
+    app: &App,
+    actor: &Actor,
+    f: &OrderFilter,
+    page: PageParams,
+) -> AppResult<Page<OrderView>> {
+    let page = page.normalised();
+    let mut q = work_order::Entity::find();
+    if let Some(scope) = scope_condition(actor) {
+        q = q.filter(scope);
+    }
+    let nonempty = |o: &Option<String>| {
+        o.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+    };
+    if let Some(s) = nonempty(&f.status) {
+        q = q.filter(work_order::Column::Status.eq(s));
+    }
+    if let Some(u) = f.unit {
+        let of_unit = assignment::Entity::find()
+            .select_only()
+            .column(assignment::Column::OrderId)
+            .filter(assignment::Column::UnitId.eq(u))
+            .filter(assignment::Column::Active.eq(true));
+        q = q.filter(work_order::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(of_unit)));
+    }
+    if let Some(g) = nonempty(&f.grid) {
+        q = q.filter(work_order::Column::GridCode.eq(g));
+    }
+    if let Some(t) = nonempty(&f.township) {
+        q = q.filter(work_order::Column::TownshipCode.eq(t));
+    }
+    if let Some(c) = nonempty(&f.category) {
+        q = q.filter(work_order::Column::CategoryCode.starts_with(c));
+    }
+    if let Some(c) = nonempty(&f.channel) {
+        q = q.filter(work_order::Column::Channel.eq(c));
+    }
+    if f.overdue == Some(true) {
+        q = q.filter(work_order::Column::Escalation.is_in(["red", "supervised"]));
+    }
+    if let Some(t) = f.from {
+        q = q.filter(work_order::Column::CreatedAt.gte(t));
+    }
+    if let Some(t) = f.to {
+        q = q.filter(work_order::Column::CreatedAt.lt(t));
+    }
+    if let Some(text) = nonempty(&f.q) {
+        q = q.filter(
+            Condition::any()
+                .add(work_order::Column::Title.contains(text.as_str()))
+                .add(work_order::Column::Description.contains(text.as_str()))
+                .add(work_order::Column::TrackingCode.eq(text.to_uppercase())),
+        );
+    }
+    let total = q.clone().count(&app.db.conn).await?;
+    let rows = q
+        .order_by_desc(work_order::Column::Id)
+        .offset(page.offset())
+        .limit(page.per_page)
+        .all(&app.db.conn)
+        .await?;
+    let ids: Vec<i64> = rows.iter().map(|m| m.id).collect();
+    let (mut units, names) = load_units(&app.db.conn, &ids).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for m in &rows {
+        let u = units.remove(&m.id).unwrap_or_default();
+        items.push(view_with(&app.db.conn, app, m, u, &names, false, Some(actor)).await?);
+    }
+    Ok(Page {
+        items,
+        total,
+        page: page.page,
+        per_page: page.per_page,
+    })
+}
+
+/// The order a citizen names by its tracking code and the last four digits of the phone;
+/// anonymous orders cannot be named this way.
+pub(crate) async fn by_code_and_last4(
+    app: &App,
+    code: &str,
+    last4: &str,
+) -> AppResult<work_order::Model> {
+    let m = work_order::Entity::find()
+        .filter(work_order::Column::TrackingCode.eq(code.trim().to_uppercase()))
+        .one(&app.db.conn)
+        .await?
+        .filter(|m| {
+            !m.anonymous
+                && !last4.is_empty()
+                && crate::web::extract::same_secret(&m.reporter_phone_last4, last4.trim())
+        })
+        .ok_or_else(|| AppError::not_found("work_order.not_found", "查询码或手机号后四位不正确"))?;
+    Ok(m)
+}
+
+/// A citizen tracks an order by its code and the last four digits of the phone.
+pub async fn track(app: &App, code: &str, last4: &str) -> AppResult<OrderView> {
+    let m = by_code_and_last4(app, code, last4).await?;
+    let mut v = view(&app.db.conn, app, &m, true, None).await?;
+    // Citizens see the progress, not the names of staff.
+    if let Some(t) = v.timeline.as_mut() {
+        for e in t.iter_mut() {
+            e.actor = String::new();
+        }
+    }
+    Ok(v)
+}
+
+/// An open order near a new report that may be the same problem.
+#[derive(Debug, Clone, Serialize)]
+pub struct Duplicate {
+    pub id: i64,
+    pub tracking_code: String,
+    pub title: String,
+    pub status_label: &'static str,
+    pub distance_m: f64,
+    pub same_category: bool,
+}
+
+/// Open orders within `radius_m` of a point from the last 14 days that the actor may see,
+/// nearest first, those of the same category before the others.
+pub async fn nearby_open(
+    app: &App,
+    actor: &Actor,
+    lat: f64,
+    lon: f64,
+    category: Option<&str>,
+    radius_m: f64,
+) -> AppResult<Vec<Duplicate>> {
+    let dlat = radius_m / 111_320.0;
+    let dlon = radius_m / (111_320.0 * lat.to_radians().cos().max(0.01));
+    let mut q = work_order::Entity::find()
+        .filter(work_order::Column::Lat.between(lat - dlat, lat + dlat))
+        .filter(work_order::Column::Lon.between(lon - dlon, lon + dlon))
+        .filter(work_order::Column::Status.is_not_in(["closed", "withdrawn", "merged"]))
+        .filter(work_order::Column::CreatedAt.gte(app.now() - chrono::Duration::days(14)));
+    if let Some(scope) = scope_condition(actor) {
+        q = q.filter(scope);
+    }
+    let mut out: Vec<Duplicate> = q
+        .limit(200)
+        .all(&app.db.conn)
+        .await?
+        .into_iter()
+        .filter_map(|m| {
+            let (la, lo) = (m.lat?, m.lon?);
+            let dy = (la - lat) * 111_320.0;
+            let dx = (lo - lon) * 111_320.0 * lat.to_radians().cos();
+            let distance_m = (dx * dx + dy * dy).sqrt();
+            (distance_m <= radius_m).then(|| Duplicate {
+                id: m.id,
+                tracking_code: m.tracking_code.clone(),
+                title: m.title.clone(),
+                status_label: State::parse(&m.status).map(|s| s.label()).unwrap_or(""),
+                distance_m: distance_m.round(),
+                same_category: category.is_some_and(|c| c == m.category_code),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.same_category
+            .cmp(&a.same_category)
+            .then(a.distance_m.total_cmp(&b.distance_m))
+    });
+    out.truncate(5);
+    Ok(out)
+}
