@@ -87,7 +87,7 @@ pub async fn audit(
 ) -> anyhow::Result<Vec<String>> {
     use crate::audit::transparency;
     use crate::kernel::audit::{Event, record_many};
-    let app = crate::kernel::app::App::open(config).await?;
+    let app = crate::server::open(config).await?;
     let mut out = Vec::new();
     let already = transparency::log_size(&app.db.conn)
         .await
@@ -207,7 +207,7 @@ const BENCH_PASSWORD: &str = "bench-password-1";
 
 /// The app on the benchmark's database, with the demo county seeded when it is empty.
 async fn demo_app(config: crate::config::Config) -> anyhow::Result<crate::kernel::app::App> {
-    let app = crate::kernel::app::App::open(config).await?;
+    let app = crate::server::open(config).await?;
     if !crate::demo::seed::is_seeded(&app)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
@@ -477,8 +477,7 @@ pub async fn sweep(
         .one(&app.db.conn)
         .await?
         .map(|d| d.id);
-    let category = app
-        .reference
+    let category = crate::reference::of(&app)
         .get()
         .categories
         .all()

@@ -313,7 +313,7 @@ async fn demo(cli: &Cli, args: &DemoArgs) -> anyhow::Result<()> {
     if args.reset {
         reset_database(&config.database_url).await?;
     }
-    let app = App::open(config).await?;
+    let app = crate::server::open(config).await?;
     let url = format!("http://{}", app.config.listen);
     if crate::demo::seed::is_seeded(&app).await? {
         println!(
@@ -375,7 +375,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(a) => {
             let config = load_config(&cli, a.listen.clone(), a.fake_clock)?;
             init_tracing(&config.log);
-            serve(App::open(config).await?).await
+            serve(crate::server::open(config).await?).await
         }
         Command::Demo(a) => {
             init_tracing("warn,jiceng=info");
@@ -401,7 +401,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             password,
         }) => {
             init_tracing("warn");
-            let app = App::open(load_config(&cli, None, false)?).await?;
+            let app = crate::server::open(load_config(&cli, None, false)?).await?;
             let (password, generated) = match password {
                 Some(p) => (p.clone(), false),
                 None => (auth::random_token(12), true),
@@ -424,7 +424,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import(ImportCommand::Org { files }) => {
             init_tracing("warn");
-            let app = App::open(load_config(&cli, None, false)?).await?;
+            let app = crate::server::open(load_config(&cli, None, false)?).await?;
             let mut list = Vec::new();
             for path in files {
                 let bytes =
@@ -521,7 +521,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit(AuditCommand::ExportCheckpoint { output }) => {
             init_tracing("warn");
-            let app = App::open(load_config(&cli, None, false)?).await?;
+            let app = crate::server::open(load_config(&cli, None, false)?).await?;
             let cp = crate::audit::transparency::checkpoint_now(&app)
                 .await
                 .map_err(describe)?;

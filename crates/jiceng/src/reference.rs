@@ -520,8 +520,8 @@ pub async fn set_category(
     .state(&(name, &keywords, input.active));
     audit::record(&txn, now, &actor.audit_name(), ev).await?;
     txn.commit().await?;
-    app.reference.reload(&app.db).await?;
-    app.reference
+    crate::reference::of(&app).reload(&app.db).await?;
+    crate::reference::of(&app)
         .get()
         .categories
         .get(code)
@@ -578,13 +578,13 @@ pub async fn set_year(
     let ev = Event::new("calendar.update", "calendar", year.to_string()).state(&days);
     audit::record(&txn, now, &actor.audit_name(), ev).await?;
     txn.commit().await?;
-    app.reference.reload(&app.db).await?;
+    crate::reference::of(&app).reload(&app.db).await?;
     Ok(days.len())
 }
 
 /// The special days of a year.
 pub fn year(app: &crate::kernel::app::App, year: i32) -> Vec<SpecialDay> {
-    let r = app.reference.get();
+    let r = crate::reference::of(&app).get();
     let mut out = Vec::new();
     let mut d = NaiveDate::from_ymd_opt(year, 1, 1);
     while let Some(day) = d.filter(|x| chrono::Datelike::year(x) == year) {
@@ -611,7 +611,13 @@ pub async fn set_policy(
     if !require_admin(actor) {
         return Err(audit::deny(app, actor, "sla.update", "sla_policy", category).await);
     }
-    if category != "*" && app.reference.get().categories.get(category).is_none() {
+    if category != "*"
+        && crate::reference::of(&app)
+            .get()
+            .categories
+            .get(category)
+            .is_none()
+    {
         return Err(AppError::field(
             "category_code",
             "work_order.unknown_category",
@@ -654,7 +660,7 @@ pub async fn set_policy(
     .state(&policy);
     audit::record(&txn, now, &actor.audit_name(), ev).await?;
     txn.commit().await?;
-    app.reference.reload(&app.db).await?;
+    crate::reference::of(&app).reload(&app.db).await?;
     Ok(())
 }
 
@@ -666,7 +672,7 @@ pub struct PolicyView {
 }
 
 pub fn policies(app: &crate::kernel::app::App) -> Vec<PolicyView> {
-    let r = app.reference.get();
+    let r = crate::reference::of(&app).get();
     let mut v: Vec<PolicyView> = r
         .policies
         .iter()
@@ -678,4 +684,9 @@ pub fn policies(app: &crate::kernel::app::App) -> Vec<PolicyView> {
         .collect();
     v.sort_by(|a, b| (&a.category_code, &a.priority).cmp(&(&b.category_code, &b.priority)));
     v
+}
+
+/// This app's reference data.
+pub fn of(app: &crate::kernel::app::App) -> &Reference {
+    app.wing::<Reference>()
 }

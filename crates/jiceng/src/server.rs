@@ -1,13 +1,33 @@
 //! The composition root: opens the app, builds every wing's routes into one router, binds
 //! the listener and starts the background jobs.
 
-use crate::kernel::app::App;
+use crate::kernel::app::{App, Wings};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
+
+/// Opens the app: the kernel's infrastructure, then every wing's runtime (intake queues,
+/// caches), then the reference data and the locate index.
+pub async fn open(config: crate::config::Config) -> anyhow::Result<App> {
+    let mut wings = Wings::default();
+    wings
+        .insert(crate::reference::Reference::default())
+        .insert(crate::org::locate::Locator::default())
+        .insert(crate::auth::tokens::TokenCache::default())
+        .insert(crate::web::extract::CitizenAllowance::default())
+        .insert(crate::work_orders::intake::intake_queue())
+        .insert(crate::work_orders::dispatch::DispatchCache::default())
+        .insert(crate::hall::applications::intake::intake_queue())
+        .insert(crate::hall::applications::subject::SubjectCache::default());
+    let app = App::open(config, wings).await?;
+    crate::org::locate::of(&app).reload(&app.db).await?;
+    crate::reference::seed(&app.db, app.now()).await?;
+    crate::reference::of(&app).reload(&app.db).await?;
+    Ok(app)
+}
 
 pub fn router(app: App) -> Router {
     let limit = app.config.body_limit_bytes;

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod tokens;
 pub mod users;
 
 use crate::error::AppError;
@@ -327,7 +328,7 @@ pub async fn resolve_token(app: &App, token: &str) -> AppResult<UserActor> {
     };
     let hash = sha256_hex(token);
     let now = app.now();
-    if let Some(actor) = app.caches.cached_token(&hash, now) {
+    if let Some(actor) = crate::auth::tokens::cache(app).cached_token(&hash, now) {
         return Ok(actor);
     }
     let Some(t) = api_token::Entity::find()
@@ -355,7 +356,7 @@ pub async fn resolve_token(app: &App, token: &str) -> AppResult<UserActor> {
     // "Last used" is kept to the minute, and only one request of a burst writes it: a busy
     // API client must not queue a write per request behind the intake writer.
     if t.last_used_at.is_none_or(|l| now - l > TOUCH_EVERY)
-        && app.caches.claim_token_touch(t.id, now)
+        && crate::auth::tokens::cache(app).claim_token_touch(t.id, now)
     {
         api_token::Entity::update_many()
             .col_expr(
@@ -367,7 +368,7 @@ pub async fn resolve_token(app: &App, token: &str) -> AppResult<UserActor> {
             .await?;
     }
     let actor = actor_from_user(&u, AuthVia::Token { id: t.id })?;
-    app.caches.cache_token(hash, actor.clone(), t.expires_at);
+    crate::auth::tokens::cache(app).cache_token(hash, actor.clone(), t.expires_at);
     Ok(actor)
 }
 
@@ -447,6 +448,6 @@ pub async fn revoke_token(app: &App, actor: &UserActor, id: i64) -> AppResult<()
     let ev = Event::new("auth.token_revoked", "api_token", id.to_string());
     audit::record(&txn, now, &format!("user:{}", actor.username), ev).await?;
     txn.commit().await?;
-    app.caches.forget_tokens();
+    crate::auth::tokens::cache(app).forget_tokens();
     Ok(())
 }

@@ -318,6 +318,6 @@ pub async fn update_user(
     .await?;
     txn.commit().await?;
     // A changed account acts with its new role, region or state at once in this process.
-    app.caches.forget_tokens();
+    crate::auth::tokens::cache(app).forget_tokens();
     Ok(view)
 }

@@ -27,7 +27,7 @@ pub async fn seed_service_history(app: &App, days: u32) -> AppResult<u64> {
     use std::sync::Arc;
 
     let real_now = app.now();
-    let cal = app.reference.get().calendar.clone();
+    let cal = crate::reference::of(&app).get().calendar.clone();
     let today = real_now.with_timezone(&china_offset()).date_naive();
     let mut day = today;
     let mut workdays = Vec::new();
@@ -39,12 +39,9 @@ pub async fn seed_service_history(app: &App, days: u32) -> AppResult<u64> {
     }
     workdays.reverse();
     let clock = Arc::new(ManualClock::new(real_now));
-    let hist = App {
-        clock: clock.clone(),
-        fake_clock: None,
-        applications: applications::intake_queue(),
-        ..app.clone()
-    };
+    let hist = app
+        .with_clock(clock.clone())
+        .with_wing(applications::intake_queue());
     let system = Actor::System("demo");
     let m = |c: &str| Some(format!("{COUNTY_CODE}-{c}"));
     // (group, windows, subjects as (matter, bundle))

@@ -336,7 +336,7 @@ pub async fn seed(
         }
     }
     txn.commit().await?;
-    app.locator.reload(&app.db).await?;
+    crate::org::locate::of(&app).reload(&app.db).await?;
     responsibility_list(app).await?;
     service_catalog(app).await?;
     Ok(accounts)

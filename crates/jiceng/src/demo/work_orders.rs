@@ -38,13 +38,9 @@ pub async fn seed_history(app: &App, progress: &(dyn Fn(u64, u64, &str) + Sync))
     ));
     let real_now = app.now();
     let clock = Arc::new(ManualClock::new(real_now - Duration::days(181)));
-    let hist = App {
-        clock: clock.clone(),
-        fake_clock: None,
-        // Its own queue, so that its batches are written at its own time.
-        intake: work_orders::intake_queue(),
-        ..app.clone()
-    };
+    let hist = app
+        .with_clock(clock.clone())
+        .with_wing(work_orders::intake_queue());
     let parse = |s: &str| NaiveDateTime::parse_from_str(s.trim(), "%Y/%m/%d %H:%M:%S").ok();
     let mut rows = Vec::new();
     let mut rdr = csv::Reader::from_reader(SAMPLE.as_bytes());

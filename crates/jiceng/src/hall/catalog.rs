@@ -11,6 +11,7 @@ use crate::kernel::audit;
 use crate::kernel::audit::Event;
 use crate::kernel::paging::Page;
 use crate::kernel::paging::PageParams;
+use crate::org::unit_names;
 use crate::store::entities::bundle;
 use crate::store::entities::department;
 use crate::store::entities::matter;
@@ -82,20 +83,6 @@ fn not_found() -> AppError {
 fn spec_of(m: &matter::Model) -> AppResult<MatterSpec> {
     serde_json::from_str(&m.spec)
         .map_err(|e| AppError::internal(anyhow::anyhow!("matter {} spec: {e}", m.code)))
-}
-
-/// Department names by id.
-pub(crate) async fn unit_names<C: ConnectionTrait>(
-    db: &C,
-    ids: Vec<i64>,
-) -> AppResult<std::collections::HashMap<i64, String>> {
-    Ok(department::Entity::find()
-        .filter(department::Column::Id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d.name))
-        .collect())
 }
 
 fn view(m: &matter::Model, unit_name: String) -> AppResult<MatterView> {
@@ -238,7 +225,7 @@ pub async fn save(app: &App, actor: &Actor, spec: MatterSpec) -> AppResult<(Matt
     let (m, written) = write_version(&txn, now, &actor.audit_name(), &spec, unit).await?;
     txn.commit().await?;
     if written {
-        app.caches.forget_subjects();
+        crate::hall::applications::subject::cache(app).forget();
     }
     Ok((view(&m, unit.name.clone())?, written && m.version == 1))
 }
@@ -319,7 +306,7 @@ pub(crate) async fn save_many(
         }
     }
     txn.commit().await?;
-    app.caches.forget_subjects();
+    crate::hall::applications::subject::cache(app).forget();
     Ok(report)
 }
 
@@ -565,7 +552,7 @@ pub async fn save_bundle(app: &App, actor: &Actor, spec: BundleSpec) -> AppResul
     .await?;
     let v = bundle_view(&txn, spec).await?;
     txn.commit().await?;
-    app.caches.forget_subjects();
+    crate::hall::applications::subject::cache(app).forget();
     Ok(v)
 }
 

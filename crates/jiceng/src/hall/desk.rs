@@ -154,7 +154,8 @@ pub async fn raise(app: &App, actor: &Actor, input: RaiseInput) -> AppResult<Des
         ));
     }
     let now = app.now();
-    let deadline = Limit::working_days(DESK_DAYS).deadline(&app.reference.get().calendar, now);
+    let deadline =
+        Limit::working_days(DESK_DAYS).deadline(&crate::reference::of(app).get().calendar, now);
     let txn = app.db.begin_write().await?;
     let m = desk_case::ActiveModel {
         subject_kind: Set(kind.into()),

@@ -6,7 +6,6 @@
 use crate::error::AppError;
 use crate::error::AppResult;
 use crate::error::FieldError;
-use crate::hall::catalog::unit_names;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::kernel::audit;
@@ -14,6 +13,7 @@ use crate::kernel::audit::Event;
 use crate::kernel::paging::Page;
 use crate::kernel::paging::PageParams;
 use crate::notify;
+use crate::org::departments::unit_names;
 use crate::store::entities::application_part;
 use crate::store::entities::rating;
 use crate::store::entities::rectification;
@@ -289,7 +289,7 @@ pub async fn rate(app: &App, input: RateInput) -> AppResult<RatingView> {
     .await?;
     let mut rect = None;
     if level.is_bad() {
-        let reference = app.reference.get();
+        let reference = crate::reference::of(&app).get();
         let cal = &reference.calendar;
         let contact_due = Limit::working_days(app.config.rectify_contact_days).deadline(cal, now);
         let answer_due = Limit::working_days(app.config.rectify_answer_days).deadline(cal, now);

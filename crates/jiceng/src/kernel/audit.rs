@@ -3,7 +3,6 @@ use crate::error::AppResult;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::kernel::tree;
-use crate::store::entities::audit_entry;
 use chrono::{DateTime, Utc};
 use jiceng_core::audit::{AuditEntry, state_digest};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
@@ -183,26 +182,6 @@ pub(crate) async fn append(
         .await?;
     }
     tree::insert_nodes(txn, &nodes).await
-}
-
-/// Rebuilds the audit row as the entry whose bytes are its leaf.
-pub fn entry_of(m: &audit_entry::Model) -> AuditEntry {
-    AuditEntry {
-        seq: m.seq as u64,
-        time: m.time,
-        actor: m.actor.clone(),
-        action: m.action.clone(),
-        entity_type: m.entity_type.clone(),
-        entity_id: m.entity_id.clone(),
-        // A digest that does not decode cannot match its leaf, which is what verification wants.
-        state_digest: m.state_digest.as_deref().map(|d| {
-            hex::decode(d)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .unwrap_or([0xff; 32])
-        }),
-        reason: m.reason.clone(),
-    }
 }
 
 /// Records an event that changes nothing else (a failed login, a refused request) in a

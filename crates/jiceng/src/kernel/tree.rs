@@ -2,6 +2,7 @@
 
 use crate::store::entities::audit_entry;
 use crate::store::entities::audit_node;
+use jiceng_core::audit::AuditEntry;
 use jiceng_core::merkle::{Frontier, Hash, MapSource, NodeSource, Recorder};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
@@ -156,7 +157,7 @@ pub async fn backfill(db: &crate::store::Db) -> Result<u64, DbErr> {
                 tracing::error!(seq = m.seq, "audit log has a gap; tree not extended");
                 return Ok(added);
             }
-            nodes.extend(f.push(crate::kernel::audit::entry_of(m).leaf_hash()));
+            nodes.extend(f.push(crate::kernel::tree::entry_of(m).leaf_hash()));
         }
         insert_nodes(&txn, &nodes).await?;
         txn.commit().await?;
@@ -282,4 +283,24 @@ pub async fn find_leaf<C: ConnectionTrait>(db: &C, hash: &Hash) -> Result<Option
         Some(row) => Some(row.try_get::<i64>("", "idx")? as u64),
         None => None,
     })
+}
+
+/// Rebuilds the audit row as the entry whose bytes are its leaf.
+pub fn entry_of(m: &audit_entry::Model) -> AuditEntry {
+    AuditEntry {
+        seq: m.seq as u64,
+        time: m.time,
+        actor: m.actor.clone(),
+        action: m.action.clone(),
+        entity_type: m.entity_type.clone(),
+        entity_id: m.entity_id.clone(),
+        // A digest that does not decode cannot match its leaf, which is what verification wants.
+        state_digest: m.state_digest.as_deref().map(|d| {
+            hex::decode(d)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .unwrap_or([0xff; 32])
+        }),
+        reason: m.reason.clone(),
+    }
 }

@@ -69,7 +69,9 @@ pub(crate) async fn locate(
             "经纬度超出范围：纬度 -90～90，经度 -180～180（WGS-84）",
         ));
     }
-    Ok(Json(app.locator.snapshot().locate(q.lon, q.lat)))
+    Ok(Json(
+        crate::org::locate::of(&app).snapshot().locate(q.lon, q.lat),
+    ))
 }
 
 pub(crate) async fn list_regions(

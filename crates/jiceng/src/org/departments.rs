@@ -458,3 +458,17 @@ pub async fn delete_department(app: &App, actor: &Actor, id: i64) -> AppResult<(
     txn.commit().await?;
     Ok(())
 }
+
+/// Department names by id.
+pub(crate) async fn unit_names<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    ids: Vec<i64>,
+) -> AppResult<std::collections::HashMap<i64, String>> {
+    Ok(department::Entity::find()
+        .filter(department::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
+        .collect())
+}

@@ -304,7 +304,7 @@ pub async fn create_grid(app: &App, actor: &Actor, input: GridInput) -> AppResul
     let txn = app.db.begin_write().await?;
     let m = insert_grid(&txn, app.now(), actor, &input).await?;
     txn.commit().await?;
-    app.locator.reload(&app.db).await?;
+    crate::org::locate::of(&app).reload(&app.db).await?;
     Ok(m.into())
 }
 
@@ -366,7 +366,7 @@ pub async fn update_grid(
     )
     .await?;
     txn.commit().await?;
-    app.locator.reload(&app.db).await?;
+    crate::org::locate::of(&app).reload(&app.db).await?;
     Ok(view)
 }
 
@@ -398,6 +398,6 @@ pub async fn delete_grid(app: &App, actor: &Actor, code: &str) -> AppResult<()> 
     )
     .await?;
     txn.commit().await?;
-    app.locator.reload(&app.db).await?;
+    crate::org::locate::of(&app).reload(&app.db).await?;
     Ok(())
 }

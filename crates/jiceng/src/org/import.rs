@@ -372,6 +372,6 @@ pub async fn import(
         ));
     }
     txn.commit().await?;
-    app.locator.reload(&app.db).await?;
+    crate::org::locate::of(&app).reload(&app.db).await?;
     Ok(report)
 }

@@ -260,3 +260,8 @@ impl Locator {
         Ok(())
     }
 }
+
+/// This app's locate index.
+pub fn of(app: &crate::kernel::app::App) -> &Locator {
+    app.wing::<Locator>()
+}

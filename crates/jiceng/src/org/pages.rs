@@ -490,7 +490,7 @@ pub(crate) async fn locate_page(
     if !lat.is_empty() || !lon.is_empty() {
         match (lat.trim().parse::<f64>(), lon.trim().parse::<f64>()) {
             (Ok(la), Ok(lo)) if (-90.0..=90.0).contains(&la) && (-180.0..=180.0).contains(&lo) => {
-                let r = app.locator.snapshot().locate(lo, la);
+                let r = crate::org::locate::of(&app).snapshot().locate(lo, la);
                 let name = |x: Option<crate::org::locate::RegionRef>| {
                     x.map(|r| format!("{}（{}）", r.name, r.code))
                         .unwrap_or_else(|| "—".into())

@@ -227,7 +227,7 @@ pub async fn create_region(app: &App, actor: &Actor, input: RegionInput) -> AppR
     let txn = app.db.begin_write().await?;
     let m = insert_region(&txn, app.now(), actor, &input).await?;
     txn.commit().await?;
-    app.locator.reload(&app.db).await?;
+    crate::org::locate::of(&app).reload(&app.db).await?;
     Ok(RegionView::from_model(m, true))
 }
 
@@ -270,7 +270,7 @@ pub async fn update_region(
     )
     .await?;
     txn.commit().await?;
-    app.locator.reload(&app.db).await?;
+    crate::org::locate::of(&app).reload(&app.db).await?;
     Ok(view)
 }
 
@@ -324,6 +324,6 @@ pub async fn delete_region(app: &App, actor: &Actor, code: &str) -> AppResult<()
     )
     .await?;
     txn.commit().await?;
-    app.locator.reload(&app.db).await?;
+    crate::org::locate::of(&app).reload(&app.db).await?;
     Ok(())
 }

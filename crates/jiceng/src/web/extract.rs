@@ -40,13 +40,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Constant-time comparison for secrets.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
+pub use jiceng_core::citizen::same_secret;
 
 pub fn csrf_error() -> AppError {
     AppError::new(
@@ -227,8 +221,8 @@ pub fn citizen_allowance(
         .iter()
         .any(|k| k.trim().parse() == Ok(addr))
         || app
-            .caches
-            .take_citizen_report(addr, app.config.citizen_reports_per_hour)
+            .wing::<CitizenAllowance>()
+            .take(addr, app.config.citizen_reports_per_hour)
     {
         Ok(())
     } else {
@@ -237,5 +231,36 @@ pub fn citizen_allowance(
             "work_order.rate_limited",
             "提交过于频繁，请稍后再试；紧急情况请拨打12345或110",
         ))
+    }
+}
+
+/// Citizens' report allowance per address: (tokens left, when counted). The web kit's runtime.
+#[derive(Default)]
+pub struct CitizenAllowance(
+    std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (f64, std::time::Instant)>>,
+);
+
+impl CitizenAllowance {
+    /// Takes one report from an address's allowance (a bucket of `per_hour` filling at
+    /// `per_hour` an hour); false when it is empty.
+    pub fn take(&self, addr: std::net::IpAddr, per_hour: u32) -> bool {
+        if per_hour == 0 {
+            return true;
+        }
+        let cap = per_hour as f64;
+        let now = std::time::Instant::now();
+        let mut m = self.0.lock().expect("report allowance lock");
+        if m.len() > 100_000 {
+            m.retain(|_, (_, at)| now.duration_since(*at).as_secs() < 3600);
+        }
+        let (tokens, at) = m.entry(addr).or_insert((cap, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * cap / 3600.0).min(cap);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
     }
 }

@@ -5,7 +5,6 @@
 use crate::error::AppError;
 use crate::error::AppResult;
 use crate::kernel::actor::Actor;
-use crate::kernel::actor::UserActor;
 use crate::kernel::app::App;
 use crate::kernel::audit;
 use crate::kernel::audit::Event;
@@ -18,14 +17,15 @@ use crate::store::entities::photo;
 use crate::store::entities::work_order;
 use crate::work_orders::dispatch::do_dispatch;
 use crate::work_orders::intake::to_reporter;
+use crate::work_orders::is_lead;
 use crate::work_orders::model::MAX_DESCRIPTION;
-use crate::work_orders::model::MAX_EXTENSIONS;
 use crate::work_orders::model::check_photos;
 use crate::work_orders::model::event;
 use crate::work_orders::model::illegal;
 use crate::work_orders::model::resolution_label;
 use crate::work_orders::model::satisfaction_label;
 use crate::work_orders::model::snapshot_of;
+use crate::work_orders::needs_lead_unit;
 use crate::work_orders::read::OrderView;
 use crate::work_orders::read::by_code_and_last4;
 use crate::work_orders::read::flags_of;
@@ -33,11 +33,12 @@ use crate::work_orders::read::not_found;
 use crate::work_orders::read::state_of;
 use crate::work_orders::read::view;
 use crate::work_orders::read::visible;
+use crate::work_orders::role_may;
+use crate::work_orders::rules_for;
 use chrono::{DateTime, Utc};
-use jiceng_core::Role;
 use jiceng_core::dispatch::{self, Unit};
 use jiceng_core::sla::{DeadlineKind, Priority};
-use jiceng_core::work_order::{Action, Resolution, Rules, Satisfaction, State, transition};
+use jiceng_core::work_order::{Action, Resolution, Satisfaction, State, transition};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
@@ -117,77 +118,6 @@ impl ActionInput {
     }
 }
 
-/// Which roles may take which actions (the unit-level check comes on top).
-pub(crate) fn role_may(role: Role, action: Action) -> bool {
-    use Action::*;
-    match action {
-        AnswerDirectly => matches!(role, Role::Operator | Role::Dispatcher),
-        QueueForDispatch => false,
-        Dispatch | AcceptSendBack | RejectSendBack | ApproveExtension | RejectExtension | Merge => {
-            matches!(role, Role::Dispatcher)
-        }
-        Sign | Contact | SendBack | RequestExtension | Reply => {
-            matches!(role, Role::Handler | Role::Dispatcher)
-        }
-        ApproveReply | ReturnReply | CallbackClose | Reopen => {
-            matches!(role, Role::Operator | Role::Dispatcher)
-        }
-        Withdraw => matches!(role, Role::Operator),
-    }
-}
-
-/// Lead-unit actions need the actor's department to be the lead.
-pub(crate) fn needs_lead_unit(action: Action) -> bool {
-    matches!(
-        action,
-        Action::Sign
-            | Action::Contact
-            | Action::SendBack
-            | Action::RequestExtension
-            | Action::Reply
-    )
-}
-
-pub(crate) async fn allowed_for(
-    app: &App,
-    actor: &Actor,
-    m: &work_order::Model,
-    units: &[assignment::Model],
-) -> Vec<Action> {
-    let Ok(state) = state_of(m) else {
-        return Vec::new();
-    };
-    let rules = rules_for(app, m);
-    let Actor::User(u) = actor else {
-        return Vec::new();
-    };
-    jiceng_core::work_order::allowed(state, flags_of(m), rules)
-        .into_iter()
-        .filter(|a| *a != Action::QueueForDispatch && role_may(u.role, *a))
-        .filter(|a| !needs_lead_unit(*a) || is_lead(u, units))
-        .collect()
-}
-
-pub(crate) fn is_lead(u: &UserActor, units: &[assignment::Model]) -> bool {
-    u.jurisdiction.department_id.is_some_and(|d| {
-        units
-            .iter()
-            .any(|a| a.active && a.role == "lead" && a.unit_id == d)
-    })
-}
-
-/// The send-back window: 2 working days from dispatch.
-pub(crate) fn rules_for(app: &App, m: &work_order::Model) -> Rules {
-    let reference = app.reference.get();
-    let open = m.dispatched_at.is_none_or(|d| {
-        app.now() < jiceng_core::calendar::Limit::working_days(2).deadline(&reference.calendar, d)
-    });
-    Rules {
-        max_extensions: MAX_EXTENSIONS,
-        send_back_open: open,
-    }
-}
-
 /// Takes one action on an order: checks role, unit and state, then writes the new state, the
 /// timeline, the audit entry and the notifications in one transaction.
 pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> AppResult<OrderView> {
@@ -221,7 +151,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
     let photos = check_photos(&input.photos, "photos")
         .map_err(|e| AppError::invalid("work_order.bad_photo", e.message.clone(), vec![e]))?;
     let now = app.now();
-    let reference = app.reference.get();
+    let reference = crate::reference::of(&app).get();
     let txn = app.db.begin_write().await?;
     let m = work_order::Entity::find_by_id(id)
         .lock_exclusive()
@@ -570,14 +500,6 @@ pub(crate) fn code_of<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-pub(crate) fn reporter_of(m: &work_order::Model) -> String {
-    if m.anonymous || m.reporter_phone.is_empty() {
-        String::new()
-    } else {
-        format!("phone:{}", m.reporter_phone)
-    }
-}
-
 /// The working days of the pending extension request, from its timeline entry.
 pub(crate) async fn extension_days(txn: &DatabaseTransaction, id: i64) -> AppResult<u32> {
     let e = order_event::Entity::find()
@@ -761,7 +683,7 @@ pub async fn citizen_callback(
         (Action::CallbackClose, State::Closed)
     };
     let now = app.now();
-    let reference = app.reference.get();
+    let reference = crate::reference::of(&app).get();
     let txn = app.db.begin_write().await?;
     let m = work_order::Entity::find_by_id(m.id)
         .lock_exclusive()

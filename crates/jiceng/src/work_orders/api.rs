@@ -225,7 +225,7 @@ async fn suggest(
                 None => None,
             };
             (
-                Some(app.locator.snapshot().locate(lon, lat)),
+                Some(crate::org::locate::of(&app).snapshot().locate(lon, lat)),
                 work_orders::nearby_open(&app, &user.actor(), lat, lon, top.as_deref(), 300.0)
                     .await?,
                 plan,
@@ -252,7 +252,7 @@ async fn track(
 }
 
 async fn categories(State(app): State<App>) -> impl IntoResponse {
-    let r = app.reference.get();
+    let r = crate::reference::of(&app).get();
     Json(json!({"items": r.categories.all()}))
 }
 

@@ -12,7 +12,6 @@ use crate::store::entities::department;
 use crate::store::entities::resp_item;
 use crate::store::entities::resp_list;
 use crate::store::entities::work_order;
-use crate::work_orders::intake::dispatched_message;
 use crate::work_orders::model::event;
 use crate::work_orders::model::illegal;
 use crate::work_orders::read::flags_of;
@@ -26,6 +25,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
+use std::sync::Arc;
 
 // ---------------------------------------------------------------------------------------------
 // Dispatch
@@ -69,13 +69,21 @@ impl DispatchData {
             (published.0, published.1.unwrap_or(0), units.0, units.1)
         };
         let version = (lists, latest, units, updated);
-        if let Some((v, d)) = app.caches.dispatch.lock().expect("dispatch cache").as_ref()
+        if let Some((v, d)) = app
+            .wing::<DispatchCache>()
+            .0
+            .lock()
+            .expect("dispatch cache")
+            .as_ref()
             && *v == version
         {
             return Ok(d.clone());
         }
         let data = std::sync::Arc::new(DispatchData::load(db).await?);
-        *app.caches.dispatch.lock().expect("dispatch cache") = Some((version, data.clone()));
+        *app.wing::<DispatchCache>()
+            .0
+            .lock()
+            .expect("dispatch cache") = Some((version, data.clone()));
         Ok(data)
     }
 
@@ -187,14 +195,14 @@ impl DispatchData {
 
 /// The dispatch an order of a category at a point would get now (the intake page's preview).
 pub async fn preview_dispatch(app: &App, category: &str, lat: f64, lon: f64) -> AppResult<Outcome> {
-    let l = app.locator.snapshot().locate(lon, lat);
+    let l = crate::org::locate::of(&app).snapshot().locate(lon, lat);
     let place = Place {
         village: l.village.map(|r| (r.code, r.name)),
         township: l.township.map(|r| (r.code, r.name)),
     };
     let county = l.county.map(|r| r.code).unwrap_or_default();
     let data = DispatchData::current(app, &app.db.conn).await?;
-    Ok(data.plan(&app.reference.get(), category, &place, &county))
+    Ok(data.plan(&crate::reference::of(app).get(), category, &place, &county))
 }
 
 pub(crate) fn item_of(i: &resp_item::Model) -> Option<ListItem> {
@@ -336,3 +344,25 @@ pub(crate) async fn do_dispatch(
     notify::enqueue_many(txn, app, now, vec![dispatched_message(&m, &p.lead)]).await?;
     Ok(m)
 }
+
+/// What the lead unit is told of a dispatch.
+pub(crate) fn dispatched_message(m: &work_order::Model, lead: &Unit) -> notify::Message {
+    notify::Message::new(
+        format!("unit:{}", lead.id),
+        "work_order.dispatched",
+        vec![
+            ("查询码", m.tracking_code.clone()),
+            ("标题", m.title.clone()),
+            (
+                "签收期限",
+                m.sign_by
+                    .map(jiceng_core::clock::format_local)
+                    .unwrap_or_default(),
+            ),
+        ],
+    )
+}
+
+/// The dispatch data and the version it was read at: the work-order wing's runtime cache.
+#[derive(Default)]
+pub struct DispatchCache(pub std::sync::Mutex<Option<(DispatchVersion, Arc<DispatchData>)>>);

@@ -131,7 +131,7 @@ fn recipients(m: &work_order::Model, level: Level) -> Vec<String> {
 /// Takes every escalation step due by now, once. Returns the number of steps taken.
 pub async fn sweep(app: &App) -> AppResult<usize> {
     let now = app.now();
-    let reference = app.reference.get();
+    let reference = crate::reference::of(&app).get();
     // Every process takes the due orders in the same order, so row locks never cross.
     let due: Vec<i64> = work_order::Entity::find()
         .select_only()

@@ -17,12 +17,12 @@ use crate::store::entities::assignment;
 use crate::store::entities::order_event;
 use crate::store::entities::photo;
 use crate::store::entities::work_order;
-use crate::work_orders::actions::reporter_of;
 use crate::work_orders::dispatch::DispatchData;
 use crate::work_orders::dispatch::assignment_row;
 use crate::work_orders::dispatch::dispatch_note;
 use crate::work_orders::dispatch::planned_units;
 use crate::work_orders::dispatch::set_dispatched;
+use crate::work_orders::dispatched_message;
 use crate::work_orders::model::Channel;
 use crate::work_orders::model::MAX_DESCRIPTION;
 use crate::work_orders::model::MAX_EXTENSIONS;
@@ -32,6 +32,7 @@ use crate::work_orders::model::check_photos;
 use crate::work_orders::model::event_model;
 use crate::work_orders::model::illegal;
 use crate::work_orders::model::mask_phone;
+use crate::work_orders::model::reporter_of;
 use crate::work_orders::model::snapshot_of;
 use crate::work_orders::model::tracking_code;
 use crate::work_orders::read::OrderView;
@@ -40,7 +41,7 @@ use crate::work_orders::read::view_with;
 use chrono::{DateTime, Utc};
 use jiceng_core::Role;
 use jiceng_core::classify::Suggestion;
-use jiceng_core::dispatch::{Outcome, Place, Unit};
+use jiceng_core::dispatch::{Outcome, Place};
 use jiceng_core::sla::{Level, Priority};
 use jiceng_core::work_order::{Action, Flags, Rules, State, transition};
 use sea_orm::ActiveValue::Set;
@@ -96,7 +97,7 @@ pub(crate) fn active_suggestions(r: &Loaded, text: &str, n: usize) -> Vec<Sugges
 
 /// Classification suggestions for a text, with category names.
 pub fn suggest(app: &App, text: &str, n: usize) -> Vec<(Suggestion, String)> {
-    let r = app.reference.get();
+    let r = crate::reference::of(&app).get();
     active_suggestions(&r, text, n)
         .into_iter()
         .map(|s| {
@@ -243,7 +244,7 @@ pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppRe
             Channel::Web
         }
     };
-    let reference = app.reference.get();
+    let reference = crate::reference::of(&app).get();
     let category = match input
         .category_code
         .as_deref()
@@ -347,7 +348,7 @@ pub fn intake_queue() -> IntakeQueue {
 /// is durable.
 pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppResult<OrderView> {
     let c = check(app, actor, &input)?;
-    let snapshot = app.locator.snapshot();
+    let snapshot = crate::org::locate::of(&app).snapshot();
     let located = c.lat_lon.map(|(la, lo)| snapshot.locate(lo, la));
     if let Some(l) = &located
         && l.matched == Match::OutsideJurisdiction
@@ -397,7 +398,7 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
             .unwrap_or_else(|| "citizen".into()),
         phone_enc,
     };
-    let created = app.intake.submit(app, job).await?;
+    let created = app.wing::<IntakeQueue>().submit(app, job).await?;
     view_with(
         &app.db.conn,
         app,
@@ -493,24 +494,6 @@ pub(crate) async fn fresh_codes(txn: &DatabaseTransaction, n: usize) -> AppResul
     }
 }
 
-/// What the lead unit is told of a dispatch.
-pub(crate) fn dispatched_message(m: &work_order::Model, lead: &Unit) -> notify::Message {
-    notify::Message::new(
-        format!("unit:{}", lead.id),
-        "work_order.dispatched",
-        vec![
-            ("查询码", m.tracking_code.clone()),
-            ("标题", m.title.clone()),
-            (
-                "签收期限",
-                m.sign_by
-                    .map(jiceng_core::clock::format_local)
-                    .unwrap_or_default(),
-            ),
-        ],
-    )
-}
-
 /// A message to the reporter of an order, unless anonymous.
 pub(crate) fn to_reporter(
     m: &work_order::Model,
@@ -524,7 +507,7 @@ pub(crate) fn to_reporter(
 /// Writes a batch of checked orders in one transaction: the orders, their timelines,
 /// assignments, audit entries and notifications, each kind in a few multi-row statements.
 pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Created>> {
-    let reference = app.reference.get();
+    let reference = crate::reference::of(&app).get();
     let now = app.now();
     let rules = Rules {
         max_extensions: MAX_EXTENSIONS,

@@ -275,3 +275,11 @@ pub fn satisfaction_label(s: Satisfaction) -> &'static str {
         Satisfaction::Dissatisfied => "不满意",
     }
 }
+
+pub(crate) fn reporter_of(m: &work_order::Model) -> String {
+    if m.anonymous || m.reporter_phone.is_empty() {
+        String::new()
+    } else {
+        format!("phone:{}", m.reporter_phone)
+    }
+}

@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::kernel::UserActor;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::kernel::audit;
@@ -15,10 +16,12 @@ use crate::store::entities::department;
 use crate::store::entities::order_event;
 use crate::store::entities::photo;
 use crate::store::entities::work_order;
-use crate::work_orders::actions::allowed_for;
+use crate::work_orders::MAX_EXTENSIONS;
 use chrono::{DateTime, Utc};
 use jiceng_core::RegionCode;
+use jiceng_core::Role;
 use jiceng_core::sla::Level;
+use jiceng_core::work_order::Rules;
 use jiceng_core::work_order::{Action, Flags, State};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -198,8 +201,8 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
     detail: bool,
     actor: Option<&Actor>,
 ) -> AppResult<OrderView> {
-    let reference = app.reference.get();
-    let snapshot = app.locator.snapshot();
+    let reference = crate::reference::of(&app).get();
+    let snapshot = crate::org::locate::of(&app).snapshot();
     let unit = |id: i64| UnitView {
         unit_id: id,
         name: names.get(&id).cloned().unwrap_or_default(),
@@ -569,7 +572,7 @@ pub(crate) async fn by_code_and_last4(
         .filter(|m| {
             !m.anonymous
                 && !last4.is_empty()
-                && crate::web::extract::same_secret(&m.reporter_phone_last4, last4.trim())
+                && jiceng_core::citizen::same_secret(&m.reporter_phone_last4, last4.trim())
         })
         .ok_or_else(|| AppError::not_found("work_order.not_found", "查询码或手机号后四位不正确"))?;
     Ok(m)
@@ -646,4 +649,75 @@ pub async fn nearby_open(
     });
     out.truncate(5);
     Ok(out)
+}
+
+pub(crate) async fn allowed_for(
+    app: &App,
+    actor: &Actor,
+    m: &work_order::Model,
+    units: &[assignment::Model],
+) -> Vec<Action> {
+    let Ok(state) = state_of(m) else {
+        return Vec::new();
+    };
+    let rules = rules_for(app, m);
+    let Actor::User(u) = actor else {
+        return Vec::new();
+    };
+    jiceng_core::work_order::allowed(state, flags_of(m), rules)
+        .into_iter()
+        .filter(|a| *a != Action::QueueForDispatch && role_may(u.role, *a))
+        .filter(|a| !needs_lead_unit(*a) || is_lead(u, units))
+        .collect()
+}
+
+pub(crate) fn is_lead(u: &UserActor, units: &[assignment::Model]) -> bool {
+    u.jurisdiction.department_id.is_some_and(|d| {
+        units
+            .iter()
+            .any(|a| a.active && a.role == "lead" && a.unit_id == d)
+    })
+}
+
+/// The send-back window: 2 working days from dispatch.
+pub(crate) fn rules_for(app: &App, m: &work_order::Model) -> Rules {
+    let reference = crate::reference::of(&app).get();
+    let open = m.dispatched_at.is_none_or(|d| {
+        app.now() < jiceng_core::calendar::Limit::working_days(2).deadline(&reference.calendar, d)
+    });
+    Rules {
+        max_extensions: MAX_EXTENSIONS,
+        send_back_open: open,
+    }
+}
+
+/// Which roles may take which actions (the unit-level check comes on top).
+pub(crate) fn role_may(role: Role, action: Action) -> bool {
+    use Action::*;
+    match action {
+        AnswerDirectly => matches!(role, Role::Operator | Role::Dispatcher),
+        QueueForDispatch => false,
+        Dispatch | AcceptSendBack | RejectSendBack | ApproveExtension | RejectExtension | Merge => {
+            matches!(role, Role::Dispatcher)
+        }
+        Sign | Contact | SendBack | RequestExtension | Reply => {
+            matches!(role, Role::Handler | Role::Dispatcher)
+        }
+        ApproveReply | ReturnReply | CallbackClose | Reopen => {
+            matches!(role, Role::Operator | Role::Dispatcher)
+        }
+        Withdraw => matches!(role, Role::Operator),
+    }
+}
+
+/// Lead-unit actions need the actor's department to be the lead.
+pub(crate) fn needs_lead_unit(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Sign
+            | Action::Contact
+            | Action::SendBack
+            | Action::RequestExtension
+            | Action::Reply
+    )
 }

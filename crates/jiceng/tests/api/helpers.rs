@@ -111,7 +111,7 @@ impl TestApp {
         if let Some(l) = opts.body_limit {
             config.body_limit_bytes = l;
         }
-        let app = App::open(config).await.expect("open app");
+        let app = jiceng::server::open(config).await.expect("open app");
         if opts.seed_demo {
             jiceng::demo::seed::seed(&app, PASSWORD, &|_, _, _| {})
                 .await

@@ -347,7 +347,7 @@ async fn concurrent_changes_get_gapless_audit_numbers() {
     for (e, (index, leaf)) in entries.iter().zip(leaves) {
         assert_eq!(index + 1, e.seq as u64);
         assert_eq!(
-            jiceng::kernel::audit::entry_of(e).leaf_hash(),
+            jiceng::kernel::tree::entry_of(e).leaf_hash(),
             leaf,
             "entry {}",
             e.seq

@@ -325,7 +325,7 @@ async fn one_notice_lists_every_missing_item_and_the_clock_starts_at_acceptance(
         (app.app.now() - accepted).num_seconds().abs() < 5,
         "accepted now"
     );
-    let cal = app.app.reference.get().calendar.clone();
+    let cal = jiceng::reference::of(&app.app).get().calendar.clone();
     let expected = due_day(deadline(&cal, Limit::working_days(20), accepted, 0));
     assert_eq!(v["promised_day"], expected.as_str());
 

@@ -458,7 +458,7 @@ async fn a_merged_duplicate_is_called_back_with_its_master() {
 #[tokio::test]
 async fn two_server_processes_take_every_escalation_step_once() {
     let app = TestApp::spawn().await;
-    let second = jiceng::kernel::app::App::open(jiceng::config::Config {
+    let second = jiceng::server::open(jiceng::config::Config {
         database_url: app.db_url.clone(),
         fake_clock: true,
         data_dir: app.data_dir.clone(),

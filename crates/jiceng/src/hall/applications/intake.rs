@@ -314,7 +314,7 @@ pub async fn submit(
         actor_name,
     };
     let key = job.model.client_key.clone();
-    let stored = match app.applications.submit(app, job).await {
+    let stored = match app.wing::<IntakeQueue>().submit(app, job).await {
         Ok(s) => s,
         // The same key sent twice at the same moment: the other request stored it.
         Err(e) if e.is_internal() && key.is_some() => {
@@ -629,7 +629,7 @@ pub(crate) fn assigned_message(
 }
 
 pub(crate) async fn write_batch(app: &App, jobs: &[Job]) -> AppResult<Vec<Stored>> {
-    let reference = app.reference.get();
+    let reference = crate::reference::of(&app).get();
     let cal = &reference.calendar;
     let now = app.now();
     let txn = app.db.begin_write().await?;

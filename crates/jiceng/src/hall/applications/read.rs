@@ -21,11 +21,11 @@ use crate::hall::applications::model::part_status;
 use crate::hall::applications::model::sees_all;
 use crate::hall::applications::model::status_of;
 use crate::hall::applications::model::steps_of;
-use crate::hall::catalog::unit_names;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::kernel::paging::Page;
 use crate::kernel::paging::PageParams;
+use crate::org::departments::unit_names;
 use crate::store::entities::application;
 use crate::store::entities::application_event;
 use crate::store::entities::application_part;
@@ -225,7 +225,7 @@ pub(crate) async fn by_code_and_last4(
         .await?
         .filter(|m| {
             !last4.trim().is_empty()
-                && crate::web::extract::same_secret(&m.phone_last4, last4.trim())
+                && jiceng_core::citizen::same_secret(&m.phone_last4, last4.trim())
         })
         .ok_or_else(|| AppError::not_found("application.not_found", "查询码或手机号后四位不正确"))
 }

@@ -9,8 +9,8 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
-use crate::hall::catalog::unit_names;
 use crate::kernel::app::App;
+use crate::org::departments::unit_names;
 use crate::store::entities::bundle;
 use crate::store::entities::matter;
 use jiceng_core::application::{self as domain, ChecklistItem};
@@ -18,6 +18,7 @@ use jiceng_core::bundle::BundleSpec;
 use jiceng_core::catalog::MatterSpec;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 // ---------------------------------------------------------------------------------------------
 // The subject: a matter or a bundle, with its members' current specs
@@ -80,11 +81,11 @@ pub(crate) async fn subject(
         matter_code.unwrap_or("").trim(),
         bundle_code.unwrap_or("").trim()
     );
-    if let Some(s) = app.caches.subject(&key, SUBJECT_CACHE) {
+    if let Some(s) = cache(app).get(&key, SUBJECT_CACHE) {
         return Ok(s);
     }
     let s = std::sync::Arc::new(read_subject(app, matter_code, bundle_code).await?);
-    app.caches.cache_subject(key, s.clone());
+    cache(app).put(key, s.clone());
     Ok(s)
 }
 
@@ -182,4 +183,39 @@ pub async fn checklist_for(
     let s = subject(app, matter_code, bundle_code).await?;
     let list = s.checklist(&BTreeSet::new(), false);
     Ok((s.title.clone(), list))
+}
+
+/// Matters and bundles as application intake reads them, by key, with when they were read:
+/// the hall's runtime cache, emptied when the catalog changes.
+#[derive(Default)]
+pub struct SubjectCache(
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Arc<Subject>)>>,
+);
+
+/// This app's subject cache.
+pub fn cache(app: &App) -> &SubjectCache {
+    app.wing::<SubjectCache>()
+}
+
+impl SubjectCache {
+    /// A subject read less than `fresh` ago.
+    pub(crate) fn get(&self, key: &str, fresh: std::time::Duration) -> Option<Arc<Subject>> {
+        let m = self.0.lock().expect("subject cache lock");
+        m.get(key)
+            .filter(|(at, _)| at.elapsed() < fresh)
+            .map(|(_, s)| s.clone())
+    }
+
+    pub(crate) fn put(&self, key: String, s: Arc<Subject>) {
+        let mut m = self.0.lock().expect("subject cache lock");
+        if m.len() > 10_000 {
+            m.clear();
+        }
+        m.insert(key, (std::time::Instant::now(), s));
+    }
+
+    /// Forgets every subject (after the catalog changed).
+    pub fn forget(&self) {
+        self.0.lock().expect("subject cache lock").clear();
+    }
 }
