@@ -10,6 +10,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::error::FieldError;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
@@ -633,8 +634,8 @@ pub async fn set_template(
 ) -> AppResult<TemplateView> {
     require_admin(app, actor, "notification_template.update", event).await?;
     let Some(t) = template(event) else {
-        return Err(AppError::not_found(
-            "notification_template.not_found",
+        return Err(AppError::new(
+            Code::NotificationTemplateNotFound,
             "没有这个通知事件",
         ));
     };
@@ -673,7 +674,7 @@ pub async fn set_template(
             if !errors.is_empty() {
                 let first = errors[0].message.clone();
                 return Err(AppError::invalid(
-                    "notification_template.invalid",
+                    Code::NotificationTemplateInvalid,
                     first,
                     errors,
                 ));

@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::audit;
 use crate::kernel::audit::Event;
 use crate::store::Db;
@@ -431,7 +432,7 @@ pub async fn set_category(
     {
         return Err(AppError::field(
             "code",
-            "category.bad_code",
+            Code::CategoryBadCode,
             "分类编码每级两位字母或数字，共1～3级（如 01、0103、010302）",
         ));
     }
@@ -439,7 +440,7 @@ pub async fn set_category(
     if name.is_empty() || name.chars().count() > 50 {
         return Err(AppError::field(
             "name",
-            "category.bad_name",
+            Code::CategoryBadName,
             "请填写1～50个字的分类名称",
         ));
     }
@@ -452,7 +453,7 @@ pub async fn set_category(
     if keywords.len() > 50 || keywords.iter().any(|k| k.chars().count() > 20) {
         return Err(AppError::field(
             "keywords",
-            "category.bad_keywords",
+            Code::CategoryBadKeywords,
             "关键词最多50个，每个不超过20个字，用“、”分隔",
         ));
     }
@@ -467,7 +468,7 @@ pub async fn set_category(
         if !ok {
             return Err(AppError::field(
                 "code",
-                "category.no_parent",
+                Code::CategoryNoParent,
                 format!("上级分类 {p} 不存在或已停用"),
             ));
         }
@@ -479,8 +480,8 @@ pub async fn set_category(
             .count(&txn)
             .await?;
         if children > 0 {
-            return Err(AppError::conflict(
-                "category.has_children",
+            return Err(AppError::new(
+                Code::CategoryHasChildren,
                 "该分类下还有启用的下级分类，请先停用下级分类",
             ));
         }
@@ -545,7 +546,7 @@ pub async fn set_year(
     if !(2000..=2100).contains(&year) {
         return Err(AppError::field(
             "year",
-            "calendar.bad_year",
+            Code::CalendarBadYear,
             "年份须在2000～2100之间",
         ));
     }
@@ -555,7 +556,7 @@ pub async fn set_year(
     {
         return Err(AppError::field(
             "days",
-            "calendar.wrong_year",
+            Code::CalendarWrongYear,
             format!("{} 不属于{year}年", d.date),
         ));
     }
@@ -620,7 +621,7 @@ pub async fn set_policy(
     {
         return Err(AppError::field(
             "category_code",
-            "work_order.unknown_category",
+            Code::WorkOrderUnknownCategory,
             format!("分类 {category} 不存在"),
         ));
     }
@@ -632,7 +633,7 @@ pub async fn set_policy(
     {
         return Err(AppError::field(
             "policy",
-            "sla.invalid",
+            Code::SlaInvalid,
             "时限须大于0，且预警、催办、督办的比例须依次增大",
         ));
     }

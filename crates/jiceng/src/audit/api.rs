@@ -4,6 +4,7 @@ use crate::audit::read::AuditFilter;
 use crate::audit::transparency;
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::app::App;
 use crate::kernel::audit;
 use crate::kernel::paging::PageParams;
@@ -117,8 +118,8 @@ pub(crate) async fn inclusion_proof(
         (Some(i), None) => transparency::inclusion(&app, i, q.tree_size).await?,
         (None, Some(h)) => transparency::inclusion_by_hash(&app, h, q.tree_size).await?,
         _ => {
-            return Err(AppError::bad_request(
-                "audit.bad_proof_request",
+            return Err(AppError::new(
+                Code::AuditBadProofRequest,
                 "请给出 index 或 leaf_hash 之一",
             ));
         }

@@ -95,7 +95,7 @@ pub(crate) async fn audit_page(
     let fail = |e| user.fail(&app, e);
     let checkpoint = match transparency::latest_checkpoint(&app).await {
         Ok(cp) => Some(cp),
-        Err(e) if e.status == StatusCode::NOT_FOUND => None,
+        Err(e) if e.status() == StatusCode::NOT_FOUND => None,
         Err(e) => return Err(fail(e)),
     };
     let last_verify = transparency::last_verification(&app)
@@ -229,7 +229,7 @@ pub(crate) async fn audit_entry_page(
         .map_err(fail)?;
     let checkpoint = match transparency::latest_checkpoint(&app).await {
         Ok(cp) => Some(cp),
-        Err(e) if e.status == StatusCode::NOT_FOUND => None,
+        Err(e) if e.status() == StatusCode::NOT_FOUND => None,
         Err(e) => return Err(fail(e)),
     };
     let mut proof = None;

@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::kernel::audit::deny;
@@ -99,5 +100,5 @@ pub async fn get(app: &App, actor: &Actor, seq: i64) -> AppResult<AuditView> {
         .one(&app.db.conn)
         .await?
         .map(AuditView::from)
-        .ok_or_else(|| AppError::not_found("audit.not_found", "没有这条审计记录"))
+        .ok_or_else(|| AppError::new(Code::AuditNotFound, "没有这条审计记录"))
 }

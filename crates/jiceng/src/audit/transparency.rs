@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::kernel::audit;
@@ -15,7 +16,6 @@ use crate::store::entities::audit_checkpoint;
 use crate::store::entities::audit_cosignature;
 use crate::store::entities::audit_entry;
 use crate::store::entities::region;
-use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
@@ -163,8 +163,8 @@ pub async fn checkpoint_now(app: &App) -> AppResult<CheckpointView> {
     let signer = signer(app).await?;
     let size = log_size(&app.db.conn).await?;
     if size == 0 {
-        return Err(AppError::conflict(
-            "audit.empty",
+        return Err(AppError::new(
+            Code::AuditEmpty,
             "审计日志还是空的，没有可签名的内容",
         ));
     }
@@ -214,7 +214,7 @@ async fn latest_model(db: &impl ConnectionTrait) -> AppResult<Option<audit_check
 pub async fn latest_checkpoint(app: &App) -> AppResult<CheckpointView> {
     let m = latest_model(&app.db.conn)
         .await?
-        .ok_or_else(|| AppError::not_found("audit.no_checkpoint", "还没有签名的检查点"))?;
+        .ok_or_else(|| AppError::new(Code::AuditNoCheckpoint, "还没有签名的检查点"))?;
     view(&app.db.conn, m).await
 }
 
@@ -278,7 +278,7 @@ pub async fn add_cosignature(app: &App, tree_size: u64, line: &str) -> AppResult
         .filter(audit_checkpoint::Column::TreeSize.eq(tree_size as i64))
         .one(&app.db.conn)
         .await?
-        .ok_or_else(|| AppError::not_found("audit.no_checkpoint", "没有这个大小的检查点"))?;
+        .ok_or_else(|| AppError::new(Code::AuditNoCheckpoint, "没有这个大小的检查点"))?;
     let body = jiceng_core::note::parse_note(&cp.note)
         .map_err(AppError::internal)?
         .body
@@ -321,15 +321,10 @@ pub async fn add_cosignature(app: &App, tree_size: u64, line: &str) -> AppResult
         }
     }
     if known {
-        Err(AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "audit.bad_cosignature",
-            "联署签名无效",
-        ))
+        Err(AppError::new(Code::AuditBadCosignature, "联署签名无效"))
     } else {
         Err(AppError::new(
-            StatusCode::FORBIDDEN,
-            "audit.unknown_witness",
+            Code::AuditUnknownWitness,
             "不是已配置的见证方",
         ))
     }
@@ -357,7 +352,7 @@ pub struct ConsistencyProof {
 }
 
 fn bad_proof_request(message: impl Into<String>) -> AppError {
-    AppError::bad_request("audit.bad_proof_request", message)
+    AppError::new(Code::AuditBadProofRequest, message)
 }
 
 /// The inclusion proof of leaf `index` in the tree of `tree_size` (default: the whole log).
@@ -403,7 +398,7 @@ pub async fn inclusion_by_hash(
         .ok_or_else(|| bad_proof_request("leaf_hash 必须是32字节哈希的 base64"))?;
     let index = tree::find_leaf(&app.db.conn, &hash)
         .await?
-        .ok_or_else(|| AppError::not_found("audit.leaf_not_found", "日志中没有这个叶子哈希"))?;
+        .ok_or_else(|| AppError::new(Code::AuditLeafNotFound, "日志中没有这个叶子哈希"))?;
     inclusion(app, index, tree_size).await
 }
 

@@ -7,6 +7,7 @@ pub mod users;
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::actor::Actor;
 use crate::kernel::actor::AuthVia;
 use crate::kernel::actor::UserActor;
@@ -46,7 +47,7 @@ pub fn sha256_hex(s: &str) -> String {
 /// argon2id hash in PHC format. Checks the password policy first.
 pub fn hash_password(password: &str) -> AppResult<String> {
     jiceng_core::password::check(password)
-        .map_err(|e| AppError::field("password", "user.weak_password", e.to_string()))?;
+        .map_err(|e| AppError::field("password", Code::UserWeakPassword, e.to_string()))?;
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
@@ -71,17 +72,12 @@ fn dummy_hash() -> &'static str {
 }
 
 fn invalid_credentials() -> AppError {
-    AppError::new(
-        axum::http::StatusCode::UNAUTHORIZED,
-        "auth.invalid_credentials",
-        "用户名或密码错误",
-    )
+    AppError::new(Code::AuthInvalidCredentials, "用户名或密码错误")
 }
 
 fn locked() -> AppError {
     AppError::new(
-        axum::http::StatusCode::TOO_MANY_REQUESTS,
-        "auth.locked",
+        Code::AuthLocked,
         "登录失败次数过多，该账户已临时锁定，请15分钟后再试",
     )
 }
@@ -319,13 +315,7 @@ pub async fn issue_token(app: &App, username: &str, password: &str) -> AppResult
 
 /// The user behind a bearer token; an unknown, revoked or expired token is a 401.
 pub async fn resolve_token(app: &App, token: &str) -> AppResult<UserActor> {
-    let invalid = || {
-        AppError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "auth.token_invalid",
-            "访问令牌无效或已被撤销",
-        )
-    };
+    let invalid = || AppError::new(Code::AuthTokenInvalid, "访问令牌无效或已被撤销");
     let hash = sha256_hex(token);
     let now = app.now();
     if let Some(actor) = crate::auth::tokens::cache(app).cached_token(&hash, now) {
@@ -343,8 +333,7 @@ pub async fn resolve_token(app: &App, token: &str) -> AppResult<UserActor> {
     }
     if t.expires_at <= now {
         return Err(AppError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "auth.token_expired",
+            Code::AuthTokenExpired,
             "访问令牌已过期，请重新获取",
         ));
     }
@@ -419,7 +408,7 @@ pub async fn list_tokens(app: &App, actor: &UserActor) -> AppResult<Vec<TokenVie
 }
 
 pub async fn revoke_token(app: &App, actor: &UserActor, id: i64) -> AppResult<()> {
-    let not_found = || AppError::not_found("api_token.not_found", "访问令牌不存在");
+    let not_found = || AppError::new(Code::ApiTokenNotFound, "访问令牌不存在");
     let t = api_token::Entity::find_by_id(id)
         .one(&app.db.conn)
         .await?

@@ -150,7 +150,7 @@ pub(crate) async fn login_submit(
                 error: Some(e.message.clone()),
                 username,
             };
-            Ok(render(e.status, &page))
+            Ok(render(e.status(), &page))
         }
         Err(e) => Err(e.into()),
     }

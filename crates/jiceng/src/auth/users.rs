@@ -4,6 +4,7 @@ use crate::auth::hash_password;
 use crate::auth::normalise_username;
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::kernel::audit;
@@ -80,7 +81,7 @@ pub struct UserFilter {
 }
 
 fn user_not_found() -> AppError {
-    AppError::not_found("user.not_found", "账号不存在")
+    AppError::new(Code::UserNotFound, "账号不存在")
 }
 
 fn check_username(s: &str) -> AppResult<String> {
@@ -91,7 +92,7 @@ fn check_username(s: &str) -> AppResult<String> {
     if !ok {
         return Err(AppError::field(
             "username",
-            "user.bad_username",
+            Code::UserBadUsername,
             "用户名须为3～32位小写字母、数字、“.”、“_”或“-”",
         ));
     }
@@ -99,7 +100,7 @@ fn check_username(s: &str) -> AppResult<String> {
 }
 
 fn check_role(s: &str) -> AppResult<Role> {
-    Role::parse(s.trim()).ok_or_else(|| AppError::field("role", "user.bad_role", "角色不存在"))
+    Role::parse(s.trim()).ok_or_else(|| AppError::field("role", Code::UserBadRole, "角色不存在"))
 }
 
 /// Resolves an org reference to (region, department).
@@ -111,7 +112,7 @@ pub(crate) async fn resolve_org<C: sea_orm::ConnectionTrait>(
     let unknown = || {
         AppError::field(
             "org",
-            "user.unknown_org",
+            Code::UserUnknownOrg,
             format!("所属单位 {org} 不存在（应为区划代码或部门编码）"),
         )
     };
@@ -167,8 +168,8 @@ pub(crate) async fn insert_user(
         .await?
         .is_some()
     {
-        return Err(AppError::conflict(
-            "user.duplicate_username",
+        return Err(AppError::new(
+            Code::UserDuplicateUsername,
             format!("用户名 {username} 已被使用"),
         ));
     }

@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::hall::applications;
 use crate::hall::applications::actions::Action;
 use crate::hall::applications::model::NewApplication;
@@ -285,7 +286,7 @@ struct StatsQuery {
 
 fn day(s: &str, field: &str) -> AppResult<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| AppError::field(field, "queue.bad_date", "日期格式应为 YYYY-MM-DD"))
+        .map_err(|_| AppError::field(field, Code::QueueBadDate, "日期格式应为 YYYY-MM-DD"))
 }
 
 async fn stats(

@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::error::FieldError;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
@@ -77,7 +78,7 @@ pub struct MatterFilter {
 }
 
 fn not_found() -> AppError {
-    AppError::not_found("matter.not_found", "没有这个事项")
+    AppError::new(Code::MatterNotFound, "没有这个事项")
 }
 
 fn spec_of(m: &matter::Model) -> AppResult<MatterSpec> {
@@ -210,13 +211,14 @@ pub async fn save(app: &App, actor: &Actor, spec: MatterSpec) -> AppResult<(Matt
     if !actor.is_admin() {
         return Err(audit::deny(app, actor, "matter.save", "matter", &spec.code).await);
     }
-    let spec = checked(spec)
-        .map_err(|fields| AppError::invalid("matter.invalid", fields[0].message.clone(), fields))?;
+    let spec = checked(spec).map_err(|fields| {
+        AppError::invalid(Code::MatterInvalid, fields[0].message.clone(), fields)
+    })?;
     let units = active_units(&app.db.conn).await?;
     let unit = units.get(&spec.unit_code).ok_or_else(|| {
         AppError::field(
             "unit_code",
-            "matter.unknown_unit",
+            Code::MatterUnknownUnit,
             unknown_unit(&spec.unit_code),
         )
     })?;
@@ -278,7 +280,7 @@ pub(crate) async fn save_many(
     }
     if !errors.is_empty() {
         return Err(AppError::invalid(
-            "matter.import_invalid",
+            Code::MatterImportInvalid,
             format!("文件有{}处错误，未导入任何事项", errors.len()),
             errors,
         ));
@@ -523,9 +525,9 @@ pub async fn save_bundle(app: &App, actor: &Actor, spec: BundleSpec) -> AppResul
             })
             .collect();
         let code = if fields.iter().any(|f| f.message.contains("循环")) {
-            "bundle.cycle"
+            Code::BundleCycle
         } else {
-            "bundle.invalid"
+            Code::BundleInvalid
         };
         return Err(AppError::invalid(code, fields[0].message.clone(), fields));
     }
@@ -575,7 +577,7 @@ pub async fn get_bundle(app: &App, code: &str) -> AppResult<BundleView> {
     let r = bundle::Entity::find_by_id(code.to_string())
         .one(&app.db.conn)
         .await?
-        .ok_or_else(|| AppError::not_found("bundle.not_found", "没有这件事"))?;
+        .ok_or_else(|| AppError::new(Code::BundleNotFound, "没有这件事"))?;
     let spec: BundleSpec = serde_json::from_str(&r.spec)
         .map_err(|e| AppError::internal(anyhow::anyhow!("bundle {}: {e}", r.code)))?;
     bundle_view(&app.db.conn, spec).await

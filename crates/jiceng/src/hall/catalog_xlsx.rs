@@ -5,6 +5,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::error::FieldError;
 use crate::hall::catalog;
 use crate::hall::catalog::ImportReport;
@@ -176,7 +177,7 @@ fn sheet_rows(
     headers: &[&str],
 ) -> AppResult<Rows> {
     use calamine::Reader;
-    let bad = |m: String| AppError::bad_request("matter.bad_file", m);
+    let bad = |m: String| AppError::new(Code::MatterBadFile, m);
     let range = wb
         .worksheet_range(name)
         .map_err(|_| bad(format!("文件中没有“{name}”工作表")))?;
@@ -291,9 +292,7 @@ pub async fn import(app: &App, actor: &Actor, bytes: Vec<u8>) -> AppResult<Impor
         return Err(crate::kernel::audit::deny(app, actor, "matter.import", "matter", "").await);
     }
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e| {
-            AppError::bad_request("matter.bad_file", format!("不是有效的 xlsx 文件：{e}"))
-        })?;
+        .map_err(|e| AppError::new(Code::MatterBadFile, format!("不是有效的 xlsx 文件：{e}")))?;
     let matters = sheet_rows(&mut wb, MATTER_SHEET, &MATTER_HEADERS)?;
     let materials = sheet_rows(&mut wb, MATERIAL_SHEET, &MATERIAL_HEADERS)?;
     let mut errors: Vec<FieldError> = Vec::new();
@@ -370,7 +369,7 @@ pub async fn import(app: &App, actor: &Actor, bytes: Vec<u8>) -> AppResult<Impor
         }));
     }
     if specs.is_empty() && errors.is_empty() {
-        return Err(AppError::bad_request("matter.bad_file", "文件中没有事项"));
+        return Err(AppError::new(Code::MatterBadFile, "文件中没有事项"));
     }
     catalog::save_many(app, actor, specs, errors).await
 }

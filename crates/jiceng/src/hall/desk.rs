@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::error::FieldError;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
@@ -148,7 +149,7 @@ pub async fn raise(app: &App, actor: &Actor, input: RaiseInput) -> AppResult<Des
     }
     if !errors.is_empty() {
         return Err(AppError::invalid(
-            "desk.invalid",
+            Code::DeskInvalid,
             errors[0].message.clone(),
             errors,
         ));
@@ -240,7 +241,7 @@ pub async fn resolve(app: &App, actor: &Actor, id: i64, resolution: &str) -> App
     let m = desk_case::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::not_found("desk.not_found", "没有这个事项"))?;
+        .ok_or_else(|| AppError::new(Code::DeskNotFound, "没有这个事项"))?;
     let mine = match actor {
         Actor::User(u) => {
             u.username == m.owner
@@ -256,13 +257,13 @@ pub async fn resolve(app: &App, actor: &Actor, id: i64, resolution: &str) -> App
         return Err(audit::deny(app, actor, "desk.resolve", "desk_case", &id.to_string()).await);
     }
     if m.status != "open" {
-        return Err(AppError::conflict("desk.bad_state", "该事项已办结"));
+        return Err(AppError::new(Code::DeskBadState, "该事项已办结"));
     }
     let resolution = resolution.trim();
     if resolution.is_empty() || resolution.chars().count() > 1000 {
         return Err(AppError::field(
             "resolution",
-            "desk.bad_resolution",
+            Code::DeskBadResolution,
             "请写明办理结果（不超过1000字）",
         ));
     }

@@ -4,6 +4,7 @@
 //! JSON to the API (`/static/service.js`); the pages themselves are rendered here.
 
 use crate::error::AppError;
+use crate::error::Code;
 use crate::hall::applications;
 use crate::hall::applications::model::ApplicationSummary;
 use crate::hall::applications::model::ApplicationView;
@@ -296,7 +297,7 @@ async fn receipt(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> 
     let a = applications::get(&app, &Actor::User(user.0.clone()), id).await?;
     if a.accepted_at.is_none() {
         return Err(
-            AppError::conflict("application.not_accepted", "该办件尚未受理，没有受理回执").into(),
+            AppError::new(Code::ApplicationNotAccepted, "该办件尚未受理，没有受理回执").into(),
         );
     }
     Ok(print_page(&app, a, "receipt"))
@@ -308,11 +309,9 @@ async fn notice(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> P
         "needs_correction" => "notice",
         "not_accepted" => "refusal",
         _ => {
-            return Err(AppError::conflict(
-                "application.no_notice",
-                "该办件无需补正，也未被拒绝受理",
-            )
-            .into());
+            return Err(
+                AppError::new(Code::ApplicationNoNotice, "该办件无需补正，也未被拒绝受理").into(),
+            );
         }
     };
     Ok(print_page(&app, a, kind))

@@ -5,6 +5,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::kernel::audit;
@@ -96,7 +97,7 @@ async fn group(app: &App, code: &str) -> AppResult<queue_group::Model> {
     queue_group::Entity::find_by_id(code.trim().to_string())
         .one(&app.db.conn)
         .await?
-        .ok_or_else(|| AppError::field("group", "queue.unknown_group", "没有这个业务分组"))
+        .ok_or_else(|| AppError::field("group", Code::QueueUnknownGroup, "没有这个业务分组"))
 }
 
 /// Declares a service group (administrators).
@@ -119,28 +120,28 @@ pub async fn set_group(app: &App, actor: &Actor, g: GroupInput) -> AppResult<Gro
     {
         return Err(AppError::field(
             "code",
-            "queue.bad_group",
+            Code::QueueBadGroup,
             "分组编码应为1～20位字母、数字或“-”",
         ));
     }
     if name.is_empty() || name.chars().count() > 30 {
         return Err(AppError::field(
             "name",
-            "queue.bad_group",
+            Code::QueueBadGroup,
             "请填写1～30个字的分组名称",
         ));
     }
     if prefix.len() != 1 || !prefix.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(AppError::field(
             "prefix",
-            "queue.bad_group",
+            Code::QueueBadGroup,
             "号码前缀应为一个大写字母",
         ));
     }
     if windows.is_empty() {
         return Err(AppError::field(
             "windows",
-            "queue.bad_group",
+            Code::QueueBadGroup,
             "请至少指定一个服务窗口",
         ));
     }
@@ -245,7 +246,7 @@ pub async fn issue(
     if reserved && (last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit())) {
         return Err(AppError::field(
             "phone_last4",
-            "queue.bad_phone",
+            Code::QueueBadPhone,
             "网上预约须填写手机号后四位，凭此到现场签到",
         ));
     }
@@ -327,7 +328,7 @@ pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Opti
     if served.is_empty() {
         return Err(AppError::field(
             "window",
-            "queue.unknown_window",
+            Code::QueueUnknownWindow,
             "该窗口不属于任何业务分组",
         ));
     }
@@ -418,12 +419,12 @@ pub async fn act(app: &App, actor: &Actor, id: i64, action: TicketAction) -> App
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::not_found("queue.not_found", "没有这张号票"))?;
+        .ok_or_else(|| AppError::new(Code::QueueNotFound, "没有这张号票"))?;
     if t.status != "called"
         && !(t.status == "waiting" && matches!(action, TicketAction::Transfer { .. }))
     {
-        return Err(AppError::conflict(
-            "queue.bad_state",
+        return Err(AppError::new(
+            Code::QueueBadState,
             "只有已叫号（或等候中转组）的号票可以这样处理",
         ));
     }
@@ -440,7 +441,7 @@ pub async fn act(app: &App, actor: &Actor, id: i64, action: TicketAction) -> App
         if g.code == t.group_code {
             return Err(AppError::field(
                 "group",
-                "queue.same_group",
+                Code::QueueSameGroup,
                 "已在该业务分组",
             ));
         }
@@ -474,7 +475,7 @@ pub async fn ticket(app: &App, id: i64) -> AppResult<TicketView> {
     let t = queue_ticket::Entity::find_by_id(id)
         .one(&app.db.conn)
         .await?
-        .ok_or_else(|| AppError::not_found("queue.not_found", "没有这张号票"))?;
+        .ok_or_else(|| AppError::new(Code::QueueNotFound, "没有这张号票"))?;
     ticket_view(app, t).await
 }
 
@@ -518,7 +519,7 @@ pub async fn stats(
     if to < from || (to - from).num_days() > 366 {
         return Err(AppError::field(
             "to",
-            "queue.bad_range",
+            Code::QueueBadRange,
             "统计区间应为一年以内，且结束日期不早于开始日期",
         ));
     }

@@ -5,6 +5,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::error::FieldError;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
@@ -204,7 +205,7 @@ fn check_rating(
     match level {
         Some(l) if errors.is_empty() => Ok(l),
         _ => Err(AppError::invalid(
-            "rating.invalid",
+            Code::RatingInvalid,
             errors[0].message.clone(),
             errors,
         )),
@@ -212,8 +213,8 @@ fn check_rating(
 }
 
 fn duplicate() -> AppError {
-    AppError::conflict(
-        "rating.duplicate",
+    AppError::new(
+        Code::RatingDuplicate,
         "已经评价过了，每个办件每个渠道只能评价一次",
     )
 }
@@ -239,7 +240,7 @@ pub async fn rate(app: &App, input: RateInput) -> AppResult<RatingView> {
         Some(c) => RatingChannel::parse(c).ok_or_else(|| {
             AppError::field(
                 "channel",
-                "rating.bad_channel",
+                Code::RatingBadChannel,
                 "评价渠道应为线下（offline）或线上（online）",
             )
         })?,
@@ -529,7 +530,7 @@ pub async fn act(
     let t = rectification::Entity::find_by_id(id)
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::not_found("rectification.not_found", "没有这个整改任务"))?;
+        .ok_or_else(|| AppError::new(Code::RectificationNotFound, "没有这个整改任务"))?;
     if !may_handle(actor, t.unit_id) {
         txn.rollback().await?;
         return Err(audit::deny(
@@ -549,10 +550,7 @@ pub async fn act(
     let (action_name, reason) = match action {
         RectAction::Contact { note } => {
             if t.status != "open" {
-                return Err(AppError::conflict(
-                    "rectification.bad_state",
-                    "已联系过群众",
-                ));
+                return Err(AppError::new(Code::RectificationBadState, "已联系过群众"));
             }
             am.status = Set("contacted".into());
             am.contacted_at = Set(Some(now));
@@ -561,8 +559,8 @@ pub async fn act(
         }
         RectAction::Answer { outcome, answer } => {
             if !matches!(t.status.as_str(), "open" | "contacted") {
-                return Err(AppError::conflict(
-                    "rectification.bad_state",
+                return Err(AppError::new(
+                    Code::RectificationBadState,
                     "该整改任务已答复",
                 ));
             }
@@ -570,7 +568,7 @@ pub async fn act(
             if label.is_empty() {
                 return Err(AppError::field(
                     "outcome",
-                    "rectification.bad_outcome",
+                    Code::RectificationBadOutcome,
                     "处理方式应为整改、解释说明或申诉复核",
                 ));
             }
@@ -578,7 +576,7 @@ pub async fn act(
             if answer.is_empty() || answer.chars().count() > 1000 {
                 return Err(AppError::field(
                     "answer",
-                    "rectification.bad_answer",
+                    Code::RectificationBadAnswer,
                     "请填写答复内容（不超过1000字）",
                 ));
             }
@@ -662,20 +660,20 @@ pub async fn rate_rectification(app: &App, id: i64, input: ReRateInput) -> AppRe
     let t = rectification::Entity::find_by_id(id)
         .one(&app.db.conn)
         .await?
-        .ok_or_else(|| AppError::not_found("rectification.not_found", "没有这个整改任务"))?;
+        .ok_or_else(|| AppError::new(Code::RectificationNotFound, "没有这个整改任务"))?;
     let r = rated(app, &input.code, &input.last4).await?;
     if r.code != t.subject_code {
-        return Err(AppError::not_found(
-            "rectification.not_found",
+        return Err(AppError::new(
+            Code::RectificationNotFound,
             "没有这个整改任务",
         ));
     }
     if t.status != "answered" {
-        return Err(AppError::conflict(
+        return Err(AppError::new(
             if t.status == "closed" {
-                "rating.duplicate"
+                Code::RatingDuplicate
             } else {
-                "rectification.bad_state"
+                Code::RectificationBadState
             },
             if t.status == "closed" {
                 "已经评价过整改情况了"
@@ -807,14 +805,14 @@ pub async fn rankings(app: &App, actor: &Actor, by: &str, month: &str) -> AppRes
     let by_k = RankBy::parse(by.trim()).ok_or_else(|| {
         AppError::field(
             "by",
-            "rating.bad_by",
+            Code::RatingBadBy,
             "排名维度应为 window、staff、matter 或 unit",
         )
     })?;
     let (y, m) = parse_month(month).ok_or_else(|| {
         AppError::field(
             "month",
-            "rating.bad_month",
+            Code::RatingBadMonth,
             "月份格式应为 YYYY-MM，如 2026-11",
         )
     })?;

@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::app::App;
 use crate::kernel::paging::PageParams;
 use crate::org;
@@ -64,8 +65,8 @@ pub(crate) async fn locate(
     ApiQuery(q): ApiQuery<LocateQuery>,
 ) -> AppResult<impl IntoResponse> {
     if !(-90.0..=90.0).contains(&q.lat) || !(-180.0..=180.0).contains(&q.lon) {
-        return Err(AppError::bad_request(
-            "locate.bad_coordinate",
+        return Err(AppError::new(
+            Code::LocateBadCoordinate,
             "经纬度超出范围：纬度 -90～90，经度 -180～180（WGS-84）",
         ));
     }
@@ -254,14 +255,14 @@ pub(crate) async fn import_org(
 ) -> AppResult<impl IntoResponse> {
     let kind = match q.kind.as_deref() {
         Some(k) => ImportKind::parse(k).ok_or_else(|| {
-            AppError::bad_request(
-                "import.bad_kind",
+            AppError::new(
+                Code::ImportBadKind,
                 "kind 只能是 regions、departments 或 grids",
             )
         })?,
         None => ImportKind::detect(&body).ok_or_else(|| {
-            AppError::bad_request(
-                "import.unknown_kind",
+            AppError::new(
+                Code::ImportUnknownKind,
                 "无法识别文件类型，请用 kind 参数指明",
             )
         })?,

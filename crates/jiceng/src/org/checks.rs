@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::actor::Actor;
 use jiceng_core::RegionCode;
 use jiceng_core::geometry::GeometryError;
@@ -15,14 +16,14 @@ pub(crate) fn check_name(field: &str, name: &str) -> AppResult<String> {
     if n.is_empty() {
         return Err(AppError::field(
             field,
-            "validation.required",
+            Code::ValidationRequired,
             "名称不能为空",
         ));
     }
     if n.chars().count() > 100 {
         return Err(AppError::field(
             field,
-            "validation.too_long",
+            Code::ValidationTooLong,
             "名称不能超过100个字",
         ));
     }
@@ -40,7 +41,7 @@ pub(crate) fn check_code(field: &str, code: &str, what: &str) -> AppResult<Strin
     {
         return Err(AppError::field(
             field,
-            "validation.bad_code",
+            Code::ValidationBadCode,
             format!("{what}编码只能由1～40位字母、数字、“-”或“_”组成"),
         ));
     }
@@ -49,11 +50,11 @@ pub(crate) fn check_code(field: &str, code: &str, what: &str) -> AppResult<Strin
 
 pub(crate) fn parse_region_code(field: &str, code: &str) -> AppResult<RegionCode> {
     RegionCode::parse(code)
-        .map_err(|e| AppError::field(field, "region.invalid_code", e.to_string()))
+        .map_err(|e| AppError::field(field, Code::RegionInvalidCode, e.to_string()))
 }
 
 pub(crate) fn geometry_error(field: &str, e: GeometryError) -> AppError {
-    AppError::field(field, e.code(), e.to_string())
+    AppError::field(field, Code::of(e.code()), e.to_string())
 }
 
 pub(crate) fn parse_geojson_geometry(
@@ -63,14 +64,14 @@ pub(crate) fn parse_geojson_geometry(
     serde_json::from_value::<geojson::Geometry>(v.clone()).map_err(|_| {
         AppError::field(
             field,
-            "geometry.invalid_geojson",
+            Code::GeometryInvalidGeojson,
             "不是有效的 GeoJSON 几何对象",
         )
     })
 }
 
 pub(crate) fn region_not_found() -> AppError {
-    AppError::not_found("region.not_found", "区划不存在")
+    AppError::new(Code::RegionNotFound, "区划不存在")
 }
 
 pub(crate) fn like_pattern(actor: &Actor) -> Option<String> {

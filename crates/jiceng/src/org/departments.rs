@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::kernel::audit;
@@ -143,7 +144,7 @@ pub struct DepartmentFilter {
 }
 
 pub(crate) fn department_not_found() -> AppError {
-    AppError::not_found("department.not_found", "部门不存在")
+    AppError::new(Code::DepartmentNotFound, "部门不存在")
 }
 
 pub(crate) fn check_phone(phone: &str) -> AppResult<String> {
@@ -155,7 +156,7 @@ pub(crate) fn check_phone(phone: &str) -> AppResult<String> {
     {
         return Err(AppError::field(
             "phone",
-            "validation.bad_phone",
+            Code::ValidationBadPhone,
             "电话只能包含数字、空格、“-”或“+”，最长30位",
         ));
     }
@@ -175,7 +176,7 @@ pub(crate) fn check_department(input: &DepartmentInput) -> AppResult<CheckedDepa
     let code = check_code("code", &input.code, "部门")?;
     let name = check_name("name", &input.name)?;
     let kind = DepartmentKind::parse(input.kind.trim()).ok_or_else(|| {
-        AppError::field("kind", "department.bad_kind", "部门类型只能是 county_department、township_office、village_committee 或 assisting_unit")
+        AppError::field("kind", Code::DepartmentBadKind, "部门类型只能是 county_department、township_office、village_committee 或 assisting_unit")
     })?;
     let region = parse_region_code("region_code", &input.region_code)?;
     if let Some(l) = kind.level()
@@ -183,7 +184,7 @@ pub(crate) fn check_department(input: &DepartmentInput) -> AppResult<CheckedDepa
     {
         return Err(AppError::field(
             "region_code",
-            "department.level_mismatch",
+            Code::DepartmentLevelMismatch,
             format!("{}必须属于{}级区划", kind.label(), l.label()),
         ));
     }
@@ -192,7 +193,7 @@ pub(crate) fn check_department(input: &DepartmentInput) -> AppResult<CheckedDepa
     if !email.is_empty() && email.parse::<lettre::Address>().is_err() {
         return Err(AppError::field(
             "email",
-            "validation.bad_email",
+            Code::ValidationBadEmail,
             "电子邮箱格式不正确",
         ));
     }
@@ -278,7 +279,7 @@ pub(crate) async fn insert_department(
     {
         return Err(AppError::field(
             "region_code",
-            "region.unknown",
+            Code::RegionUnknown,
             format!("区划 {} 不存在", d.region),
         ));
     }
@@ -288,8 +289,8 @@ pub(crate) async fn insert_department(
         .await?
         .is_some()
     {
-        return Err(AppError::conflict(
-            "department.duplicate_code",
+        return Err(AppError::new(
+            Code::DepartmentDuplicateCode,
             format!("部门编码 {} 已存在", d.code),
         ));
     }
@@ -381,7 +382,7 @@ pub async fn update_department(
     {
         return Err(AppError::field(
             "region_code",
-            "region.unknown",
+            Code::RegionUnknown,
             format!("区划 {} 不存在", d.region),
         ));
     }
@@ -392,8 +393,8 @@ pub async fn update_department(
         .await?
         .is_some()
     {
-        return Err(AppError::conflict(
-            "department.duplicate_code",
+        return Err(AppError::new(
+            Code::DepartmentDuplicateCode,
             format!("部门编码 {} 已存在", d.code),
         ));
     }
@@ -442,8 +443,8 @@ pub async fn delete_department(app: &App, actor: &Actor, id: i64) -> AppResult<(
         .await?
         > 0
     {
-        return Err(AppError::conflict(
-            "department.in_use",
+        return Err(AppError::new(
+            Code::DepartmentInUse,
             "该部门下还有账号，不能删除；可以改为停用",
         ));
     }

@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::kernel::audit;
@@ -89,7 +90,7 @@ pub struct GridFilter {
 }
 
 pub(crate) fn grid_not_found() -> AppError {
-    AppError::not_found("grid.not_found", "网格不存在")
+    AppError::new(Code::GridNotFound, "网格不存在")
 }
 
 pub(crate) struct CheckedGrid {
@@ -106,7 +107,7 @@ pub(crate) fn check_grid(input: &GridInput) -> AppResult<CheckedGrid> {
     if village.level() != RegionLevel::Village {
         return Err(AppError::field(
             "village_code",
-            "grid.not_in_village",
+            Code::GridNotInVillage,
             "网格必须属于一个村（社区）",
         ));
     }
@@ -133,7 +134,7 @@ pub(crate) async fn check_grid_in_db(
     else {
         return Err(AppError::field(
             "village_code",
-            "region.unknown",
+            Code::RegionUnknown,
             format!("村（社区）{} 不存在", g.village),
         ));
     };
@@ -146,7 +147,7 @@ pub(crate) async fn check_grid_in_db(
     {
         return Err(AppError::field(
             "geometry",
-            "grid.outside_village",
+            Code::GridOutsideVillage,
             format!("网格超出了“{}”的边界", village.name),
         ));
     }
@@ -172,7 +173,7 @@ pub(crate) async fn check_grid_in_db(
         if geometry::overlap_area(&g.polygon, &p) > geometry::OVERLAP_TOLERANCE {
             return Err(AppError::field(
                 "geometry",
-                "grid.overlap",
+                Code::GridOverlap,
                 format!("网格与已有网格“{}”（{}）重叠", other.name, other.code),
             ));
         }
@@ -189,7 +190,7 @@ pub(crate) async fn check_grid_in_db(
         if !ok {
             return Err(AppError::field(
                 "worker_user_id",
-                "grid.bad_worker",
+                Code::GridBadWorker,
                 "网格员必须是本村（社区）或上级区划的网格员账号",
             ));
         }
@@ -216,8 +217,8 @@ pub(crate) async fn insert_grid(
         .await?
         .is_some()
     {
-        return Err(AppError::conflict(
-            "grid.duplicate_code",
+        return Err(AppError::new(
+            Code::GridDuplicateCode,
             format!("网格编码 {} 已存在", g.code),
         ));
     }

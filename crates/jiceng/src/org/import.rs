@@ -5,6 +5,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::error::FieldError;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
@@ -99,7 +100,7 @@ impl Problems {
 }
 
 fn bad_file(file: &str, message: impl Into<String>) -> AppError {
-    AppError::bad_request("import.bad_file", format!("{file}：{}", message.into()))
+    AppError::new(Code::ImportBadFile, format!("{file}：{}", message.into()))
 }
 
 fn csv_rows(
@@ -160,7 +161,7 @@ async fn import_regions(
             if !given.is_empty() && given != derived {
                 let e = AppError::field(
                     "parent_code",
-                    "region.parent_mismatch",
+                    Code::RegionParentMismatch,
                     format!("上级代码应为 {derived}，与区划代码不符"),
                 );
                 p.add(place, &e);
@@ -180,7 +181,7 @@ async fn import_regions(
                         place,
                         &AppError::field(
                             "boundary",
-                            "geometry.invalid_geojson",
+                            Code::GeometryInvalidGeojson,
                             "边界不是有效的 GeoJSON",
                         ),
                     );
@@ -276,7 +277,7 @@ async fn import_grids(
         let Some(geometry) = feature.geometry.as_ref() else {
             p.add(
                 place,
-                &AppError::field("geometry", "geometry.missing", "要素缺少几何"),
+                &AppError::field("geometry", Code::GeometryMissing, "要素缺少几何"),
             );
             continue;
         };
@@ -293,7 +294,7 @@ async fn import_grids(
                         place,
                         &AppError::field(
                             "worker",
-                            "user.not_found",
+                            Code::ImportUnknownUser,
                             format!("网格员账号 {w} 不存在"),
                         ),
                     );
@@ -361,7 +362,7 @@ pub async fn import(
         txn.rollback().await?;
         let first = problems.0[0].clone();
         return Err(AppError::invalid(
-            "import.invalid",
+            Code::ImportInvalid,
             format!(
                 "导入失败，未写入任何数据。共{}处错误，第一处：{}：{}",
                 problems.0.len(),

@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::error::FieldError;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
@@ -121,7 +122,7 @@ pub async fn list_regions(
         let l = RegionLevel::parse(l).ok_or_else(|| {
             AppError::field(
                 "level",
-                "validation.bad_level",
+                Code::ValidationBadLevel,
                 "层级只能是 county、township 或 village",
             )
         })?;
@@ -169,8 +170,8 @@ pub(crate) async fn insert_region(
         .await?
         .is_some()
     {
-        return Err(AppError::conflict(
-            "region.duplicate_code",
+        return Err(AppError::new(
+            Code::RegionDuplicateCode,
             format!("区划代码 {code} 已存在"),
         ));
     }
@@ -181,7 +182,7 @@ pub(crate) async fn insert_region(
             .is_none()
     {
         return Err(AppError::invalid(
-            "region.unknown_parent",
+            Code::RegionUnknownParent,
             format!("上级区划 {parent} 不存在"),
             vec![FieldError {
                 field: "code".into(),
@@ -308,8 +309,8 @@ pub async fn delete_region(app: &App, actor: &Actor, code: &str) -> AppResult<()
             .count(&txn)
             .await?;
     if in_use > 0 {
-        return Err(AppError::conflict(
-            "region.in_use",
+        return Err(AppError::new(
+            Code::RegionInUse,
             "该区划下还有下级区划、部门、网格或账号，不能删除",
         ));
     }

@@ -3,6 +3,7 @@
 
 use crate::auth;
 use crate::error::AppError;
+use crate::error::Code;
 use crate::kernel::actor::Actor;
 use crate::kernel::actor::AuthVia;
 use crate::kernel::actor::UserActor;
@@ -44,8 +45,7 @@ pub use jiceng_core::citizen::same_secret;
 
 pub fn csrf_error() -> AppError {
     AppError::new(
-        StatusCode::FORBIDDEN,
-        "auth.csrf_invalid",
+        Code::AuthCsrfInvalid,
         "页面已过期或来源不可信，请刷新页面后重试",
     )
 }
@@ -117,16 +117,14 @@ impl<T: DeserializeOwned> FromRequest<App> for ApiJson<T> {
 fn json_rejection(rej: JsonRejection) -> AppError {
     match rej {
         JsonRejection::MissingJsonContentType(_) => AppError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "request.unsupported_media_type",
+            Code::RequestUnsupportedMediaType,
             "请求体必须是 JSON（Content-Type: application/json）",
         ),
         JsonRejection::JsonSyntaxError(_) => {
-            AppError::bad_request("request.malformed_json", "请求体不是有效的 JSON")
+            AppError::new(Code::RequestMalformedJson, "请求体不是有效的 JSON")
         }
         JsonRejection::JsonDataError(e) => AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "request.invalid_body",
+            Code::RequestInvalidBody,
             format!(
                 "请求体字段缺失或类型错误：{}",
                 e.body_text().rsplit(": ").next().unwrap_or_default()
@@ -135,19 +133,15 @@ fn json_rejection(rej: JsonRejection) -> AppError {
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             too_large()
         }
-        other => AppError::bad_request(
-            "request.unreadable_body",
+        other => AppError::new(
+            Code::RequestUnreadableBody,
             format!("请求体无法读取（{}）", other.status()),
         ),
     }
 }
 
 pub fn too_large() -> AppError {
-    AppError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "request.too_large",
-        "请求体太大",
-    )
+    AppError::new(Code::RequestTooLarge, "请求体太大")
 }
 
 /// Query parameters whose rejections are ours.
@@ -159,14 +153,14 @@ impl<T: DeserializeOwned + Send> FromRequestParts<App> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, app).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(AppError::bad_request(
-                "request.bad_query",
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(AppError::new(
+                Code::RequestBadQuery,
                 format!(
                     "查询参数无效：{}",
                     e.body_text().rsplit(": ").next().unwrap_or_default()
                 ),
             )),
-            Err(_) => Err(AppError::bad_request("request.bad_query", "查询参数无效")),
+            Err(_) => Err(AppError::new(Code::RequestBadQuery, "查询参数无效")),
         }
     }
 }
@@ -227,8 +221,7 @@ pub fn citizen_allowance(
         Ok(())
     } else {
         Err(AppError::new(
-            axum::http::StatusCode::TOO_MANY_REQUESTS,
-            "work_order.rate_limited",
+            Code::WorkOrderRateLimited,
             "提交过于频繁，请稍后再试；紧急情况请拨打12345或110",
         ))
     }

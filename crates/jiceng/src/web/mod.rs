@@ -139,13 +139,13 @@ impl From<AppError> for WebError {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        if self.err.status == StatusCode::UNAUTHORIZED {
+        if self.err.status() == StatusCode::UNAUTHORIZED {
             return Redirect::to("/login").into_response();
         }
         if let Some(src) = &self.err.source {
-            tracing::error!(error = ?src, code = self.err.code, "page failed");
+            tracing::error!(error = ?src, code = self.err.code.as_str(), "page failed");
         }
-        let heading = match self.err.status {
+        let heading = match self.err.status() {
             StatusCode::FORBIDDEN => "没有权限",
             StatusCode::NOT_FOUND => "找不到页面",
             s if s.is_server_error() => "服务器出错了",
@@ -159,7 +159,7 @@ impl IntoResponse for WebError {
             sim_time: None,
         });
         render(
-            self.err.status,
+            self.err.status(),
             &ErrorPage {
                 chrome,
                 heading,
@@ -275,8 +275,8 @@ pub(crate) fn outcome<T>(
 ) -> Result<(FormState, StatusCode), AppError> {
     match result {
         Ok(v) => Ok((FormState::saved(saved(v)), StatusCode::OK)),
-        Err(e) if e.is_internal() || e.status == StatusCode::FORBIDDEN => Err(e),
-        Err(e) => Ok((FormState::from_error(form, &e), e.status)),
+        Err(e) if e.is_internal() || e.status() == StatusCode::FORBIDDEN => Err(e),
+        Err(e) => Ok((FormState::from_error(form, &e), e.status())),
     }
 }
 

@@ -2,12 +2,12 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::app::App;
 use crate::kernel::audit;
 use crate::web::extract::ApiJson;
 use crate::web::extract::ApiUser;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -28,7 +28,7 @@ pub fn routes(app: &App) -> Router<App> {
 }
 
 pub async fn not_found() -> AppError {
-    AppError::not_found("not_found", "页面或接口不存在")
+    AppError::new(Code::NotFound, "页面或接口不存在")
 }
 
 pub async fn healthz(State(app): State<App>) -> Json<serde_json::Value> {
@@ -46,12 +46,7 @@ pub async fn readyz(State(app): State<App>) -> axum::response::Response {
         }
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            AppError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
-                "数据库暂不可用",
-            )
-            .into_response()
+            AppError::new(Code::NotReady, "数据库暂不可用").into_response()
         }
     }
 }
@@ -76,7 +71,7 @@ pub(crate) async fn advance_clock(
     if !(1..=60 * 24 * 366).contains(&c.advance_minutes) {
         return Err(AppError::field(
             "advance_minutes",
-            "clock.bad_amount",
+            Code::ClockBadAmount,
             "advance_minutes 必须在 1 到 527040（一年）之间",
         ));
     }

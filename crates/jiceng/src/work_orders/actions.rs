@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::kernel::audit;
@@ -137,19 +138,19 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
     if input.note.chars().count() > MAX_DESCRIPTION {
         return Err(AppError::field(
             "note",
-            "work_order.note_too_long",
+            Code::WorkOrderNoteTooLong,
             format!("说明不能超过{MAX_DESCRIPTION}个字"),
         ));
     }
     if !input.photos.is_empty() && !matches!(input.action, Action::Reply | Action::AnswerDirectly) {
         return Err(AppError::field(
             "photos",
-            "work_order.photos_not_allowed",
+            Code::WorkOrderPhotosNotAllowed,
             "只有回复时可以附照片",
         ));
     }
     let photos = check_photos(&input.photos, "photos")
-        .map_err(|e| AppError::invalid("work_order.bad_photo", e.message.clone(), vec![e]))?;
+        .map_err(|e| AppError::invalid(Code::WorkOrderBadPhoto, e.message.clone(), vec![e]))?;
     let now = app.now();
     let reference = crate::reference::of(&app).get();
     let txn = app.db.begin_write().await?;
@@ -196,7 +197,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
             if note.is_empty() {
                 return Err(AppError::field(
                     "note",
-                    "work_order.reply_required",
+                    Code::WorkOrderReplyRequired,
                     "请填写回复内容",
                 ));
             }
@@ -211,7 +212,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
         {
             return Err(AppError::field(
                 "note",
-                "work_order.reason_required",
+                Code::WorkOrderReasonRequired,
                 "请填写理由",
             ));
         }
@@ -236,14 +237,14 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
                 let (Some(r), Some(s)) = (input.resolution, input.satisfaction) else {
                     return Err(AppError::field(
                         "resolution",
-                        "work_order.callback_incomplete",
+                        Code::WorkOrderCallbackIncomplete,
                         "回访须记录解决情况和满意度",
                     ));
                 };
                 if r == Resolution::Unresolved {
                     return Err(AppError::field(
                         "resolution",
-                        "work_order.unresolved",
+                        Code::WorkOrderUnresolved,
                         "群众反映未解决，应选择“重办”",
                     ));
                 }
@@ -261,13 +262,13 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
         Action::Withdraw => am.closed_at = Set(Some(now)),
         Action::Merge => {
             let master_id = input.master_id.ok_or_else(|| {
-                AppError::field("master_id", "work_order.master_required", "请指定主工单")
+                AppError::field("master_id", Code::WorkOrderMasterRequired, "请指定主工单")
             })?;
             let master = work_order::Entity::find_by_id(master_id)
                 .one(&txn)
                 .await?
                 .ok_or_else(|| {
-                    AppError::field("master_id", "work_order.master_not_found", "主工单不存在")
+                    AppError::field("master_id", Code::WorkOrderMasterNotFound, "主工单不存在")
                 })?;
             if master.id == m.id
                 || master.master_id.is_some()
@@ -275,7 +276,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
             {
                 return Err(AppError::field(
                     "master_id",
-                    "work_order.bad_master",
+                    Code::WorkOrderBadMaster,
                     "主工单必须是另一张未办结的工单",
                 ));
             }
@@ -286,7 +287,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
     }
     if input.action == Action::RequestExtension {
         let days = input.days.filter(|d| (1..=30).contains(d)).ok_or_else(|| {
-            AppError::field("days", "work_order.bad_days", "延期天数须为1～30个工作日")
+            AppError::field("days", Code::WorkOrderBadDays, "延期天数须为1～30个工作日")
         })?;
         event(
             &txn,
@@ -337,7 +338,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
             if from == State::PendingSign && note.is_empty() {
                 return Err(AppError::field(
                     "note",
-                    "work_order.reason_required",
+                    Code::WorkOrderReasonRequired,
                     "改派须填写理由",
                 ));
             }
@@ -350,7 +351,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
                 if reference.categories.get(code).is_none() {
                     return Err(AppError::field(
                         "category_code",
-                        "work_order.unknown_category",
+                        Code::WorkOrderUnknownCategory,
                         format!("分类 {code} 不存在"),
                     ));
                 }
@@ -394,7 +395,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
                 None => {
                     return Err(AppError::field(
                         "unit_id",
-                        "work_order.unit_required",
+                        Code::WorkOrderUnitRequired,
                         "请选择主办单位",
                     ));
                 }
@@ -508,7 +509,7 @@ pub(crate) async fn extension_days(txn: &DatabaseTransaction, id: i64) -> AppRes
         .order_by_desc(order_event::Column::Id)
         .one(txn)
         .await?
-        .ok_or_else(|| AppError::conflict("work_order.nothing_pending", "没有待审批的延期申请"))?;
+        .ok_or_else(|| AppError::new(Code::WorkOrderNothingPending, "没有待审批的延期申请"))?;
     e.note
         .split('个')
         .next()
@@ -535,7 +536,7 @@ pub(crate) async fn manual_plan(
             .ok_or_else(|| {
                 AppError::field(
                     "unit_id",
-                    "department.not_found",
+                    Code::WorkOrderUnknownUnit,
                     format!("单位 {id} 不存在或已停用"),
                 )
             })
@@ -595,7 +596,7 @@ pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppR
     if text.is_empty() || text.chars().count() > MAX_DESCRIPTION {
         return Err(AppError::field(
             "note",
-            "work_order.reply_required",
+            Code::WorkOrderReplyRequired,
             format!("请填写1～{MAX_DESCRIPTION}个字的协办意见"),
         ));
     }
@@ -624,8 +625,8 @@ pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppR
         .await);
     };
     if State::parse(&m.status).is_none_or(|s| s.is_final()) {
-        return Err(AppError::conflict(
-            "work_order.illegal_transition",
+        return Err(AppError::new(
+            Code::WorkOrderIllegalTransition,
             "工单已结束，不能再提交协办意见",
         ));
     }
@@ -672,8 +673,8 @@ pub async fn citizen_callback(
 ) -> AppResult<OrderView> {
     let m = by_code_and_last4(app, code, last4).await?;
     if m.status != State::PendingCallback.code() {
-        return Err(AppError::conflict(
-            "work_order.not_ready_for_rating",
+        return Err(AppError::new(
+            Code::WorkOrderNotReadyForRating,
             "工单答复审核通过后才能评价",
         ));
     }

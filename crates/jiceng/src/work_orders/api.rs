@@ -3,6 +3,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::kernel::audit;
@@ -206,7 +207,7 @@ async fn suggest(
     if s.text.chars().count() > work_orders::MAX_DESCRIPTION {
         return Err(AppError::field(
             "text",
-            "work_order.invalid",
+            Code::WorkOrderInvalid,
             "文本不能超过4000个字",
         ));
     }
@@ -305,7 +306,7 @@ async fn set_policy(
     let priority = Priority::parse(&p.priority).ok_or_else(|| {
         AppError::field(
             "priority",
-            "work_order.invalid",
+            Code::WorkOrderInvalid,
             "紧急程度只能是 urgent、expedited 或 normal",
         )
     })?;

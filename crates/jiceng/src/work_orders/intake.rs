@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::error::FieldError;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
@@ -58,7 +59,7 @@ pub(crate) fn channel_for(actor: Option<&Actor>, asked: Option<&str>) -> AppResu
         Some(s) => Some(Channel::parse(s).ok_or_else(|| {
             AppError::field(
                 "channel",
-                "work_order.bad_channel",
+                Code::WorkOrderBadChannel,
                 "渠道只能是 hotline、grid、web、app、api 或 system",
             )
         })?),
@@ -71,7 +72,7 @@ pub(crate) fn channel_for(actor: Option<&Actor>, asked: Option<&str>) -> AppResu
             Some(_) => {
                 return Err(AppError::field(
                     "channel",
-                    "work_order.bad_channel",
+                    Code::WorkOrderBadChannel,
                     "群众只能通过网站或移动端提交",
                 ));
             }
@@ -288,9 +289,9 @@ pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppRe
             .iter()
             .any(|e| e.field == "category_code" && e.message.contains("不存在"))
         {
-            "work_order.unknown_category"
+            Code::WorkOrderUnknownCategory
         } else {
-            "work_order.invalid"
+            Code::WorkOrderInvalid
         };
         return Err(AppError::invalid(code, first, errors));
     }
@@ -355,7 +356,7 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
     {
         return Err(AppError::field(
             "lat",
-            "work_order.outside_jurisdiction",
+            Code::WorkOrderOutsideJurisdiction,
             "该位置不在本系统管辖范围内",
         ));
     }

@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::store::entities::department;
@@ -54,8 +55,8 @@ pub async fn work_order_metrics(
     if let (Some(f), Some(t)) = (q.from, q.to)
         && f >= t
     {
-        return Err(AppError::bad_request(
-            "metrics.bad_range",
+        return Err(AppError::new(
+            Code::MetricsBadRange,
             "起始时间必须早于结束时间",
         ));
     }

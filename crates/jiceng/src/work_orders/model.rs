@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::error::FieldError;
 use crate::store::bulk;
 use crate::store::entities::order_event;
@@ -179,7 +180,7 @@ pub(crate) fn check_phone(p: &str) -> AppResult<String> {
     } else {
         Err(AppError::field(
             "reporter.phone",
-            "work_order.bad_phone",
+            Code::WorkOrderBadPhone,
             "电话号码格式不正确（11位手机号或带区号的固定电话）",
         ))
     }
@@ -249,7 +250,7 @@ pub(crate) async fn event(
 }
 
 pub(crate) fn illegal(e: jiceng_core::work_order::TransitionError) -> AppError {
-    AppError::conflict(e.code(), e.to_string())
+    AppError::new(Code::of(e.code()), e.to_string())
 }
 
 pub fn deadlines_of(m: &work_order::Model) -> Option<Deadlines> {

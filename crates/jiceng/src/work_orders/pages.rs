@@ -3,6 +3,7 @@
 
 use crate::auth::pages::set_cookie;
 use crate::error::AppError;
+use crate::error::Code;
 use crate::kernel::app::App;
 use crate::kernel::paging::Page;
 use crate::kernel::paging::PageParams;
@@ -382,9 +383,8 @@ fn enum_of<T: serde::de::DeserializeOwned>(form: &HashMap<String, String>, k: &s
 }
 
 fn parse_action(form: &HashMap<String, String>) -> Result<ActionInput, AppError> {
-    let action: Action =
-        serde_json::from_value(serde_json::Value::String(field(form, "action")))
-            .map_err(|_| AppError::bad_request("work_order.bad_action", "未知的操作"))?;
+    let action: Action = serde_json::from_value(serde_json::Value::String(field(form, "action")))
+        .map_err(|_| AppError::new(Code::WorkOrderBadAction, "未知的操作"))?;
     let num = |k: &str| field(form, k).trim().parse::<i64>().ok();
     Ok(ActionInput {
         action,
@@ -421,8 +421,8 @@ async fn act(
             )
             .await
         }
-        Err(e) if e.is_internal() || e.status == StatusCode::NOT_FOUND => Err(user.fail(&app, e)),
-        Err(e) => detail_view(&app, &user, id, Some(e.message.clone()), false, e.status).await,
+        Err(e) if e.is_internal() || e.status() == StatusCode::NOT_FOUND => Err(user.fail(&app, e)),
+        Err(e) => detail_view(&app, &user, id, Some(e.message.clone()), false, e.status()).await,
     }
 }
 
@@ -511,7 +511,7 @@ async fn new_submit(
         Ok(o) => Ok(Redirect::to(&format!("/work-orders/{}", o.id)).into_response()),
         Err(e) if e.is_internal() => Err(user.fail(&app, e)),
         Err(e) => Ok(render(
-            e.status,
+            e.status(),
             &new_page_view(
                 page_chrome(&app, &user.0, "/work-orders"),
                 true,
@@ -575,7 +575,7 @@ async fn report_submit(
     let (token, _) = public_csrf(&app, &headers);
     if let Err(e) = crate::web::extract::citizen_allowance(&app, &headers, peer) {
         return Ok(render(
-            e.status,
+            e.status(),
             &new_page_view(
                 chrome(&app, None, "/report", token),
                 false,
@@ -602,7 +602,7 @@ async fn report_submit(
         }
         Err(e) if e.is_internal() => Err(e.into()),
         Err(e) => Ok(render(
-            e.status,
+            e.status(),
             &new_page_view(
                 chrome(&app, None, "/report", token),
                 false,
@@ -697,9 +697,7 @@ async fn rate(
     check_public_csrf(&headers, &form)?;
     let (token, _) = public_csrf(&app, &headers);
     let (Some(r), Some(s)) = (enum_of(&form, "resolution"), enum_of(&form, "satisfaction")) else {
-        return Err(
-            AppError::bad_request("work_order.bad_rating", "请选择解决情况和满意度").into(),
-        );
+        return Err(AppError::new(Code::WorkOrderBadRating, "请选择解决情况和满意度").into());
     };
     let (code, phone4) = (field(&form, "code"), field(&form, "phone4"));
     let (message, ok) = match work_orders::citizen_callback(&app, &code, &phone4, r, s).await {
@@ -938,8 +936,8 @@ async fn save_template(
             )
             .await
         }
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::FORBIDDEN => {
-            templates_view(&app, &user, Some(e.message.clone()), false, e.status).await
+        Err(e) if e.status().is_client_error() && e.status() != StatusCode::FORBIDDEN => {
+            templates_view(&app, &user, Some(e.message.clone()), false, e.status()).await
         }
         Err(e) => Err(user.fail(&app, e)),
     }

@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::UserActor;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
@@ -370,7 +371,7 @@ pub(crate) async fn visible<C: ConnectionTrait>(
 }
 
 pub(crate) fn not_found() -> AppError {
-    AppError::not_found("work_order.not_found", "工单不存在")
+    AppError::new(Code::WorkOrderNotFound, "工单不存在")
 }
 
 /// An order the actor may see; another is "not found" (and the refusal audited as `action`).
@@ -444,7 +445,7 @@ pub async fn photo(
         .filter(photo::Column::OrderId.eq(id))
         .one(&app.db.conn)
         .await?
-        .ok_or_else(|| AppError::not_found("work_order.photo_not_found", "没有这张照片"))?;
+        .ok_or_else(|| AppError::new(Code::WorkOrderPhotoNotFound, "没有这张照片"))?;
     Ok((p.content_type, p.data))
 }
 
@@ -453,8 +454,8 @@ pub async fn photo(
 pub async fn reveal_phone(app: &App, actor: &Actor, id: i64) -> AppResult<String> {
     let m = seen_by(app, actor, id, "work_order.reveal_phone").await?;
     if m.anonymous {
-        return Err(AppError::not_found(
-            "work_order.anonymous",
+        return Err(AppError::new(
+            Code::WorkOrderAnonymous,
             "匿名反映，没有联系电话",
         ));
     }
@@ -464,8 +465,8 @@ pub async fn reveal_phone(app: &App, actor: &Actor, id: i64) -> AppResult<String
         ))
     })?;
     if phone.is_empty() {
-        return Err(AppError::not_found(
-            "work_order.no_phone",
+        return Err(AppError::new(
+            Code::WorkOrderNoPhone,
             "该工单没有保存完整电话号码",
         ));
     }
@@ -574,7 +575,7 @@ pub(crate) async fn by_code_and_last4(
                 && !last4.is_empty()
                 && jiceng_core::citizen::same_secret(&m.reporter_phone_last4, last4.trim())
         })
-        .ok_or_else(|| AppError::not_found("work_order.not_found", "查询码或手机号后四位不正确"))?;
+        .ok_or_else(|| AppError::new(Code::WorkOrderNotFound, "查询码或手机号后四位不正确"))?;
     Ok(m)
 }
 

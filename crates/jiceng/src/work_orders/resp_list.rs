@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::error::FieldError;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
@@ -56,7 +57,7 @@ pub struct Diff {
 }
 
 fn not_found() -> AppError {
-    AppError::not_found("resp_list.not_found", "权责清单不存在")
+    AppError::new(Code::RespListNotFound, "权责清单不存在")
 }
 
 async fn require_admin(
@@ -65,7 +66,7 @@ async fn require_admin(
     region: &RegionCode,
     action: &str,
 ) -> AppResult<()> {
-    let outside = AppError::not_found("region.not_found", "区划不存在");
+    let outside = AppError::new(Code::RegionNotFound, "区划不存在");
     crate::kernel::audit::require_admin_over(
         app,
         actor,
@@ -130,7 +131,7 @@ async fn check_items(app: &App, txn: &DatabaseTransaction, items: &[ListItem]) -
         Ok(())
     } else {
         let first = format!("{}：{}", errors[0].field, errors[0].message);
-        Err(AppError::invalid("resp_list.invalid", first, errors))
+        Err(AppError::invalid(Code::RespListInvalid, first, errors))
     }
 }
 
@@ -154,7 +155,7 @@ async fn view<C: sea_orm::ConnectionTrait>(db: &C, l: resp_list::Model) -> AppRe
 /// Writes a new draft version of a region's list.
 pub async fn create_draft(app: &App, actor: &Actor, input: NewList) -> AppResult<ListView> {
     let region = RegionCode::parse(&input.region_code)
-        .map_err(|e| AppError::field("region_code", "region.invalid_code", e.to_string()))?;
+        .map_err(|e| AppError::field("region_code", Code::RegionInvalidCode, e.to_string()))?;
     require_admin(app, actor, &region, "resp_list.create").await?;
     let now = app.now();
     let txn = app.db.begin_write().await?;
@@ -220,7 +221,7 @@ pub async fn publish(
         Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| {
             AppError::field(
                 "effective_date",
-                "resp_list.bad_date",
+                Code::RespListBadDate,
                 "生效日期格式应为 YYYY-MM-DD",
             )
         })?,
@@ -232,19 +233,11 @@ pub async fn publish(
     let now = app.now();
     let txn = app.db.begin_write().await?;
     if l.status != "draft" {
-        return Err(AppError::conflict(
-            "resp_list.not_draft",
-            "只能发布草稿版本",
-        ));
+        return Err(AppError::new(Code::RespListNotDraft, "只能发布草稿版本"));
     }
     let v = view(&txn, l.clone()).await?;
-    let warnings = check_publish(&v.items, PublishLimits::default()).map_err(|e| {
-        AppError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "resp_list.over_cap",
-            e,
-        )
-    })?;
+    let warnings = check_publish(&v.items, PublishLimits::default())
+        .map_err(|e| AppError::new(Code::RespListOverCap, e))?;
     resp_list::Entity::update_many()
         .col_expr(
             resp_list::Column::Status,
@@ -394,7 +387,7 @@ pub async fn import_xlsx(
     bytes: Vec<u8>,
 ) -> AppResult<ListView> {
     use calamine::Reader;
-    let bad_file = |m: String| AppError::bad_request("resp_list.bad_file", m);
+    let bad_file = |m: String| AppError::new(Code::RespListBadFile, m);
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
         .map_err(|e| bad_file(format!("不是有效的 xlsx 文件：{e}")))?;
     let sheet = wb
@@ -470,7 +463,7 @@ pub async fn import_xlsx(
     }
     if !errors.is_empty() {
         let first = format!("{}：{}", errors[0].field, errors[0].message);
-        return Err(AppError::invalid("resp_list.invalid", first, errors));
+        return Err(AppError::invalid(Code::RespListInvalid, first, errors));
     }
     create_draft(
         app,

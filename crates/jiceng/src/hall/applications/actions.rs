@@ -9,6 +9,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::hall::applications::intake::assigned_message;
 use crate::hall::applications::intake::audit_state;
 use crate::hall::applications::intake::defects_text;
@@ -126,7 +127,7 @@ pub async fn change(
         | Action::Suspend { part, .. }
         | Action::Resume { part, .. } => {
             let p = part_unit(*part).await?.ok_or_else(|| {
-                AppError::field("part", "application.no_part", "本办件没有这个事项")
+                AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
             if !handles(actor, p.unit_id) {
                 return Err(audit::deny(
@@ -201,7 +202,7 @@ pub(crate) async fn load_for_update(txn: &DatabaseTransaction, id: i64) -> AppRe
 }
 
 pub(crate) fn state_error(message: &str) -> AppError {
-    AppError::conflict("application.bad_state", message.to_string())
+    AppError::new(Code::ApplicationBadState, message.to_string())
 }
 
 pub(crate) async fn apply(
@@ -247,7 +248,7 @@ pub(crate) async fn apply(
             let defects = domain::defects(&checklist, &handed).map_err(|unknown| {
                 AppError::field(
                     "provided",
-                    "application.unknown_material",
+                    Code::ApplicationUnknownMaterial,
                     format!("材料不在本事项的清单中：{}", unknown.join("、")),
                 )
             })?;
@@ -327,7 +328,7 @@ pub(crate) async fn apply(
             }
             audit_action = "application.advance";
             let i = parts.iter().position(|p| p.id == part).ok_or_else(|| {
-                AppError::field("part", "application.no_part", "本办件没有这个事项")
+                AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
             let p = &mut parts[i];
             match part_status(p) {
@@ -345,7 +346,7 @@ pub(crate) async fn apply(
             if note.chars().count() > 500 {
                 return Err(AppError::field(
                     "note",
-                    "application.bad_note",
+                    Code::ApplicationBadNote,
                     "办理意见不超过500字",
                 ));
             }
@@ -355,7 +356,7 @@ pub(crate) async fn apply(
                 if no.is_empty() || no.chars().count() > 64 {
                     return Err(AppError::field(
                         "result_no",
-                        "application.no_result",
+                        Code::ApplicationNoResult,
                         "办结须填写结果编号（证照号或文书号，不超过64字）",
                     ));
                 }
@@ -364,7 +365,7 @@ pub(crate) async fn apply(
                     Some(d) => Delivery::parse(d).ok_or_else(|| {
                         AppError::field(
                             "delivery",
-                            "application.bad_delivery",
+                            Code::ApplicationBadDelivery,
                             "送达方式应为窗口领取、邮寄送达或电子证照",
                         )
                     })?,
@@ -464,7 +465,7 @@ pub(crate) async fn apply(
             let kind = Pause::parse(kind.trim()).ok_or_else(|| {
                 AppError::field(
                     "kind",
-                    "application.bad_pause",
+                    Code::ApplicationBadPause,
                     "暂停原因应为补正材料、听证、专家评审、现场勘验或公示",
                 )
             })?;
@@ -472,12 +473,12 @@ pub(crate) async fn apply(
             if note.is_empty() || note.chars().count() > 500 {
                 return Err(AppError::field(
                     "note",
-                    "application.bad_note",
+                    Code::ApplicationBadNote,
                     "请写明暂停计时的说明（不超过500字）",
                 ));
             }
             let p = parts.iter_mut().find(|p| p.id == part).ok_or_else(|| {
-                AppError::field("part", "application.no_part", "本办件没有这个事项")
+                AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
             if part_status(p) != PartStatus::Active {
                 return Err(state_error("只有办理中的事项可以暂停计时"));
@@ -509,7 +510,7 @@ pub(crate) async fn apply(
         Action::Resume { part, note } => {
             audit_action = "application.resume";
             let p = parts.iter_mut().find(|p| p.id == part).ok_or_else(|| {
-                AppError::field("part", "application.no_part", "本办件没有这个事项")
+                AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
             if part_status(p) != PartStatus::Suspended {
                 return Err(state_error("该事项没有暂停计时"));

@@ -9,6 +9,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::error::FieldError;
 use crate::hall::applications::model::Agent;
 use crate::hall::applications::model::AgentInput;
@@ -86,7 +87,7 @@ pub(crate) fn check_client_key(k: Option<&str>) -> AppResult<Option<String>> {
         }
         Some(_) => Err(AppError::field(
             "client_key",
-            "application.bad_client_key",
+            Code::ApplicationBadClientKey,
             "client_key 只能由字母、数字、- 和 _ 组成，最长64个字符",
         )),
     }
@@ -107,7 +108,7 @@ pub async fn submit(
         (Some(c), _) => Channel::parse(c).ok_or_else(|| {
             AppError::field(
                 "channel",
-                "application.bad_channel",
+                Code::ApplicationBadChannel,
                 "渠道应为窗口、网上办、自助终端或帮办代办",
             )
         })?,
@@ -246,7 +247,7 @@ pub async fn submit(
     }
     if !errors.is_empty() {
         return Err(AppError::invalid(
-            "application.invalid",
+            Code::ApplicationInvalid,
             errors[0].message.clone(),
             errors,
         ));

@@ -9,6 +9,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::hall::applications::model::Applicant;
 use crate::hall::applications::model::ApplicationSummary;
 use crate::hall::applications::model::ApplicationView;
@@ -205,7 +206,7 @@ pub(crate) async fn seen_by(app: &App, actor: &Actor, id: i64) -> AppResult<appl
 }
 
 pub(crate) fn not_found() -> AppError {
-    AppError::not_found("application.not_found", "没有这个办件")
+    AppError::new(Code::ApplicationNotFound, "没有这个办件")
 }
 
 pub async fn get(app: &App, actor: &Actor, id: i64) -> AppResult<ApplicationView> {
@@ -227,7 +228,7 @@ pub(crate) async fn by_code_and_last4(
             !last4.trim().is_empty()
                 && jiceng_core::citizen::same_secret(&m.phone_last4, last4.trim())
         })
-        .ok_or_else(|| AppError::not_found("application.not_found", "查询码或手机号后四位不正确"))
+        .ok_or_else(|| AppError::new(Code::ApplicationNotFound, "查询码或手机号后四位不正确"))
 }
 
 /// A citizen tracks an application: the progress, without the names of staff.
@@ -289,7 +290,7 @@ pub async fn list(
     }
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         let s = Status::parse(s).ok_or_else(|| {
-            AppError::field("status", "application.bad_status", "没有这个办件状态")
+            AppError::field("status", Code::ApplicationBadStatus, "没有这个办件状态")
         })?;
         q = q.filter(application::Column::Status.eq(s.code()));
     }

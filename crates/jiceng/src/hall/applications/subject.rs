@@ -9,6 +9,7 @@
 
 use crate::error::AppError;
 use crate::error::AppResult;
+use crate::error::Code;
 use crate::kernel::app::App;
 use crate::org::departments::unit_names;
 use crate::store::entities::bundle;
@@ -102,7 +103,7 @@ pub(crate) async fn read_subject(
         (Some(code), None) => {
             let found = current_matters(db, &[code.to_string()]).await?;
             let m = found.get(code).ok_or_else(|| {
-                AppError::field("matter", "application.unknown_matter", "没有这个事项")
+                AppError::field("matter", Code::ApplicationUnknownMatter, "没有这个事项")
             })?;
             let units = unit_names(db, vec![m.unit_id]).await?;
             let mem = member(m, &units)?;
@@ -120,7 +121,7 @@ pub(crate) async fn read_subject(
                 .one(db)
                 .await?
                 .ok_or_else(|| {
-                    AppError::field("bundle", "application.unknown_bundle", "没有这件事")
+                    AppError::field("bundle", Code::ApplicationUnknownBundle, "没有这件事")
                 })?;
             let spec: BundleSpec = serde_json::from_str(&b.spec)
                 .map_err(|e| AppError::internal(anyhow::anyhow!("bundle {code}: {e}")))?;
@@ -134,8 +135,8 @@ pub(crate) async fn read_subject(
                 .iter()
                 .map(|c| {
                     found.get(c).map(|m| member(m, &units)).unwrap_or_else(|| {
-                        Err(AppError::conflict(
-                            "application.bundle_outdated",
+                        Err(AppError::new(
+                            Code::ApplicationBundleOutdated,
                             format!("这件事包含的事项 {c} 已不在目录中，请联系管理员"),
                         ))
                     })
@@ -152,7 +153,7 @@ pub(crate) async fn read_subject(
         }
         _ => Err(AppError::field(
             "matter",
-            "application.no_subject",
+            Code::ApplicationNoSubject,
             "请选择一个事项或一件事（二者选一）",
         )),
     }
