@@ -76,11 +76,11 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        // Signs a checkpoint every few seconds while the audit log grows.
-        tokio::spawn(crate::audit::transparency::run_checkpointer(
-            self.app.clone(),
-        ));
         if self.app.config.background_jobs {
+            // Signs a checkpoint every few seconds while the audit log grows.
+            tokio::spawn(crate::audit::transparency::run_checkpointer(
+                self.app.clone(),
+            ));
             // Escalation steps and daily reports; notifications out of the outbox.
             tokio::spawn(crate::work_orders::escalation::run_scheduler(
                 self.app.clone(),

@@ -54,9 +54,8 @@ impl App {
         } else {
             (Arc::new(SystemClock), None)
         };
-        let data_key = Arc::new(crate::kernel::crypto::DataKey::load_or_create(
-            &config.data_key_path(),
-        )?);
+        let data_key =
+            Arc::new(crate::kernel::crypto::open_data_key(&db, &config.data_key_path()).await?);
         Ok(App {
             data_key,
             db,

@@ -113,6 +113,59 @@ impl Db {
         migrations::run(self).await
     }
 
+    /// A deployment setting kept in the database.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, DbErr> {
+        let backend = self.conn.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => "SELECT value FROM settings WHERE key = $1",
+            _ => "SELECT value FROM settings WHERE key = ?",
+        };
+        self.conn
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                [key.into()],
+            ))
+            .await?
+            .map(|r| r.try_get::<String>("", "value"))
+            .transpose()
+    }
+
+    /// Stores a setting unless one is there already, and returns what is stored (the first
+    /// writer wins when two nodes start at once).
+    pub async fn put_setting_once(&self, key: &str, value: &str) -> Result<String, DbErr> {
+        let backend = self.conn.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
+            }
+            _ => "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+        };
+        self.conn
+            .execute_raw(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                [key.into(), value.into()],
+            ))
+            .await?;
+        Ok(self.setting(key).await?.unwrap_or_default())
+    }
+
+    /// Whether any personal data sealed with the data key is stored.
+    pub async fn holds_sealed_data(&self) -> Result<bool, DbErr> {
+        let sql = "SELECT 1 AS one FROM work_orders WHERE reporter_phone_enc <> '' \
+                   UNION ALL SELECT 1 AS one FROM applications WHERE applicant_id_enc <> '' \
+                   OR applicant_phone_enc <> '' LIMIT 1";
+        Ok(self
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.conn.get_database_backend(),
+                sql,
+            ))
+            .await?
+            .is_some())
+    }
+
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.execute_unprepared("SELECT 1").await.map(|_| ())
     }

@@ -7,6 +7,7 @@ mod m0003_work_orders;
 mod m0004_notifications_photos;
 mod m0005_service_catalog;
 mod m0006_applications;
+mod m0007_settings;
 mod schema;
 
 use crate::store::Db;
@@ -16,12 +17,14 @@ use crate::store::migrations::m0003_work_orders::work_orders;
 use crate::store::migrations::m0004_notifications_photos::notifications_photos;
 use crate::store::migrations::m0005_service_catalog::service_catalog;
 use crate::store::migrations::m0006_applications::applications;
+use crate::store::migrations::m0007_settings::settings;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
 use crate::store::migrations::schema::table;
 use crate::store::migrations::schema::text;
 use crate::store::migrations::schema::ts;
+use anyhow::bail;
 use chrono::Utc;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
@@ -63,7 +66,24 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         name: "0006_applications",
         statements: applications,
     },
+    Migration {
+        version: 7,
+        name: "0007_settings",
+        statements: settings,
+    },
 ];
+
+/// What a migration runs on this backend, as a SHA-256 over its statements.
+fn checksum(stmts: &Statements) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for s in &stmts.list {
+        h.update(s.sql.as_bytes());
+        h.update(format!("{:?}", s.values).as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
+}
 
 pub(crate) async fn run(db: &Db) -> anyhow::Result<Vec<&'static str>> {
     db.conn
@@ -75,8 +95,22 @@ pub(crate) async fn run(db: &Db) -> anyhow::Result<Vec<&'static str>> {
                 .to_owned(),
         )
         .await?;
+    db.conn
+        .execute(
+            &table("schema_checksums")
+                .col(bigint("version").primary_key())
+                .col(text("checksum"))
+                .to_owned(),
+        )
+        .await?;
     let mut applied = Vec::new();
     for m in MIGRATIONS {
+        let mut stmts = Statements {
+            backend: db.db_backend(),
+            list: Vec::new(),
+        };
+        (m.statements)(&mut stmts);
+        let sum = checksum(&stmts);
         let txn = db.begin_write().await?;
         let done = txn
             .query_one(
@@ -88,15 +122,36 @@ pub(crate) async fn run(db: &Db) -> anyhow::Result<Vec<&'static str>> {
             )
             .await?
             .is_some();
+        let recorded: Option<String> = txn
+            .query_one(
+                &Query::select()
+                    .column(a("checksum"))
+                    .from(a("schema_checksums"))
+                    .and_where(Expr::col(a("version")).eq(m.version))
+                    .to_owned(),
+            )
+            .await?
+            .map(|r| r.try_get("", "checksum"))
+            .transpose()?;
         if done {
-            txn.rollback().await?;
+            match recorded {
+                Some(r) if r != sum => {
+                    txn.rollback().await?;
+                    bail!(
+                        "数据库已应用的迁移 {name} 与本程序中的 {name} 不一致（校验和不同），拒绝启动。\n\
+                         migration {name} was changed after it was applied (checksum {r} in the database, {sum} here)",
+                        name = m.name
+                    );
+                }
+                Some(_) => txn.rollback().await?,
+                // Applied before checksums were kept: what runs now is taken as what ran.
+                None => {
+                    record_checksum(&txn, m.version, &sum).await?;
+                    txn.commit().await?;
+                }
+            }
             continue;
         }
-        let mut stmts = Statements {
-            backend: db.db_backend(),
-            list: Vec::new(),
-        };
-        (m.statements)(&mut stmts);
         for stmt in stmts.list {
             txn.execute_raw(stmt).await?;
         }
@@ -108,9 +163,26 @@ pub(crate) async fn run(db: &Db) -> anyhow::Result<Vec<&'static str>> {
                 .to_owned(),
         )
         .await?;
+        record_checksum(&txn, m.version, &sum).await?;
         txn.commit().await?;
         tracing::info!(migration = m.name, "migration applied");
         applied.push(m.name);
     }
     Ok(applied)
+}
+
+async fn record_checksum(
+    txn: &sea_orm::DatabaseTransaction,
+    version: i64,
+    sum: &str,
+) -> Result<(), sea_orm::DbErr> {
+    txn.execute(
+        &Query::insert()
+            .into_table(a("schema_checksums"))
+            .columns([a("version"), a("checksum")])
+            .values_panic([version.into(), sum.into()])
+            .to_owned(),
+    )
+    .await
+    .map(|_| ())
 }
