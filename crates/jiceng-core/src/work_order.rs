@@ -151,6 +151,34 @@ impl Action {
         Self::Withdraw,
     ];
 
+    /// The stable code stored in the timeline and the audit log (`request_extension`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::AnswerDirectly => "answer_directly",
+            Self::QueueForDispatch => "queue_for_dispatch",
+            Self::Dispatch => "dispatch",
+            Self::Sign => "sign",
+            Self::Contact => "contact",
+            Self::SendBack => "send_back",
+            Self::AcceptSendBack => "accept_send_back",
+            Self::RejectSendBack => "reject_send_back",
+            Self::RequestExtension => "request_extension",
+            Self::ApproveExtension => "approve_extension",
+            Self::RejectExtension => "reject_extension",
+            Self::Reply => "reply",
+            Self::ApproveReply => "approve_reply",
+            Self::ReturnReply => "return_reply",
+            Self::CallbackClose => "callback_close",
+            Self::Reopen => "reopen",
+            Self::Merge => "merge",
+            Self::Withdraw => "withdraw",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Self::ALL.into_iter().find(|a| a.code() == s)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::AnswerDirectly => "直接答复办结",
@@ -316,6 +344,33 @@ pub fn allowed(state: State, flags: Flags, rules: Rules) -> Vec<Action> {
         .collect()
 }
 
+/// A timeline row's action: one of [`Action`]'s codes, or an event that is not an action —
+/// `accept` (受理), `assist_reply` (协办回复) and `escalate_<level>` (an escalation step).
+/// The Chinese label is rendered from the code, never stored.
+pub fn timeline_label(code: &str) -> Option<&'static str> {
+    if let Some(a) = Action::parse(code) {
+        return Some(a.label());
+    }
+    match code {
+        ACCEPT => Some("受理"),
+        ASSIST_REPLY => Some("协办回复"),
+        _ => code
+            .strip_prefix("escalate_")
+            .and_then(crate::sla::Level::parse)
+            .map(crate::sla::Level::label),
+    }
+}
+
+/// The timeline code of intake (受理).
+pub const ACCEPT: &str = "accept";
+/// The timeline code of an assisting unit's reply (协办回复).
+pub const ASSIST_REPLY: &str = "assist_reply";
+
+/// The timeline code of an escalation step at a level.
+pub fn escalation_code(level: crate::sla::Level) -> String {
+    format!("escalate_{}", level.code())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,5 +496,29 @@ mod tests {
                 prop_assert!(reachable_invariants(s, f), "{s:?} {f:?}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod timeline_tests {
+    use super::*;
+
+    #[test]
+    fn every_timeline_code_is_ascii_and_has_a_label() {
+        for a in Action::ALL {
+            assert!(
+                a.code()
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_')
+            );
+            assert_eq!(Action::parse(a.code()), Some(a));
+            assert_eq!(timeline_label(a.code()), Some(a.label()));
+        }
+        assert_eq!(timeline_label(ACCEPT), Some("受理"));
+        assert_eq!(
+            timeline_label(&escalation_code(crate::sla::Level::Red)),
+            Some("红牌催办")
+        );
+        assert_eq!(timeline_label("受理"), None);
     }
 }

@@ -410,6 +410,8 @@ pub mod order_event {
         pub from_status: String,
         pub to_status: String,
         pub note: String,
+        /// The working days an extension request asks for.
+        pub days: Option<i32>,
     }
     no_relations!();
 }

@@ -129,7 +129,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
         return Err(audit::deny(
             app,
             actor,
-            &format!("work_order.{:?}", input.action),
+            &format!("work_order.{}", input.action.code()),
             "work_order",
             &id.to_string(),
         )
@@ -289,17 +289,26 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
         let days = input.days.filter(|d| (1..=30).contains(d)).ok_or_else(|| {
             AppError::field("days", Code::WorkOrderBadDays, "延期天数须为1～30个工作日")
         })?;
-        event(
+        let event_id = event(
             &txn,
             id,
             now,
             &actor_name,
-            "申请延期",
+            Action::RequestExtension.code(),
             from.code(),
             to.code(),
             &format!("{days}个工作日：{note}"),
         )
         .await?;
+        // The days asked for are a column of their own, never read back out of the note.
+        order_event::Entity::update_many()
+            .col_expr(
+                order_event::Column::Days,
+                sea_orm::sea_query::Expr::value(days as i32),
+            )
+            .filter(order_event::Column::Id.eq(event_id))
+            .exec(&txn)
+            .await?;
     }
     let mut m2 = am.update(&txn).await?;
     if input.action != Action::RequestExtension {
@@ -308,7 +317,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
             id,
             now,
             &actor_name,
-            input.action.label(),
+            input.action.code(),
             from.code(),
             to.code(),
             &note,
@@ -441,7 +450,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
                 master,
                 now,
                 &actor_name,
-                "合并",
+                Action::Merge.code(),
                 "",
                 "",
                 &format!("合并工单{}", m2.tracking_code),
@@ -505,16 +514,14 @@ pub(crate) fn code_of<T: Serialize>(v: &T) -> String {
 pub(crate) async fn extension_days(txn: &DatabaseTransaction, id: i64) -> AppResult<u32> {
     let e = order_event::Entity::find()
         .filter(order_event::Column::OrderId.eq(id))
-        .filter(order_event::Column::Action.eq("申请延期"))
+        .filter(order_event::Column::Action.eq(Action::RequestExtension.code()))
         .order_by_desc(order_event::Column::Id)
         .one(txn)
         .await?
         .ok_or_else(|| AppError::new(Code::WorkOrderNothingPending, "没有待审批的延期申请"))?;
-    e.note
-        .split('个')
-        .next()
-        .and_then(|d| d.parse().ok())
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("bad extension note")))
+    e.days.and_then(|d| u32::try_from(d).ok()).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!("extension request {} has no days", e.id))
+    })
 }
 
 /// A dispatcher's own choice of units.
@@ -638,7 +645,7 @@ pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppR
         id,
         now,
         &actor.audit_name(),
-        "协办回复",
+        jiceng_core::work_order::ASSIST_REPLY,
         &m.status,
         &m.status,
         text,
@@ -725,7 +732,7 @@ pub async fn citizen_callback(
         m2.id,
         now,
         "citizen",
-        action.label(),
+        action.code(),
         from.code(),
         to.code(),
         &note,

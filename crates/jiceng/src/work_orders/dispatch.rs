@@ -335,7 +335,7 @@ pub(crate) async fn do_dispatch(
         m.id,
         now,
         actor,
-        "派单",
+        jiceng_core::work_order::Action::Dispatch.code(),
         from.code(),
         s.code(),
         &dispatch_note(p),

@@ -235,7 +235,7 @@ async fn escalate_one(
             m.id,
             now,
             "system:escalation",
-            step.level.label(),
+            &jiceng_core::work_order::escalation_code(step.level),
             &m.status,
             &m.status,
             &what,

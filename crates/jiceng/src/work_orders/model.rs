@@ -204,6 +204,7 @@ pub(crate) fn event_model(
         from_status: from.to_string(),
         to_status: to.to_string(),
         note: note.to_string(),
+        days: None,
     }
 }
 

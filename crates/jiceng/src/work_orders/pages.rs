@@ -305,7 +305,7 @@ async fn detail_view(
         .map(|e| {
             (
                 format_local(e.time),
-                e.action,
+                e.label,
                 e.actor,
                 OrderState::parse(&e.to_status)
                     .map(|s| s.label())

@@ -86,7 +86,10 @@ pub struct EscalationView {
 pub struct EventView {
     pub time: DateTime<Utc>,
     pub actor: String,
+    /// The stable code (`request_extension`).
     pub action: String,
+    /// The Chinese label, rendered from the code.
+    pub label: String,
     pub from_status: String,
     pub to_status: String,
     pub note: String,
@@ -228,6 +231,9 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
                 .map(|e| EventView {
                     time: e.time,
                     actor: e.actor,
+                    label: jiceng_core::work_order::timeline_label(&e.action)
+                        .unwrap_or("")
+                        .to_string(),
                     action: e.action,
                     from_status: e.from_status,
                     to_status: e.to_status,

@@ -72,3 +72,58 @@ async fn a_migration_changed_after_it_ran_refuses_to_start() {
     .await;
     assert!(open.is_err());
 }
+
+#[tokio::test]
+async fn the_timeline_keeps_codes_and_an_extension_needs_no_note() {
+    use crate::work_orders::{ok, report};
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let xf = app.token("handler.xfjy").await;
+    let gw = app.token("gw001").await;
+    let id = report(&app, Some(&gw), "13800138000", "normal").await["id"]
+        .as_i64()
+        .unwrap();
+    ok(&app, &xf, id, json!({"action": "sign"})).await;
+    ok(
+        &app,
+        &xf,
+        id,
+        json!({"action": "request_extension", "days": 3, "note": "需协调车主"}),
+    )
+    .await;
+    // The note's text is no longer where the days are read from.
+    app.app
+        .db
+        .conn
+        .execute_unprepared(
+            "UPDATE work_order_events SET note = '说明已改' WHERE action = 'request_extension'",
+        )
+        .await
+        .unwrap();
+    let o = ok(
+        &app,
+        &app.token("dispatcher").await,
+        id,
+        json!({"action": "approve_extension"}),
+    )
+    .await;
+    assert_eq!(o["extensions"], 1);
+    let (_, o) = app.get(&format!("/api/v1/work-orders/{id}"), &xf).await;
+    let timeline = o["timeline"].as_array().expect("timeline");
+    assert!(timeline.len() >= 4, "{timeline:?}");
+    for e in timeline {
+        let code = e["action"].as_str().unwrap();
+        assert!(
+            !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+            "{code}"
+        );
+        assert!(!e["label"].as_str().unwrap().is_ascii(), "{e}");
+    }
+    let codes: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for c in ["accept", "sign", "request_extension", "approve_extension"] {
+        assert!(codes.contains(&c), "{codes:?}");
+    }
+}

@@ -9,7 +9,12 @@ use serde_json::{Value, json};
 
 const FIRE_LANE: &str = "小区3号楼下的消防通道被私家车长期占用堵塞，消防车根本进不来，物业不管";
 
-async fn report(app: &TestApp, token: Option<&str>, phone: &str, priority: &str) -> Value {
+pub(crate) async fn report(
+    app: &TestApp,
+    token: Option<&str>,
+    phone: &str,
+    priority: &str,
+) -> Value {
     let (s, o) = app
         .call(
             Method::POST,
@@ -32,7 +37,7 @@ async fn act(app: &TestApp, token: &str, id: i64, body: Value) -> (StatusCode, V
     .await
 }
 
-async fn ok(app: &TestApp, token: &str, id: i64, body: Value) -> Value {
+pub(crate) async fn ok(app: &TestApp, token: &str, id: i64, body: Value) -> Value {
     let (s, o) = act(app, token, id, body.clone()).await;
     assert_eq!(s, StatusCode::OK, "{body} → {o}");
     o

@@ -8,6 +8,7 @@ mod m0004_notifications_photos;
 mod m0005_service_catalog;
 mod m0006_applications;
 mod m0007_settings;
+mod m0008_timeline_codes;
 mod schema;
 
 use crate::store::Db;
@@ -18,6 +19,7 @@ use crate::store::migrations::m0004_notifications_photos::notifications_photos;
 use crate::store::migrations::m0005_service_catalog::service_catalog;
 use crate::store::migrations::m0006_applications::applications;
 use crate::store::migrations::m0007_settings::settings;
+use crate::store::migrations::m0008_timeline_codes::timeline_codes;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
@@ -70,6 +72,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 7,
         name: "0007_settings",
         statements: settings,
+    },
+    Migration {
+        version: 8,
+        name: "0008_timeline_codes",
+        statements: timeline_codes,
     },
 ];
 
