@@ -530,7 +530,7 @@ pub async fn send_due(app: &App, channels: &Channels) -> AppResult<usize> {
     Ok(sent)
 }
 
-pub async fn run_sender(app: App) {
+pub async fn run_sender(app: App, mut shutdown: crate::kernel::jobs::Shutdown) {
     let channels = match Channels::new(&app) {
         Ok(c) => c,
         Err(e) => {
@@ -538,8 +538,10 @@ pub async fn run_sender(app: App) {
             return;
         }
     };
-    loop {
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Not a singleton: nodes claim messages with SKIP LOCKED, so each is sent once.
+    while crate::kernel::jobs::wait(&mut shutdown, std::time::Duration::from_millis(500), None)
+        .await
+    {
         if let Err(e) = send_due(&app, &channels).await {
             tracing::warn!(error = %e, "outbox send failed");
         }

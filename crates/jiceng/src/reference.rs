@@ -128,6 +128,7 @@ impl Categories {
 #[derive(Clone, Default)]
 pub struct Reference {
     inner: Arc<RwLock<Arc<Loaded>>>,
+    seen: Arc<crate::kernel::versions::Seen>,
 }
 
 #[derive(Default)]
@@ -163,7 +164,22 @@ impl Reference {
         self.inner.read().expect("reference lock").clone()
     }
 
+    /// Reloads when another node (or this one) changed the reference data since it was
+    /// loaded; looks at most once a second.
+    pub async fn refresh(&self, db: &Db) -> anyhow::Result<()> {
+        if self
+            .seen
+            .stale(db, crate::kernel::versions::REFERENCE)
+            .await?
+        {
+            self.reload(db).await?;
+        }
+        Ok(())
+    }
+
     pub async fn reload(&self, db: &Db) -> anyhow::Result<()> {
+        // The version first: a change committed while this reads is seen at the next check.
+        let version = crate::kernel::versions::read(db, crate::kernel::versions::REFERENCE).await?;
         let days = calendar_day::Entity::find().all(&db.conn).await?;
         let calendar = WorkCalendar::new(days.into_iter().filter_map(|d| {
             Some(SpecialDay {
@@ -247,6 +263,7 @@ impl Reference {
             policies,
         };
         *self.inner.write().expect("reference lock") = Arc::new(loaded);
+        self.seen.loaded(version);
         Ok(())
     }
 }
@@ -520,9 +537,10 @@ pub async fn set_category(
     )
     .state(&(name, &keywords, input.active));
     audit::record(&txn, now, &actor.audit_name(), ev).await?;
+    crate::kernel::versions::bump(&txn, crate::kernel::versions::REFERENCE).await?;
     txn.commit().await?;
-    crate::reference::of(&app).reload(&app.db).await?;
-    crate::reference::of(&app)
+    crate::reference::of(app).reload(&app.db).await?;
+    crate::reference::of(app)
         .get()
         .categories
         .get(code)
@@ -578,14 +596,15 @@ pub async fn set_year(
     }
     let ev = Event::new("calendar.update", "calendar", year.to_string()).state(&days);
     audit::record(&txn, now, &actor.audit_name(), ev).await?;
+    crate::kernel::versions::bump(&txn, crate::kernel::versions::REFERENCE).await?;
     txn.commit().await?;
-    crate::reference::of(&app).reload(&app.db).await?;
+    crate::reference::of(app).reload(&app.db).await?;
     Ok(days.len())
 }
 
 /// The special days of a year.
 pub fn year(app: &crate::kernel::app::App, year: i32) -> Vec<SpecialDay> {
-    let r = crate::reference::of(&app).get();
+    let r = crate::reference::of(app).get();
     let mut out = Vec::new();
     let mut d = NaiveDate::from_ymd_opt(year, 1, 1);
     while let Some(day) = d.filter(|x| chrono::Datelike::year(x) == year) {
@@ -613,7 +632,7 @@ pub async fn set_policy(
         return Err(audit::deny(app, actor, "sla.update", "sla_policy", category).await);
     }
     if category != "*"
-        && crate::reference::of(&app)
+        && crate::reference::of(app)
             .get()
             .categories
             .get(category)
@@ -660,8 +679,9 @@ pub async fn set_policy(
     )
     .state(&policy);
     audit::record(&txn, now, &actor.audit_name(), ev).await?;
+    crate::kernel::versions::bump(&txn, crate::kernel::versions::REFERENCE).await?;
     txn.commit().await?;
-    crate::reference::of(&app).reload(&app.db).await?;
+    crate::reference::of(app).reload(&app.db).await?;
     Ok(())
 }
 
@@ -673,7 +693,7 @@ pub struct PolicyView {
 }
 
 pub fn policies(app: &crate::kernel::app::App) -> Vec<PolicyView> {
-    let r = crate::reference::of(&app).get();
+    let r = crate::reference::of(app).get();
     let mut v: Vec<PolicyView> = r
         .policies
         .iter()

@@ -29,6 +29,26 @@ pub async fn open(config: crate::config::Config) -> anyhow::Result<App> {
     Ok(app)
 }
 
+/// Brings this node's caches up to date with changes made through other nodes: one small
+/// read at most once a second, a reload only when a version moved.
+pub async fn refresh_caches(app: &App) {
+    if let Err(e) = crate::reference::of(app).refresh(&app.db).await {
+        tracing::warn!(error = %e, "reference data not refreshed");
+    }
+    if let Err(e) = crate::org::locate::of(app).refresh(&app.db).await {
+        tracing::warn!(error = %e, "locate index not refreshed");
+    }
+}
+
+async fn fresh_caches(
+    axum::extract::State(app): axum::extract::State<App>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    refresh_caches(&app).await;
+    next.run(req).await
+}
+
 pub fn router(app: App) -> Router {
     let limit = app.config.body_limit_bytes;
     Router::new()
@@ -47,6 +67,10 @@ pub fn router(app: App) -> Router {
         .merge(crate::audit::pages::routes())
         .merge(crate::web::routes())
         .fallback(crate::web::system::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            fresh_caches,
+        ))
         .layer(DefaultBodyLimit::max(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
@@ -76,16 +100,24 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut jobs = Vec::new();
         if self.app.config.background_jobs {
-            // Signs a checkpoint every few seconds while the audit log grows.
-            tokio::spawn(crate::audit::transparency::run_checkpointer(
+            // Signs a checkpoint every few seconds while the audit log grows (a singleton).
+            jobs.push(tokio::spawn(crate::audit::transparency::run_checkpointer(
                 self.app.clone(),
-            ));
-            // Escalation steps and daily reports; notifications out of the outbox.
-            tokio::spawn(crate::work_orders::escalation::run_scheduler(
+                stopped.clone(),
+            )));
+            // Escalation steps and daily reports (a singleton).
+            jobs.push(tokio::spawn(crate::work_orders::escalation::run_scheduler(
                 self.app.clone(),
-            ));
-            tokio::spawn(crate::notify::run_sender(self.app.clone()));
+                stopped.clone(),
+            )));
+            // Notifications out of the outbox, claimed per message on every node.
+            jobs.push(tokio::spawn(crate::notify::run_sender(
+                self.app.clone(),
+                stopped.clone(),
+            )));
         }
         let router = router(self.app);
         axum::serve(
@@ -94,6 +126,16 @@ impl Server {
         )
         .with_graceful_shutdown(shutdown)
         .await?;
+        // Every job finishes its tick and stops.
+        let _ = stop.send(true);
+        for j in jobs {
+            if tokio::time::timeout(std::time::Duration::from_secs(10), j)
+                .await
+                .is_err()
+            {
+                tracing::warn!("a background job did not stop within 10 s");
+            }
+        }
         Ok(())
     }
 }

@@ -245,10 +245,23 @@ pub async fn checkpoint_history(
 
 /// Signs a checkpoint every `checkpoint_interval_seconds` while the log grows, and extends
 /// the leaf-hash index.
-pub async fn run_checkpointer(app: App) {
+pub async fn run_checkpointer(app: App, mut shutdown: crate::kernel::jobs::Shutdown) {
     let every = std::time::Duration::from_secs(app.config.checkpoint_interval_seconds);
-    loop {
-        tokio::time::sleep(every).await;
+    while crate::kernel::jobs::wait(&mut shutdown, every, None).await {
+        let tick =
+            crate::kernel::jobs::with_lease(&app, "checkpoint_signer", || checkpoint_tick(&app));
+        if let Err(e) = tick.await {
+            tracing::warn!(error = %e, "checkpoint lease failed");
+        }
+    }
+}
+
+/// One tick of the checkpoint signer: a checkpoint when the log grew, then the leaf-hash
+/// index caught up.
+#[tracing::instrument(skip_all, name = "job.checkpoint_signer")]
+async fn checkpoint_tick(app: &App) {
+    {
+        let app = app.clone();
         let grown = match (
             log_size(&app.db.conn).await,
             latest_model(&app.db.conn).await,

@@ -27,7 +27,7 @@ pub async fn seed_service_history(app: &App, days: u32) -> AppResult<u64> {
     use std::sync::Arc;
 
     let real_now = app.now();
-    let cal = crate::reference::of(&app).get().calendar.clone();
+    let cal = crate::reference::of(app).get().calendar.clone();
     let today = real_now.with_timezone(&china_offset()).date_naive();
     let mut day = today;
     let mut workdays = Vec::new();

@@ -15,7 +15,7 @@ use crate::kernel::app::App;
 pub(crate) async fn responsibility_list(app: &App) -> AppResult<()> {
     use crate::work_orders::resp_list::{self, NewList};
     use jiceng_core::dispatch::{ItemType, ListItem, UnitRef};
-    let reference = crate::reference::of(&app).get();
+    let reference = crate::reference::of(app).get();
     let city = |leaf: &str| {
         reference
             .categories

@@ -336,7 +336,8 @@ pub async fn seed(
         }
     }
     txn.commit().await?;
-    crate::org::locate::of(&app).reload(&app.db).await?;
+    crate::kernel::versions::bump(&app.db.conn, crate::kernel::versions::LOCATE).await?;
+    crate::org::locate::of(app).reload(&app.db).await?;
     responsibility_list(app).await?;
     service_catalog(app).await?;
     Ok(accounts)

@@ -290,7 +290,7 @@ pub async fn rate(app: &App, input: RateInput) -> AppResult<RatingView> {
     .await?;
     let mut rect = None;
     if level.is_bad() {
-        let reference = crate::reference::of(&app).get();
+        let reference = crate::reference::of(app).get();
         let cal = &reference.calendar;
         let contact_due = Limit::working_days(app.config.rectify_contact_days).deadline(cal, now);
         let answer_due = Limit::working_days(app.config.rectify_answer_days).deadline(cal, now);

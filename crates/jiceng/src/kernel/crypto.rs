@@ -139,6 +139,35 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
 }
 
+/// Loads the configured data key and holds it against the database: the first node to start
+/// stores the key's fingerprint; a node whose key differs, or that has no key file while the
+/// database holds sealed data, refuses to start, naming the configured key file.
+pub async fn open_data_key(db: &crate::store::Db, path: &Path) -> anyhow::Result<DataKey> {
+    const SETTING: &str = "data_key_fingerprint";
+    let stored = db.setting(SETTING).await?;
+    if !path.exists() && (stored.is_some() || db.holds_sealed_data().await?) {
+        bail!(
+            "数据库中的个人信息已用数据密钥加密，但找不到配置的数据密钥文件 {path}：请把各节点共用的 data.key 放到该位置（或用 data_key_file 指向它），不要生成新密钥。\n\
+             the database holds data sealed with a data key, but the configured data key file {path} does not exist; copy the deployment's data.key there instead of generating a new one",
+            path = path.display()
+        );
+    }
+    let key = DataKey::load_or_create(path)?;
+    let fp = key.fingerprint();
+    let stored = match stored {
+        Some(s) => s,
+        None => db.put_setting_once(SETTING, &fp).await?,
+    };
+    if stored != fp {
+        bail!(
+            "配置的数据密钥文件 {path} 与本数据库使用的数据密钥不一致（指纹 {fp}，数据库中为 {stored}），拒绝启动：各节点必须使用同一个 data.key。\n\
+             the data key file {path} is not the key this database was sealed with (fingerprint {fp}, the database has {stored}); every node must use the same data.key",
+            path = path.display()
+        );
+    }
+    Ok(key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,33 +210,4 @@ mod tests {
         assert!(DataKey::load_or_create(&path).is_err());
         let _ = std::fs::remove_dir_all(dir);
     }
-}
-
-/// Loads the configured data key and holds it against the database: the first node to start
-/// stores the key's fingerprint; a node whose key differs, or that has no key file while the
-/// database holds sealed data, refuses to start, naming the configured key file.
-pub async fn open_data_key(db: &crate::store::Db, path: &Path) -> anyhow::Result<DataKey> {
-    const SETTING: &str = "data_key_fingerprint";
-    let stored = db.setting(SETTING).await?;
-    if !path.exists() && (stored.is_some() || db.holds_sealed_data().await?) {
-        bail!(
-            "数据库中的个人信息已用数据密钥加密，但找不到配置的数据密钥文件 {path}：请把各节点共用的 data.key 放到该位置（或用 data_key_file 指向它），不要生成新密钥。\n\
-             the database holds data sealed with a data key, but the configured data key file {path} does not exist; copy the deployment's data.key there instead of generating a new one",
-            path = path.display()
-        );
-    }
-    let key = DataKey::load_or_create(path)?;
-    let fp = key.fingerprint();
-    let stored = match stored {
-        Some(s) => s,
-        None => db.put_setting_once(SETTING, &fp).await?,
-    };
-    if stored != fp {
-        bail!(
-            "配置的数据密钥文件 {path} 与本数据库使用的数据密钥不一致（指纹 {fp}，数据库中为 {stored}），拒绝启动：各节点必须使用同一个 data.key。\n\
-             the data key file {path} is not the key this database was sealed with (fingerprint {fp}, the database has {stored}); every node must use the same data.key",
-            path = path.display()
-        );
-    }
-    Ok(key)
 }

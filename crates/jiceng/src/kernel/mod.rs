@@ -7,8 +7,10 @@ pub mod app;
 pub mod audit;
 pub mod crypto;
 pub mod group_commit;
+pub mod jobs;
 pub mod paging;
 pub mod tree;
+pub mod versions;
 
 pub use actor::*;
 pub use paging::*;

@@ -304,8 +304,9 @@ pub async fn create_grid(app: &App, actor: &Actor, input: GridInput) -> AppResul
     .await?;
     let txn = app.db.begin_write().await?;
     let m = insert_grid(&txn, app.now(), actor, &input).await?;
+    crate::kernel::versions::bump(&txn, crate::kernel::versions::LOCATE).await?;
     txn.commit().await?;
-    crate::org::locate::of(&app).reload(&app.db).await?;
+    crate::org::locate::of(app).reload(&app.db).await?;
     Ok(m.into())
 }
 
@@ -366,8 +367,9 @@ pub async fn update_grid(
         Event::new("grid.update", "grid", code.to_string()).state(&view),
     )
     .await?;
+    crate::kernel::versions::bump(&txn, crate::kernel::versions::LOCATE).await?;
     txn.commit().await?;
-    crate::org::locate::of(&app).reload(&app.db).await?;
+    crate::org::locate::of(app).reload(&app.db).await?;
     Ok(view)
 }
 
@@ -398,7 +400,8 @@ pub async fn delete_grid(app: &App, actor: &Actor, code: &str) -> AppResult<()> 
         Event::new("grid.delete", "grid", code.to_string()),
     )
     .await?;
+    crate::kernel::versions::bump(&txn, crate::kernel::versions::LOCATE).await?;
     txn.commit().await?;
-    crate::org::locate::of(&app).reload(&app.db).await?;
+    crate::org::locate::of(app).reload(&app.db).await?;
     Ok(())
 }

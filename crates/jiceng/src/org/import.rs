@@ -372,7 +372,8 @@ pub async fn import(
             problems.0,
         ));
     }
+    crate::kernel::versions::bump(&txn, crate::kernel::versions::LOCATE).await?;
     txn.commit().await?;
-    crate::org::locate::of(&app).reload(&app.db).await?;
+    crate::org::locate::of(app).reload(&app.db).await?;
     Ok(report)
 }

@@ -213,6 +213,7 @@ impl Snapshot {
 #[derive(Clone, Default)]
 pub struct Locator {
     current: Arc<RwLock<Arc<Snapshot>>>,
+    seen: Arc<crate::kernel::versions::Seen>,
 }
 
 fn parse_geometry(text: &str) -> Option<geojson::Geometry> {
@@ -224,8 +225,19 @@ impl Locator {
         self.current.read().expect("locator lock").clone()
     }
 
+    /// Rebuilds the index when another node (or this one) changed regions or grids since it
+    /// was built; looks at most once a second.
+    pub async fn refresh(&self, db: &Db) -> anyhow::Result<()> {
+        if self.seen.stale(db, crate::kernel::versions::LOCATE).await? {
+            self.reload(db).await?;
+        }
+        Ok(())
+    }
+
     /// Rebuilds the index from the database.
     pub async fn reload(&self, db: &Db) -> anyhow::Result<()> {
+        // The version first: a change committed while this reads is seen at the next check.
+        let version = crate::kernel::versions::read(db, crate::kernel::versions::LOCATE).await?;
         let regions = region::Entity::find().all(&db.conn).await?;
         let grids = grid::Entity::find().all(&db.conn).await?;
         let regions = regions
@@ -257,6 +269,7 @@ impl Locator {
             .collect();
         let snap = tokio::task::spawn_blocking(move || Snapshot::build(regions, grids)).await?;
         *self.current.write().expect("locator lock") = Arc::new(snap);
+        self.seen.loaded(version);
         Ok(())
     }
 }

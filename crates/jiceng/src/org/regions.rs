@@ -227,8 +227,9 @@ pub async fn create_region(app: &App, actor: &Actor, input: RegionInput) -> AppR
     .await?;
     let txn = app.db.begin_write().await?;
     let m = insert_region(&txn, app.now(), actor, &input).await?;
+    crate::kernel::versions::bump(&txn, crate::kernel::versions::LOCATE).await?;
     txn.commit().await?;
-    crate::org::locate::of(&app).reload(&app.db).await?;
+    crate::org::locate::of(app).reload(&app.db).await?;
     Ok(RegionView::from_model(m, true))
 }
 
@@ -270,8 +271,9 @@ pub async fn update_region(
         Event::new("region.update", "region", c.to_string()).state(&view),
     )
     .await?;
+    crate::kernel::versions::bump(&txn, crate::kernel::versions::LOCATE).await?;
     txn.commit().await?;
-    crate::org::locate::of(&app).reload(&app.db).await?;
+    crate::org::locate::of(app).reload(&app.db).await?;
     Ok(view)
 }
 
@@ -324,7 +326,8 @@ pub async fn delete_region(app: &App, actor: &Actor, code: &str) -> AppResult<()
         Event::new("region.delete", "region", c.to_string()),
     )
     .await?;
+    crate::kernel::versions::bump(&txn, crate::kernel::versions::LOCATE).await?;
     txn.commit().await?;
-    crate::org::locate::of(&app).reload(&app.db).await?;
+    crate::org::locate::of(app).reload(&app.db).await?;
     Ok(())
 }

@@ -152,7 +152,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
     let photos = check_photos(&input.photos, "photos")
         .map_err(|e| AppError::invalid(Code::WorkOrderBadPhoto, e.message.clone(), vec![e]))?;
     let now = app.now();
-    let reference = crate::reference::of(&app).get();
+    let reference = crate::reference::of(app).get();
     let txn = app.db.begin_write().await?;
     let m = work_order::Entity::find_by_id(id)
         .lock_exclusive()
@@ -691,7 +691,7 @@ pub async fn citizen_callback(
         (Action::CallbackClose, State::Closed)
     };
     let now = app.now();
-    let reference = crate::reference::of(&app).get();
+    let reference = crate::reference::of(app).get();
     let txn = app.db.begin_write().await?;
     let m = work_order::Entity::find_by_id(m.id)
         .lock_exclusive()

@@ -195,7 +195,7 @@ impl DispatchData {
 
 /// The dispatch an order of a category at a point would get now (the intake page's preview).
 pub async fn preview_dispatch(app: &App, category: &str, lat: f64, lon: f64) -> AppResult<Outcome> {
-    let l = crate::org::locate::of(&app).snapshot().locate(lon, lat);
+    let l = crate::org::locate::of(app).snapshot().locate(lon, lat);
     let place = Place {
         village: l.village.map(|r| (r.code, r.name)),
         township: l.township.map(|r| (r.code, r.name)),

@@ -131,7 +131,7 @@ fn recipients(m: &work_order::Model, level: Level) -> Vec<String> {
 /// Takes every escalation step due by now, once. Returns the number of steps taken.
 pub async fn sweep(app: &App) -> AppResult<usize> {
     let now = app.now();
-    let reference = crate::reference::of(&app).get();
+    let reference = crate::reference::of(app).get();
     // Every process takes the due orders in the same order, so row locks never cross.
     let due: Vec<i64> = work_order::Entity::find()
         .select_only()
@@ -278,13 +278,26 @@ async fn escalate_one(
 }
 
 /// Runs the sweep every `escalation_interval_ms`, and at once when the fake clock moves.
-pub async fn run_scheduler(app: App) {
+pub async fn run_scheduler(app: App, mut shutdown: crate::kernel::jobs::Shutdown) {
     let every = std::time::Duration::from_millis(app.config.escalation_interval_ms);
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = app.clock_moved.notified() => {}
+    while crate::kernel::jobs::wait(&mut shutdown, every, Some(&app.clock_moved)).await {
+        let tick =
+            crate::kernel::jobs::with_lease(&app, "escalation_scheduler", || scheduler_tick(&app));
+        if let Err(e) = tick.await {
+            tracing::warn!(error = %e, "escalation lease failed");
         }
+    }
+}
+
+/// One tick of the scheduler: every due escalation step, then the daily report.
+#[tracing::instrument(skip_all, name = "job.escalation_scheduler")]
+async fn scheduler_tick(app: &App) {
+    // Deadlines read the calendar: take in a change made through another node first.
+    if let Err(e) = crate::reference::of(app).refresh(&app.db).await {
+        tracing::warn!(error = %e, "reference data not refreshed");
+    }
+    {
+        let app = app.clone();
         loop {
             match sweep(&app).await {
                 Ok(n) if n >= SWEEP_BATCH => continue,

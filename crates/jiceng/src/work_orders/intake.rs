@@ -98,7 +98,7 @@ pub(crate) fn active_suggestions(r: &Loaded, text: &str, n: usize) -> Vec<Sugges
 
 /// Classification suggestions for a text, with category names.
 pub fn suggest(app: &App, text: &str, n: usize) -> Vec<(Suggestion, String)> {
-    let r = crate::reference::of(&app).get();
+    let r = crate::reference::of(app).get();
     active_suggestions(&r, text, n)
         .into_iter()
         .map(|s| {
@@ -245,7 +245,7 @@ pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppRe
             Channel::Web
         }
     };
-    let reference = crate::reference::of(&app).get();
+    let reference = crate::reference::of(app).get();
     let category = match input
         .category_code
         .as_deref()
@@ -349,7 +349,7 @@ pub fn intake_queue() -> IntakeQueue {
 /// is durable.
 pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppResult<OrderView> {
     let c = check(app, actor, &input)?;
-    let snapshot = crate::org::locate::of(&app).snapshot();
+    let snapshot = crate::org::locate::of(app).snapshot();
     let located = c.lat_lon.map(|(la, lo)| snapshot.locate(lo, la));
     if let Some(l) = &located
         && l.matched == Match::OutsideJurisdiction
@@ -508,7 +508,7 @@ pub(crate) fn to_reporter(
 /// Writes a batch of checked orders in one transaction: the orders, their timelines,
 /// assignments, audit entries and notifications, each kind in a few multi-row statements.
 pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Created>> {
-    let reference = crate::reference::of(&app).get();
+    let reference = crate::reference::of(app).get();
     let now = app.now();
     let rules = Rules {
         max_extensions: MAX_EXTENSIONS,

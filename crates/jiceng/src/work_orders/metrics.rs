@@ -83,8 +83,8 @@ pub async fn work_order_metrics(
             *send_backs.entry(e.order_id).or_default() += 1;
         }
     }
-    let reference = crate::reference::of(&app).get();
-    let snapshot = crate::org::locate::of(&app).snapshot();
+    let reference = crate::reference::of(app).get();
+    let snapshot = crate::org::locate::of(app).snapshot();
     let units: HashMap<i64, String> = department::Entity::find()
         .all(&app.db.conn)
         .await?

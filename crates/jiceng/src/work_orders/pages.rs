@@ -326,7 +326,7 @@ async fn detail_view(
     .join(" / ");
     let map = match (o.location.lon, o.location.lat) {
         (Some(lon), Some(lat)) => {
-            let grids = crate::org::locate::of(&app)
+            let grids = crate::org::locate::of(app)
                 .snapshot()
                 .grids_near(lon, lat, 600.0);
             (!grids.is_empty()).then(|| crate::org::pages::svg_map(&grids, Some((lon, lat))))
@@ -838,7 +838,7 @@ struct CategoriesPage {
 fn categories_view(app: &App, user: &WebUser, form: crate::web::FormState) -> CategoriesPage {
     CategoriesPage {
         chrome: page_chrome(app, &user.0, "/admin/categories"),
-        items: crate::reference::of(&app)
+        items: crate::reference::of(app)
             .get()
             .categories
             .all()

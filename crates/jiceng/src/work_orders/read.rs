@@ -205,8 +205,8 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
     detail: bool,
     actor: Option<&Actor>,
 ) -> AppResult<OrderView> {
-    let reference = crate::reference::of(&app).get();
-    let snapshot = crate::org::locate::of(&app).snapshot();
+    let reference = crate::reference::of(app).get();
+    let snapshot = crate::org::locate::of(app).snapshot();
     let unit = |id: i64| UnitView {
         unit_id: id,
         name: names.get(&id).cloned().unwrap_or_default(),
@@ -688,7 +688,7 @@ pub(crate) fn is_lead(u: &UserActor, units: &[assignment::Model]) -> bool {
 
 /// The send-back window: 2 working days from dispatch.
 pub(crate) fn rules_for(app: &App, m: &work_order::Model) -> Rules {
-    let reference = crate::reference::of(&app).get();
+    let reference = crate::reference::of(app).get();
     let open = m.dispatched_at.is_none_or(|d| {
         app.now() < jiceng_core::calendar::Limit::working_days(2).deadline(&reference.calendar, d)
     });

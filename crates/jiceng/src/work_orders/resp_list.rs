@@ -81,7 +81,7 @@ async fn require_admin(
 
 /// Checks items against the catalogue: unique codes, known categories and units.
 async fn check_items(app: &App, txn: &DatabaseTransaction, items: &[ListItem]) -> AppResult<()> {
-    let reference = crate::reference::of(&app).get();
+    let reference = crate::reference::of(app).get();
     let mut errors = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, it) in items.iter().enumerate() {

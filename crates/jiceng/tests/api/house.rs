@@ -127,3 +127,172 @@ async fn the_timeline_keeps_codes_and_an_extension_needs_no_note() {
         assert!(codes.contains(&c), "{codes:?}");
     }
 }
+
+/// A second server process on the same database, killed when dropped.
+struct SecondNode {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for SecondNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SecondNode {
+    async fn start(app: &TestApp) -> SecondNode {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_jiceng"))
+            .args(["serve", "--database", &app.db_url, "--listen", &listen])
+            .env("JICENG_DATA_DIR", &app.data_dir)
+            .env("JICENG_LOG", "warn")
+            .env_remove("JICENG_DATABASE_URL")
+            .env_remove("JICENG_DATA_KEY_FILE")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let node = SecondNode {
+            child,
+            base: format!("http://{listen}"),
+        };
+        // Ready when it answers; bounded.
+        for _ in 0..300 {
+            if let Ok(r) = reqwest::get(format!("{}/healthz", node.base)).await
+                && r.status().is_success()
+            {
+                return node;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("the second node did not start");
+    }
+
+    async fn get(&self, path: &str) -> serde_json::Value {
+        reqwest::get(format!("{}{path}", self.base))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Polls until `ok` holds, for at most 5 seconds; how long it took.
+    async fn sees(
+        &self,
+        path: &str,
+        ok: impl Fn(&serde_json::Value) -> bool,
+    ) -> Option<std::time::Duration> {
+        let start = std::time::Instant::now();
+        while start.elapsed() < std::time::Duration::from_secs(5) {
+            if ok(&self.get(path).await) {
+                return Some(start.elapsed());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        None
+    }
+}
+
+#[tokio::test]
+async fn a_change_through_one_server_process_is_seen_through_another() {
+    use reqwest::{Method, StatusCode};
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    let other = SecondNode::start(&app).await;
+    // Both nodes have loaded everything before the changes.
+    let (_, cats) = app
+        .call(Method::GET, "/api/v1/categories", None, None)
+        .await;
+    let cat = cats["items"][0]["code"].as_str().unwrap().to_string();
+    assert!(other.get("/api/v1/categories").await["items"][0]["code"] == cat.as_str());
+    let square = json!({"type": "Polygon", "coordinates": [[[121.0, 31.0], [121.01, 31.0], [121.01, 31.01], [121.0, 31.01], [121.0, 31.0]]]});
+    let (_, r) = app
+        .call(
+            Method::GET,
+            "/api/v1/locate?lat=31.005&lon=121.005",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r["match"], "outside_jurisdiction");
+
+    // A category renamed through the first.
+    let (s, b) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/categories/{cat}"),
+            Some(&admin),
+            Some(json!({"name": "改名后的分类"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let renamed = other
+        .sees("/api/v1/categories", |v| {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["code"] == cat.as_str() && c["name"] == "改名后的分类")
+        })
+        .await;
+    assert!(renamed.is_some(), "the rename was not seen within 5 s");
+
+    // A calendar day changed: Saturday 19 December 2026 made a working day.
+    let (_, days) = app
+        .call(Method::GET, "/api/v1/calendar/2026", None, None)
+        .await;
+    let mut days: Vec<serde_json::Value> = days["days"].as_array().unwrap().clone();
+    days.retain(|d| d["date"] != "2026-12-19");
+    days.push(json!({"date": "2026-12-19", "off": false, "name": "测试调休"}));
+    let (s, b) = app
+        .call(
+            Method::PUT,
+            "/api/v1/calendar/2026",
+            Some(&admin),
+            Some(json!({"days": days})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let changed = other
+        .sees("/api/v1/calendar/2026", |v| {
+            v["days"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|d| d["date"] == "2026-12-19" && d["name"] == "测试调休")
+        })
+        .await;
+    assert!(
+        changed.is_some(),
+        "the calendar change was not seen within 5 s"
+    );
+
+    // A village and its grid added.
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/regions",
+            Some(&admin),
+            Some(json!({"code": "339901001050", "name": "飞地社区", "boundary": square})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b) = app
+        .call(Method::POST, "/api/v1/grids", Some(&admin), Some(json!({"code": "FD-01", "name": "飞地网格", "village_code": "339901001050", "geometry": square})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let located = other
+        .sees("/api/v1/locate?lat=31.005&lon=121.005", |v| {
+            v["grid"]["code"] == "FD-01"
+        })
+        .await;
+    assert!(located.is_some(), "the new grid was not seen within 5 s");
+}

@@ -212,7 +212,7 @@ pub(crate) async fn apply(
     who: &str,
     action: Action,
 ) -> AppResult<ApplicationView> {
-    let reference = crate::reference::of(&app).get();
+    let reference = crate::reference::of(app).get();
     let cal = &reference.calendar;
     let now = app.now();
     let txn = app.db.begin_write().await?;

@@ -630,7 +630,7 @@ pub(crate) fn assigned_message(
 }
 
 pub(crate) async fn write_batch(app: &App, jobs: &[Job]) -> AppResult<Vec<Stored>> {
-    let reference = crate::reference::of(&app).get();
+    let reference = crate::reference::of(app).get();
     let cal = &reference.calendar;
     let now = app.now();
     let txn = app.db.begin_write().await?;
