@@ -224,7 +224,8 @@ async fn a_send_back_is_accepted_and_redispatched_or_rejected() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["action"].as_str().unwrap())
+        // The timeline's Chinese words are its labels; `action` holds the codes.
+        .map(|e| e["label"].as_str().unwrap())
         .collect();
     assert!(
         actions.ends_with(&["退单", "同意退单", "派单"]),
