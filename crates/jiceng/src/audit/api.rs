@@ -1,4 +1,5 @@
-//! The JSON API under `/api/v1`.
+//! Audit JSON routes under `/api/v1/audit`: entries, checkpoints, the signing key, proofs,
+//! leaves, cosignatures, verification.
 
 use crate::audit::read::AuditFilter;
 use crate::audit::transparency;

@@ -1,4 +1,4 @@
-//! Server-rendered pages (askama), all text in Simplified Chinese.
+//! Audit pages: the log, its verification, checkpoints, one entry.
 
 use crate::audit::read::AuditFilter;
 use crate::audit::transparency;

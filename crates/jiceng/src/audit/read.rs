@@ -1,5 +1,4 @@
-//! The one audit path. [`record`] appends an entry inside the transaction of the change it
-//! describes; nothing else writes `audit_log`.
+//! The audit wing, reading: the log's entries within the auditor's reach, one entry.
 
 use crate::error::AppError;
 use crate::error::AppResult;

@@ -1,4 +1,4 @@
-//! The JSON API under `/api/v1`.
+//! Accounts JSON routes under `/api/v1`: tokens, `me`, users.
 
 use crate::auth;
 use crate::auth::users;

@@ -1,4 +1,4 @@
-//! Server-rendered pages (askama), all text in Simplified Chinese.
+//! Sign-in pages (login, logout) and the users' admin page.
 
 use crate::auth;
 use crate::auth::users;

@@ -1,9 +1,5 @@
-//! The demo county (示范县), generated deterministically from a fixed seed: 8 townships and
-//! streets, 64 villages and communities, 120 grids that tile them without gaps or overlaps,
-//! departments and assisting units, and an account for every role.
-//!
-//! Everything is written through the same use-case functions as real data, in one
-//! transaction, so the demo's audit log is complete too.
+//! The demo hall's last working days, replayed through the use cases: tickets, waits,
+//! applications with corrections, the back office and ratings.
 
 use crate::demo::org::COUNTY_CODE;
 use crate::demo::org::SEED;

@@ -1,9 +1,5 @@
-//! The demo county (示范县), generated deterministically from a fixed seed: 8 townships and
-//! streets, 64 villages and communities, 120 grids that tile them without gaps or overlaps,
-//! departments and assisting units, and an account for every role.
-//!
-//! Everything is written through the same use-case functions as real data, in one
-//! transaction, so the demo's audit log is complete too.
+//! Seeding the demo county through the same use cases as real data, in order: organisation,
+//! accounts, responsibility list, catalog; and resetting the demo passwords.
 
 use crate::auth;
 use crate::auth::users;

@@ -1,9 +1,5 @@
-//! The demo county (示范县), generated deterministically from a fixed seed: 8 townships and
-//! streets, 64 villages and communities, 120 grids that tile them without gaps or overlaps,
-//! departments and assisting units, and an account for every role.
-//!
-//! Everything is written through the same use-case functions as real data, in one
-//! transaction, so the demo's audit log is complete too.
+//! The demo's six months of work orders, replayed from real messages on a clock of its own,
+//! and the live fire-lane story.
 
 use crate::auth;
 use crate::demo::org::SEED;

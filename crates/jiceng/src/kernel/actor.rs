@@ -1,5 +1,5 @@
-//! Use cases: one function per thing a user can do. Each checks permission, validates, and
-//! writes its change together with its audit entry in one transaction.
+//! Who is acting: a signed-in staff member (role, jurisdiction, how they signed in), or the
+//! system itself (CLI, demo seeding, jobs).
 
 use jiceng_core::{Jurisdiction, Role};
 

@@ -1,3 +1,6 @@
+//! The one audit write path. [`record`] appends an entry inside the transaction of the change
+//! it describes; nothing else writes `audit_log`. Refusals and failed logins are recorded too.
+
 use crate::error::AppError;
 use crate::error::AppResult;
 use crate::kernel::actor::Actor;

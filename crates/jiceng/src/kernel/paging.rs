@@ -1,5 +1,5 @@
-//! Use cases: one function per thing a user can do. Each checks permission, validates, and
-//! writes its change together with its audit entry in one transaction.
+//! Paging for every list: `page` from 1, `per_page` at most 500, and one page of a query with
+//! its total (no silent caps).
 
 use serde::{Deserialize, Serialize};
 

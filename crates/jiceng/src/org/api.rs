@@ -1,4 +1,4 @@
-//! The JSON API under `/api/v1`.
+//! Organisation JSON routes under `/api/v1`: locate, regions, departments, grids, import.
 
 use crate::error::AppError;
 use crate::error::AppResult;

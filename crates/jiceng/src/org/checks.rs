@@ -1,5 +1,5 @@
-//! Organisation: regions, departments and grids — reading within jurisdiction, admin
-//! changes, and transactional import from CSV and GeoJSON.
+//! Organisation, shared checks: names, codes, region codes, GeoJSON geometry, and the
+//! jurisdiction filter.
 
 use crate::error::AppError;
 use crate::error::AppResult;

@@ -1,5 +1,5 @@
-//! Organisation: regions, departments and grids — reading within jurisdiction, admin
-//! changes, and transactional import from CSV and GeoJSON.
+//! Organisation, departments and assisting units: reading within jurisdiction, admin create,
+//! update and delete with audit, and department names by id.
 
 use crate::error::AppError;
 use crate::error::AppResult;

@@ -1,5 +1,5 @@
-//! Organisation: regions, departments and grids — reading within jurisdiction, admin
-//! changes, and transactional import from CSV and GeoJSON.
+//! Organisation, grids: polygons that tile a village, one grid worker each; reading within
+//! jurisdiction, admin create, update and delete with audit, overlap and containment checks.
 
 use crate::error::AppError;
 use crate::error::AppResult;

@@ -1,4 +1,4 @@
-//! Server-rendered pages (askama), all text in Simplified Chinese.
+//! Organisation pages: the home page, regions, departments, the grid map, a grid, locate.
 
 use crate::kernel::app::App;
 use crate::kernel::paging::Page;

@@ -1,5 +1,5 @@
-//! Organisation: regions, departments and grids — reading within jurisdiction, admin
-//! changes, and transactional import from CSV and GeoJSON.
+//! Organisation, regions (county → township/street → village/community): reading within
+//! jurisdiction, admin create, update and delete with audit; the locate index follows.
 
 use crate::error::AppError;
 use crate::error::AppResult;

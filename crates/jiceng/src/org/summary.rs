@@ -1,5 +1,5 @@
-//! Organisation: regions, departments and grids — reading within jurisdiction, admin
-//! changes, and transactional import from CSV and GeoJSON.
+//! Organisation, summaries: a grid's detail, the grids for the map, and the counts on the
+//! home page.
 
 use crate::error::AppError;
 use crate::error::AppResult;

@@ -1,4 +1,6 @@
-//! Server-rendered pages (askama), all text in Simplified Chinese.
+//! The page kit shared by every wing's pages: the chrome (navigation per role, large-font
+//! mode), rendering, errors as pages, the signed-in user, form state, pagers, the style sheet
+//! and the script.
 
 use crate::error::AppError;
 use crate::kernel::actor::Actor;

@@ -1,4 +1,4 @@
-//! The JSON API under `/api/v1`.
+//! System routes: health, readiness, the JSON 404, and (under `--fake-clock`) the clock.
 
 use crate::error::AppError;
 use crate::error::AppResult;

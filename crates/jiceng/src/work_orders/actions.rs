@@ -1,6 +1,7 @@
-//! 接诉即办: intake, classification, dispatch by the responsibility list, the lifecycle, and
-//! what each step tells people (outbox). Every change goes through [`apply`] or [`create`],
-//! which write the order, its timeline, its audit entry and its notifications together.
+//! 接诉即办, every later action on an order (sign, contact, send back, extend, reply, review,
+//! callback, reopen, merge, withdraw, assisting replies, the citizen's rating): one [`apply`]
+//! checks the role and the state machine, then writes the order, its timeline, its audit entry
+//! and its notifications in one transaction.
 
 use crate::error::AppError;
 use crate::error::AppResult;

@@ -1,6 +1,6 @@
-//! 接诉即办: intake, classification, dispatch by the responsibility list, the lifecycle, and
-//! what each step tells people (outbox). Every change goes through [`apply`] or [`create`],
-//! which write the order, its timeline, its audit entry and its notifications together.
+//! 接诉即办, dispatch: the data it reads (lists in force, active units; cached while their
+//! version is unchanged), the plan with its reasons, assignment rows, and the (re)dispatch of
+//! one order with its timeline row and notification.
 
 use crate::error::AppResult;
 use crate::kernel::app::App;

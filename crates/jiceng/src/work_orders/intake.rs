@@ -1,6 +1,6 @@
-//! 接诉即办: intake, classification, dispatch by the responsibility list, the lifecycle, and
-//! what each step tells people (outbox). Every change goes through [`apply`] or [`create`],
-//! which write the order, its timeline, its audit entry and its notifications together.
+//! 接诉即办, intake: checking a new order (channel rules, category, place, reporter), then
+//! writing it by group commit — many orders in one transaction, with their timeline, automatic
+//! dispatch, audit entries and notifications — each caller answered after the commit.
 
 use crate::error::AppError;
 use crate::error::AppResult;

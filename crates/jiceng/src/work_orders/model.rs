@@ -1,6 +1,6 @@
-//! 接诉即办: intake, classification, dispatch by the responsibility list, the lifecycle, and
-//! what each step tells people (outbox). Every change goes through [`apply`] or [`create`],
-//! which write the order, its timeline, its audit entry and its notifications together.
+//! 接诉即办, the work order's own vocabulary: channels, the input of a new order, photos, the
+//! phone as stored, timeline rows (their codes; labels are rendered), the audit snapshot, and
+//! the Chinese words for resolutions and satisfaction.
 
 use crate::error::AppError;
 use crate::error::AppResult;

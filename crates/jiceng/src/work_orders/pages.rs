@@ -656,7 +656,7 @@ async fn track_view(
                 .clone()
                 .unwrap_or_default()
                 .into_iter()
-                .map(|e| (format_local(e.time), e.action, e.note))
+                .map(|e| (format_local(e.time), e.label, e.note))
                 .collect();
             page.can_rate = o.status == OrderState::PendingCallback.code();
             page.order = Some(o);

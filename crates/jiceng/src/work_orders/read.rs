@@ -1,6 +1,6 @@
-//! 接诉即办: intake, classification, dispatch by the responsibility list, the lifecycle, and
-//! what each step tells people (outbox). Every change goes through [`apply`] or [`create`],
-//! which write the order, its timeline, its audit entry and its notifications together.
+//! 接诉即办, reading: an order's view (units, deadlines, timeline, the actions the actor may
+//! take), lists within the actor's jurisdiction, photos, the reporter's number on request
+//! (audited), the citizen's tracking by code and last four digits, and nearby open orders.
 
 use crate::error::AppError;
 use crate::error::AppResult;

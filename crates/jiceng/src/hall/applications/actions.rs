@@ -1,11 +1,6 @@
-//! 一窗受理: applications for a matter or a 一件事 bundle, received at a window, online, at a
-//! kiosk or by an agent (帮办代办). The window checks the materials once: the application is
-//! accepted with a receipt, or told everything missing at once (一次性告知), or not accepted
-//! with its reason. Accepted, each matter becomes a part in its unit's back office that walks
-//! the matter's steps against the working-day calendar; the clock stops during 补正 and 特别
-//! 程序, bundle parts start in DAG order, and the citizen sees one application and one
-//! progress line. Every change goes through [`submit`] or [`change`], which write the
-//! application, its timeline, its audit entry and its notifications in one transaction.
+//! 一窗受理, every later action on an application and its parts: the supplement that starts
+//! the clock, the back office's steps on the working-day calendar, clock stops for 补正 and 特别
+//! 程序, completion. Statuses move only through the core's state machines.
 
 use crate::error::AppError;
 use crate::error::AppResult;
@@ -42,7 +37,8 @@ use crate::store::entities::application_event;
 use crate::store::entities::application_part;
 use crate::store::entities::bundle;
 use jiceng_core::application::{
-    self as domain, ChecklistItem, Defect, Delivery, Handed, PartStatus, Pause, Status,
+    self as domain, AppAction, ChecklistItem, Defect, Delivery, Handed, PartAction, PartStatus,
+    Pause, Status,
 };
 use jiceng_core::bundle::BundleSpec;
 use sea_orm::{
@@ -230,9 +226,8 @@ pub(crate) async fn apply(
             provided,
             defective,
         } => {
-            if status_of(&m) != Status::NeedsCorrection {
-                return Err(state_error("只有待补正的办件可以补正材料"));
-            }
+            domain::transition(status_of(&m), AppAction::SupplementIncomplete)
+                .map_err(|e| state_error(e.message()))?;
             audit_action = "application.supplement";
             let mut handed: Handed = serde_json::from_str(&m.handed).unwrap_or_default();
             handed
@@ -262,7 +257,10 @@ pub(crate) async fn apply(
                     (m.subject_kind == "bundle").then_some(m.subject_code.as_str()),
                 )
                 .await?;
-                m.status = Status::InProgress.code().into();
+                m.status = domain::transition(status_of(&m), AppAction::supplement(&defects))
+                    .map_err(|e| state_error(e.message()))?
+                    .code()
+                    .into();
                 m.accepted_at = Some(now);
                 let mut fresh = new_parts(&s, m.id, cal, now);
                 let rows =
@@ -323,22 +321,15 @@ pub(crate) async fn apply(
             result_no,
             delivery,
         } => {
-            if status_of(&m) != Status::InProgress {
-                return Err(state_error("办件不在办理中"));
-            }
+            domain::transition(status_of(&m), AppAction::WorkOnPart)
+                .map_err(|e| state_error(e.message()))?;
             audit_action = "application.advance";
             let i = parts.iter().position(|p| p.id == part).ok_or_else(|| {
                 AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
             let p = &mut parts[i];
-            match part_status(p) {
-                PartStatus::Active => {}
-                PartStatus::Suspended => {
-                    return Err(state_error("该事项正在暂停计时，请先恢复计时"));
-                }
-                PartStatus::Waiting => return Err(state_error("该事项须等前序事项办结后才能办理")),
-                PartStatus::Done => return Err(state_error("该事项已办结")),
-            }
+            domain::part_transition(part_status(p), PartAction::Step)
+                .map_err(|e| state_error(e.message()))?;
             let steps = steps_of(p);
             let step = p.step as usize;
             let last = step + 1 >= steps.len();
@@ -371,7 +362,10 @@ pub(crate) async fn apply(
                     })?,
                 };
                 p.step = steps.len() as i32;
-                p.status = PartStatus::Done.code().into();
+                p.status = domain::part_transition(part_status(p), PartAction::Finish)
+                    .map_err(|e| state_error(e.message()))?
+                    .code()
+                    .into();
                 p.done_at = Some(now);
                 p.step_due = None;
                 p.result_no = no.to_string();
@@ -419,8 +413,10 @@ pub(crate) async fn apply(
                         messages.push(assigned_message(&m, p));
                     }
                 }
-                if parts.iter().all(|p| part_status(p) == PartStatus::Done) {
-                    m.status = Status::Completed.code().into();
+                let states: Vec<PartStatus> = parts.iter().map(part_status).collect();
+                let next = domain::status_from_parts(status_of(&m), &states);
+                if next == Status::Completed {
+                    m.status = next.code().into();
                     m.completed_at = Some(now);
                     events.push(event(
                         m.id,
@@ -458,9 +454,8 @@ pub(crate) async fn apply(
             }
         }
         Action::Suspend { part, kind, note } => {
-            if status_of(&m) != Status::InProgress {
-                return Err(state_error("办件不在办理中"));
-            }
+            domain::transition(status_of(&m), AppAction::WorkOnPart)
+                .map_err(|e| state_error(e.message()))?;
             audit_action = "application.suspend";
             let kind = Pause::parse(kind.trim()).ok_or_else(|| {
                 AppError::field(
@@ -480,10 +475,10 @@ pub(crate) async fn apply(
             let p = parts.iter_mut().find(|p| p.id == part).ok_or_else(|| {
                 AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
-            if part_status(p) != PartStatus::Active {
-                return Err(state_error("只有办理中的事项可以暂停计时"));
-            }
-            p.status = PartStatus::Suspended.code().into();
+            p.status = domain::part_transition(part_status(p), PartAction::Suspend)
+                .map_err(|e| state_error(e.message()))?
+                .code()
+                .into();
             p.paused_at = Some(now);
             p.pause_kind = kind.code().into();
             events.push(event(
@@ -512,13 +507,12 @@ pub(crate) async fn apply(
             let p = parts.iter_mut().find(|p| p.id == part).ok_or_else(|| {
                 AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
-            if part_status(p) != PartStatus::Suspended {
-                return Err(state_error("该事项没有暂停计时"));
-            }
+            let resumed = domain::part_transition(part_status(p), PartAction::Resume)
+                .map_err(|e| state_error(e.message()))?;
             let from = p.paused_at.unwrap_or(now);
             let days = domain::paused_days(cal, limit_of(p).unit, from, now);
             p.paused_days += days as i32;
-            p.status = PartStatus::Active.code().into();
+            p.status = resumed.code().into();
             p.paused_at = None;
             let kind = Pause::parse(&p.pause_kind).map(Pause::label).unwrap_or("");
             p.pause_kind = String::new();

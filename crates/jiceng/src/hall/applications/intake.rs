@@ -1,11 +1,7 @@
-//! 一窗受理: applications for a matter or a 一件事 bundle, received at a window, online, at a
-//! kiosk or by an agent (帮办代办). The window checks the materials once: the application is
-//! accepted with a receipt, or told everything missing at once (一次性告知), or not accepted
-//! with its reason. Accepted, each matter becomes a part in its unit's back office that walks
-//! the matter's steps against the working-day calendar; the clock stops during 补正 and 特别
-//! 程序, bundle parts start in DAG order, and the citizen sees one application and one
-//! progress line. Every change goes through [`submit`] or [`change`], which write the
-//! application, its timeline, its audit entry and its notifications in one transaction.
+//! 一窗受理, intake: checking an application at a window, online, at a kiosk or assisted
+//! (帮办代办) — materials once across a bundle, ID numbers and phones sealed — then accepted with
+//! a receipt, told everything missing at once (一次性告知), or not accepted; written by group
+//! commit with its parts, timeline, audit entries and notifications.
 
 use crate::error::AppError;
 use crate::error::AppResult;
@@ -257,13 +253,7 @@ pub async fn submit(
         id.expect("checked"),
         phone.expect("checked"),
     );
-    let status = if refused.is_some() {
-        Status::NotAccepted
-    } else if defects.is_empty() {
-        Status::InProgress
-    } else {
-        Status::NeedsCorrection
-    };
+    let status = domain::intake(refused.is_some(), &defects);
     let actor_name = actor
         .map(Actor::audit_name)
         .unwrap_or_else(|| match channel {
@@ -499,7 +489,11 @@ pub(crate) fn start_part(
     cal: &jiceng_core::calendar::WorkCalendar,
     now: DateTime<Utc>,
 ) {
-    p.status = PartStatus::Active.code().into();
+    // Callers start only waiting parts (new ones, or those whose predecessors are done).
+    p.status = domain::part_transition(part_status(p), domain::PartAction::Start)
+        .expect("only waiting parts start")
+        .code()
+        .into();
     p.started_at = Some(now);
     retime(p, cal);
 }

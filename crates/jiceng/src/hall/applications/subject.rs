@@ -1,11 +1,5 @@
-//! 一窗受理: applications for a matter or a 一件事 bundle, received at a window, online, at a
-//! kiosk or by an agent (帮办代办). The window checks the materials once: the application is
-//! accepted with a receipt, or told everything missing at once (一次性告知), or not accepted
-//! with its reason. Accepted, each matter becomes a part in its unit's back office that walks
-//! the matter's steps against the working-day calendar; the clock stops during 补正 and 特别
-//! 程序, bundle parts start in DAG order, and the citizen sees one application and one
-//! progress line. Every change goes through [`submit`] or [`change`], which write the
-//! application, its timeline, its audit entry and its notifications in one transaction.
+//! 一窗受理, what an application is for: the matter or 一件事 bundle as intake reads it (its
+//! members in DAG order and the materials checklist), kept briefly in the hall's subject cache.
 
 use crate::error::AppError;
 use crate::error::AppResult;

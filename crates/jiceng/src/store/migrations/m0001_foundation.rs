@@ -1,5 +1,4 @@
-//! Embedded migrations, one history for SQLite and PostgreSQL. Never edit one that has
-//! shipped: add a new one.
+//! 0001: regions, grids, departments, accounts, sessions, tokens, the audit log.
 
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;

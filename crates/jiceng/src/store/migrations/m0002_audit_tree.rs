@@ -1,5 +1,4 @@
-//! Embedded migrations, one history for SQLite and PostgreSQL. Never edit one that has
-//! shipped: add a new one.
+//! 0002: the audit log's Merkle tree, checkpoints and cosignatures.
 
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;

@@ -1,5 +1,5 @@
-//! Embedded migrations, one history for SQLite and PostgreSQL. Never edit one that has
-//! shipped: add a new one.
+//! 0003: categories, the calendar, SLA policies, responsibility lists, work orders with their
+//! assignments, timeline, escalation steps and corrections, the outbox, daily reports.
 
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;

@@ -1,5 +1,4 @@
-//! Embedded migrations, one history for SQLite and PostgreSQL. Never edit one that has
-//! shipped: add a new one.
+//! 0004: message templates and work-order photos.
 
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;

@@ -1,5 +1,4 @@
-//! Embedded migrations, one history for SQLite and PostgreSQL. Never edit one that has
-//! shipped: add a new one.
+//! 0005: the service catalog: matters and bundles.
 
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;

@@ -1,5 +1,5 @@
-//! Embedded migrations, one history for SQLite and PostgreSQL. Never edit one that has
-//! shipped: add a new one.
+//! 0006: applications, their parts and timeline, queue tickets, ratings, rectifications, the
+//! desk.
 
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;

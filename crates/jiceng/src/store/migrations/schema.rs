@@ -1,5 +1,4 @@
-//! Embedded migrations, one history for SQLite and PostgreSQL. Never edit one that has
-//! shipped: add a new one.
+//! Helpers for writing migrations: statements built per backend, column and table shapes.
 
 use sea_orm::sea_query::{
     Alias, ColumnDef, ForeignKey, ForeignKeyAction, Index, Table, TableCreateStatement,
