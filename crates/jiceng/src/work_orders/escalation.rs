@@ -24,7 +24,11 @@ use sea_orm::{
 
 /// Whether a deadline has been met (or no longer applies) in the order's current state.
 fn met(m: &work_order::Model, kind: DeadlineKind) -> bool {
-    let state = State::parse(&m.status).unwrap_or(State::Closed);
+    let Some(state) = State::parse(&m.status) else {
+        // Not a state the core knows: never escalated on a guess; the read path reports it.
+        tracing::error!(order = m.id, status = %m.status, "unknown stored work-order status");
+        return true;
+    };
     if state.is_final() || matches!(state, State::Accepted | State::PendingDispatch) {
         return true;
     }

@@ -15,6 +15,7 @@ use crate::hall::applications::intake::promise;
 use crate::hall::applications::intake::retime;
 use crate::hall::applications::intake::start_part;
 use crate::hall::applications::model::ApplicationView;
+use crate::hall::applications::model::check_stored;
 use crate::hall::applications::model::handles;
 use crate::hall::applications::model::limit_of;
 use crate::hall::applications::model::part_status;
@@ -194,6 +195,9 @@ pub(crate) async fn load_for_update(txn: &DatabaseTransaction, id: i64) -> AppRe
         .into_iter()
         .filter(|(a, b)| codes.contains(a.as_str()) && codes.contains(b.as_str()))
         .collect();
+    // Every stored status is read strictly once here; a value the core does not know is an
+    // internal error before anything is changed.
+    check_stored(&m, &parts)?;
     Ok(Loaded { m, parts, edges })
 }
 
@@ -226,7 +230,7 @@ pub(crate) async fn apply(
             provided,
             defective,
         } => {
-            domain::transition(status_of(&m), AppAction::SupplementIncomplete)
+            domain::transition(status_of(&m)?, AppAction::SupplementIncomplete)
                 .map_err(|e| state_error(e.message()))?;
             audit_action = "application.supplement";
             let mut handed: Handed = serde_json::from_str(&m.handed).unwrap_or_default();
@@ -257,7 +261,7 @@ pub(crate) async fn apply(
                     (m.subject_kind == "bundle").then_some(m.subject_code.as_str()),
                 )
                 .await?;
-                m.status = domain::transition(status_of(&m), AppAction::supplement(&defects))
+                m.status = domain::transition(status_of(&m)?, AppAction::supplement(&defects))
                     .map_err(|e| state_error(e.message()))?
                     .code()
                     .into();
@@ -289,7 +293,7 @@ pub(crate) async fn apply(
                     now,
                 ));
                 for p in &fresh {
-                    if part_status(p) == PartStatus::Active {
+                    if part_status(p)? == PartStatus::Active {
                         events.push(event(
                             m.id,
                             Some(p.id),
@@ -301,7 +305,7 @@ pub(crate) async fn apply(
                         messages.push(assigned_message(&m, p));
                     }
                 }
-                messages.push(outcome_message(&m));
+                messages.push(outcome_message(&m)?);
                 parts = fresh;
             } else {
                 events.push(event(
@@ -312,7 +316,7 @@ pub(crate) async fn apply(
                     format!("仍需补正：{}", defects_text(&defects)),
                     now,
                 ));
-                messages.push(outcome_message(&m));
+                messages.push(outcome_message(&m)?);
             }
         }
         Action::Advance {
@@ -321,14 +325,14 @@ pub(crate) async fn apply(
             result_no,
             delivery,
         } => {
-            domain::transition(status_of(&m), AppAction::WorkOnPart)
+            domain::transition(status_of(&m)?, AppAction::WorkOnPart)
                 .map_err(|e| state_error(e.message()))?;
             audit_action = "application.advance";
             let i = parts.iter().position(|p| p.id == part).ok_or_else(|| {
                 AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
             let p = &mut parts[i];
-            domain::part_transition(part_status(p), PartAction::Step)
+            domain::part_transition(part_status(p)?, PartAction::Step)
                 .map_err(|e| state_error(e.message()))?;
             let steps = steps_of(p);
             let step = p.step as usize;
@@ -362,7 +366,7 @@ pub(crate) async fn apply(
                     })?,
                 };
                 p.step = steps.len() as i32;
-                p.status = domain::part_transition(part_status(p), PartAction::Finish)
+                p.status = domain::part_transition(part_status(p)?, PartAction::Finish)
                     .map_err(|e| state_error(e.message()))?
                     .code()
                     .into();
@@ -394,13 +398,13 @@ pub(crate) async fn apply(
                 // Start what was waiting for it.
                 let done: BTreeSet<String> = parts
                     .iter()
-                    .filter(|p| part_status(p) == PartStatus::Done)
+                    .filter(|p| matches!(part_status(p), Ok(PartStatus::Done)))
                     .map(|p| p.matter_code.clone())
                     .collect();
                 let codes: Vec<String> = parts.iter().map(|p| p.matter_code.clone()).collect();
                 let next = domain::ready(&codes, &edges, &done);
                 for p in parts.iter_mut() {
-                    if next.contains(&p.matter_code) && part_status(p) == PartStatus::Waiting {
+                    if next.contains(&p.matter_code) && part_status(p)? == PartStatus::Waiting {
                         start_part(p, cal, now);
                         events.push(event(
                             m.id,
@@ -413,8 +417,11 @@ pub(crate) async fn apply(
                         messages.push(assigned_message(&m, p));
                     }
                 }
-                let states: Vec<PartStatus> = parts.iter().map(part_status).collect();
-                let next = domain::status_from_parts(status_of(&m), &states);
+                let states = parts
+                    .iter()
+                    .map(part_status)
+                    .collect::<AppResult<Vec<_>>>()?;
+                let next = domain::status_from_parts(status_of(&m)?, &states);
                 if next == Status::Completed {
                     m.status = next.code().into();
                     m.completed_at = Some(now);
@@ -454,7 +461,7 @@ pub(crate) async fn apply(
             }
         }
         Action::Suspend { part, kind, note } => {
-            domain::transition(status_of(&m), AppAction::WorkOnPart)
+            domain::transition(status_of(&m)?, AppAction::WorkOnPart)
                 .map_err(|e| state_error(e.message()))?;
             audit_action = "application.suspend";
             let kind = Pause::parse(kind.trim()).ok_or_else(|| {
@@ -475,7 +482,7 @@ pub(crate) async fn apply(
             let p = parts.iter_mut().find(|p| p.id == part).ok_or_else(|| {
                 AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
-            p.status = domain::part_transition(part_status(p), PartAction::Suspend)
+            p.status = domain::part_transition(part_status(p)?, PartAction::Suspend)
                 .map_err(|e| state_error(e.message()))?
                 .code()
                 .into();
@@ -507,7 +514,7 @@ pub(crate) async fn apply(
             let p = parts.iter_mut().find(|p| p.id == part).ok_or_else(|| {
                 AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
-            let resumed = domain::part_transition(part_status(p), PartAction::Resume)
+            let resumed = domain::part_transition(part_status(p)?, PartAction::Resume)
                 .map_err(|e| state_error(e.message()))?;
             let from = p.paused_at.unwrap_or(now);
             let days = domain::paused_days(cal, limit_of(p).unit, from, now);
@@ -535,7 +542,7 @@ pub(crate) async fn apply(
             ));
         }
     }
-    if status_of(&m) == Status::InProgress {
+    if status_of(&m)? == Status::InProgress {
         let accepted = m.accepted_at.unwrap_or(now);
         let before = m.promised_at;
         m.promised_at = promise(cal, &parts, &edges, accepted);

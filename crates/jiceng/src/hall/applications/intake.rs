@@ -320,13 +320,13 @@ pub async fn submit(
         }
         Err(e) => return Err(e),
     };
-    Ok(view(
+    view(
         &stored.model,
         &stored.parts,
         &stored.events,
         &stored.units,
         now,
-    ))
+    )
 }
 
 pub(crate) fn check_agent(
@@ -490,10 +490,13 @@ pub(crate) fn start_part(
     now: DateTime<Utc>,
 ) {
     // Callers start only waiting parts (new ones, or those whose predecessors are done).
-    p.status = domain::part_transition(part_status(p), domain::PartAction::Start)
-        .expect("only waiting parts start")
-        .code()
-        .into();
+    p.status = domain::part_transition(
+        part_status(p).expect("a part just made or read waits"),
+        domain::PartAction::Start,
+    )
+    .expect("only waiting parts start")
+    .code()
+    .into();
     p.started_at = Some(now);
     retime(p, cal);
 }
@@ -507,7 +510,7 @@ pub(crate) fn retime(p: &mut application_part::Model, cal: &jiceng_core::calenda
     let n = steps.len() - base;
     let paused = p.paused_days.max(0) as u32;
     p.deadline = Some(domain::deadline(cal, limit, start, paused));
-    p.step_due = (part_status(p) != PartStatus::Done)
+    p.step_due = (!matches!(part_status(p), Ok(PartStatus::Done)))
         .then(|| domain::step_deadline(cal, limit, start, paused, p.step as usize - base + 1, n));
 }
 
@@ -567,9 +570,9 @@ pub(crate) fn defects_text(defects: &[Defect]) -> String {
 }
 
 /// What the applicant is told of the outcome at the window.
-pub(crate) fn outcome_message(m: &application::Model) -> notify::Message {
+pub(crate) fn outcome_message(m: &application::Model) -> AppResult<notify::Message> {
     let to = format!("phone:{}", m.applicant_phone_masked);
-    let msg = match status_of(m) {
+    let msg = match status_of(m)? {
         Status::NeedsCorrection => {
             let d: Vec<Defect> = serde_json::from_str(&m.defects).unwrap_or_default();
             notify::Message::new(
@@ -604,7 +607,7 @@ pub(crate) fn outcome_message(m: &application::Model) -> notify::Message {
             ],
         ),
     };
-    msg.address(&m.applicant_phone_enc)
+    Ok(msg.address(&m.applicant_phone_enc))
 }
 
 /// What a unit is told when a part reaches it.
@@ -690,7 +693,7 @@ pub(crate) async fn write_batch(app: &App, jobs: &[Job]) -> AppResult<Vec<Stored
             ),
             now,
         ));
-        let status = status_of(m);
+        let status = status_of(m)?;
         let note = match status {
             Status::InProgress => format!(
                 "材料齐全，予以受理，承诺{}前办结",
@@ -713,7 +716,7 @@ pub(crate) async fn write_batch(app: &App, jobs: &[Job]) -> AppResult<Vec<Stored
         ));
         for p in parts
             .iter()
-            .filter(|p| part_status(p) == PartStatus::Active)
+            .filter(|p| matches!(part_status(p), Ok(PartStatus::Active)))
         {
             events.push(event(
                 m.id,
@@ -725,7 +728,7 @@ pub(crate) async fn write_batch(app: &App, jobs: &[Job]) -> AppResult<Vec<Stored
             ));
             messages.push(assigned_message(m, p));
         }
-        messages.push(outcome_message(m));
+        messages.push(outcome_message(m)?);
         audits.push((
             j.actor_name.clone(),
             Event::new("application.submit", "application", m.code.clone())

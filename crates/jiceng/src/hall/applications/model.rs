@@ -2,6 +2,7 @@
 //! its views and summaries, the stored status and step columns read back, and who may
 //! receive, see and handle applications.
 
+use crate::error::{AppError, AppResult};
 use crate::kernel::actor::Actor;
 use crate::store::entities::application;
 use crate::store::entities::application_part;
@@ -183,12 +184,49 @@ pub struct ApplicationSummary {
     pub promised_day: String,
 }
 
-pub(crate) fn status_of(m: &application::Model) -> Status {
-    Status::parse(&m.status).unwrap_or(Status::InProgress)
+/// The application's stored status; a value the core does not know is an internal error,
+/// never silently a valid state.
+pub(crate) fn status_of(m: &application::Model) -> AppResult<Status> {
+    Status::parse(&m.status).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "application {} has an unknown status {:?}",
+            m.id,
+            m.status
+        ))
+    })
 }
 
-pub(crate) fn part_status(p: &application_part::Model) -> PartStatus {
-    PartStatus::parse(&p.status).unwrap_or(PartStatus::Waiting)
+/// A part's stored status, read as strictly as [`status_of`].
+pub(crate) fn part_status(p: &application_part::Model) -> AppResult<PartStatus> {
+    PartStatus::parse(&p.status).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "application part {} has an unknown status {:?}",
+            p.id,
+            p.status
+        ))
+    })
+}
+
+/// Checks every stored status of an application and its parts once, where they are loaded.
+pub(crate) fn check_stored(
+    m: &application::Model,
+    parts: &[application_part::Model],
+) -> AppResult<()> {
+    status_of(m)?;
+    for p in parts {
+        part_status(p)?;
+        // The steps and the time limit are JSON the back office reads on every action: a
+        // value that does not decode is an internal error, not "no steps" or "0 days".
+        serde_json::from_str::<Vec<String>>(&p.steps)
+            .and_then(|_| serde_json::from_str::<Limit>(&p.limit_spec))
+            .map_err(|e| {
+                AppError::internal(anyhow::anyhow!(
+                    "application part {} does not decode: {e}",
+                    p.id
+                ))
+            })?;
+    }
+    Ok(())
 }
 
 pub(crate) fn steps_of(p: &application_part::Model) -> Vec<String> {

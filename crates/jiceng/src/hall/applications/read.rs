@@ -38,17 +38,17 @@ pub(crate) fn view(
     events: &[application_event::Model],
     units: &HashMap<i64, String>,
     now: DateTime<Utc>,
-) -> ApplicationView {
-    let status = status_of(m);
+) -> AppResult<ApplicationView> {
+    let status = status_of(m)?;
     let channel = Channel::parse(&m.channel).unwrap_or(Channel::Window);
     let delivery = Delivery::parse(&m.delivery).unwrap_or(Delivery::Pickup);
     let parts_v: Vec<PartView> = parts
         .iter()
-        .map(|p| {
+        .map(|p| -> AppResult<PartView> {
             let steps = steps_of(p);
-            let st = part_status(p);
+            let st = part_status(p)?;
             let step = p.step.max(0) as usize;
-            PartView {
+            Ok(PartView {
                 id: p.id,
                 seq: p.seq,
                 matter_code: p.matter_code.clone(),
@@ -76,9 +76,9 @@ pub(crate) fn view(
                     .unwrap_or_default(),
                 done_at: p.done_at,
                 overdue: st == PartStatus::Active && p.deadline.is_some_and(|d| d < now),
-            }
+            })
         })
-        .collect();
+        .collect::<AppResult<Vec<_>>>()?;
     let total: usize = 1 + parts_v
         .iter()
         .map(|p| p.steps.len() - first_step(&p.steps))
@@ -105,7 +105,7 @@ pub(crate) fn view(
         .iter()
         .map(|p| (p.id, p.matter_name.as_str()))
         .collect();
-    ApplicationView {
+    Ok(ApplicationView {
         id: m.id,
         code: m.code.clone(),
         subject_kind: m.subject_kind.clone(),
@@ -154,7 +154,7 @@ pub(crate) fn view(
                 at: e.at,
             })
             .collect(),
-    }
+    })
 }
 
 pub(crate) async fn load_view<C: ConnectionTrait>(
@@ -173,7 +173,7 @@ pub(crate) async fn load_view<C: ConnectionTrait>(
         .all(db)
         .await?;
     let units = unit_names(db, parts.iter().map(|p| p.unit_id).collect()).await?;
-    Ok(view(m, &parts, &events, &units, now))
+    view(m, &parts, &events, &units, now)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,18 +296,25 @@ pub async fn list(
         );
     }
     let q = q.order_by_desc(application::Column::Id);
-    crate::kernel::paging::paginate(&app.db.conn, q, page, |m: application::Model| {
-        ApplicationSummary {
+    let page = crate::kernel::paging::paginate(&app.db.conn, q, page, |m: application::Model| {
+        let status = status_of(&m)?;
+        Ok(ApplicationSummary {
             id: m.id,
-            status: status_of(&m).code(),
-            status_label: status_of(&m).label(),
+            status: status.code(),
+            status_label: status.label(),
             channel_label: Channel::parse(&m.channel).map(Channel::label).unwrap_or(""),
             promised_day: m.promised_at.map(domain::due_day).unwrap_or_default(),
             code: m.code,
             title: m.title,
             applicant_name: m.applicant_name,
             received_at: m.received_at,
-        }
+        })
     })
-    .await
+    .await?;
+    Ok(Page {
+        items: page.items.into_iter().collect::<AppResult<Vec<_>>>()?,
+        total: page.total,
+        page: page.page,
+        per_page: page.per_page,
+    })
 }
