@@ -371,6 +371,38 @@ pub fn escalation_code(level: crate::sla::Level) -> String {
     format!("escalate_{}", level.code())
 }
 
+/// Which roles may take which actions (the unit-level check comes on top).
+pub fn role_may(role: crate::Role, action: Action) -> bool {
+    use crate::Role;
+    use Action::*;
+    match action {
+        AnswerDirectly => matches!(role, Role::Operator | Role::Dispatcher),
+        QueueForDispatch => false,
+        Dispatch | AcceptSendBack | RejectSendBack | ApproveExtension | RejectExtension | Merge => {
+            matches!(role, Role::Dispatcher)
+        }
+        Sign | Contact | SendBack | RequestExtension | Reply => {
+            matches!(role, Role::Handler | Role::Dispatcher)
+        }
+        ApproveReply | ReturnReply | CallbackClose | Reopen => {
+            matches!(role, Role::Operator | Role::Dispatcher)
+        }
+        Withdraw => matches!(role, Role::Operator),
+    }
+}
+
+/// Lead-unit actions need the actor's department to be the lead.
+pub fn needs_lead_unit(action: Action) -> bool {
+    matches!(
+        action,
+        Action::Sign
+            | Action::Contact
+            | Action::SendBack
+            | Action::RequestExtension
+            | Action::Reply
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -297,6 +297,16 @@ impl AppError {
         }
     }
 
+    /// A database error where a unique constraint decides a race (two ratings at once, two
+    /// nodes inserting one key): the violation is the caller's `conflict`, anything else is
+    /// internal. The one place where constraint violations become codes.
+    pub fn unique_or_internal(e: sea_orm::DbErr, conflict: impl FnOnce() -> AppError) -> AppError {
+        match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => conflict(),
+            _ => AppError::internal(e),
+        }
+    }
+
     /// The HTTP status, from the code's row in the table.
     pub fn status(&self) -> StatusCode {
         self.code.status()

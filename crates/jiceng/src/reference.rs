@@ -129,6 +129,8 @@ impl Categories {
 pub struct Reference {
     inner: Arc<RwLock<Arc<Loaded>>>,
     seen: Arc<crate::kernel::versions::Seen>,
+    /// One reload at a time: a slow one is never overtaken by an older read.
+    reloading: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Default)]
@@ -178,6 +180,7 @@ impl Reference {
     }
 
     pub async fn reload(&self, db: &Db) -> anyhow::Result<()> {
+        let _one = self.reloading.lock().await;
         // The version first: a change committed while this reads is seen at the next check.
         let version = crate::kernel::versions::read(db, crate::kernel::versions::REFERENCE).await?;
         let days = calendar_day::Entity::find().all(&db.conn).await?;

@@ -45,7 +45,11 @@ async fn fresh_caches(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    refresh_caches(&app).await;
+    // Liveness, readiness and static files never wait on the database.
+    let path = req.uri().path();
+    if !(path == "/healthz" || path == "/readyz" || path.starts_with("/static/")) {
+        refresh_caches(&app).await;
+    }
     next.run(req).await
 }
 
@@ -101,6 +105,8 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        // Dropped when `run` ends in any way (an error included): the jobs see the sender go.
+        let stop = StopJobs(stop);
         let mut jobs = Vec::new();
         if self.app.config.background_jobs {
             // Signs a checkpoint every few seconds while the audit log grows (a singleton).
@@ -127,7 +133,7 @@ impl Server {
         .with_graceful_shutdown(shutdown)
         .await?;
         // Every job finishes its tick and stops.
-        let _ = stop.send(true);
+        let _ = stop.0.send(true);
         for j in jobs {
             if tokio::time::timeout(std::time::Duration::from_secs(10), j)
                 .await
@@ -137,5 +143,14 @@ impl Server {
             }
         }
         Ok(())
+    }
+}
+
+/// Tells the jobs to stop when dropped.
+struct StopJobs(tokio::sync::watch::Sender<bool>);
+
+impl Drop for StopJobs {
+    fn drop(&mut self) {
+        let _ = self.0.send(true);
     }
 }

@@ -25,7 +25,7 @@ use jiceng_core::calendar::Limit;
 use jiceng_core::clock::china_offset;
 use jiceng_core::rating::{Group, Level, Ranked, RatingChannel, rank};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, SqlErr};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -227,10 +227,9 @@ async fn insert_rating(
 ) -> AppResult<rating::Model> {
     let mut am = rating::ActiveModel::from(m).reset_all();
     am.id = sea_orm::ActiveValue::NotSet;
-    am.insert(txn).await.map_err(|e| match e.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => duplicate(),
-        _ => e.into(),
-    })
+    am.insert(txn)
+        .await
+        .map_err(|e| AppError::unique_or_internal(e, duplicate))
 }
 
 /// A citizen rates an application or a work order; a 差评 opens a rectification task.

@@ -156,7 +156,19 @@ pub async fn open_data_key(db: &crate::store::Db, path: &Path) -> anyhow::Result
     let fp = key.fingerprint();
     let stored = match stored {
         Some(s) => s,
-        None => db.put_setting_once(SETTING, &fp).await?,
+        None => {
+            // A database sealed before fingerprints were kept: the key must open what it holds.
+            if let Some(sample) = db.a_sealed_value().await?
+                && key.open(&sample).is_none()
+            {
+                bail!(
+                    "配置的数据密钥文件 {path} 打不开本数据库中已加密的个人信息，拒绝启动：各节点必须使用同一个 data.key。\n\
+                     the data key file {path} cannot open the personal data this database holds; every node must use the same data.key",
+                    path = path.display()
+                );
+            }
+            db.put_setting_once(SETTING, &fp).await?
+        }
     };
     if stored != fp {
         bail!(

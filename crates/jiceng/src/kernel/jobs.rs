@@ -2,7 +2,9 @@
 //! ticks until the signal comes. A singleton job (one that must not run on two nodes at once)
 //! takes a lease for each tick: on PostgreSQL a transaction-scoped advisory lock keyed by the
 //! job's name, released when the tick ends or its node dies; on SQLite, where one node owns the
-//! database file, the lease is always granted.
+//! database file, the lease is always granted (run background jobs in one process only on
+//! SQLite). The lease's transaction stays open, idle, for the tick: a PostgreSQL server with
+//! `idle_in_transaction_session_timeout` shorter than a tick would end it early.
 
 use crate::kernel::app::App;
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
@@ -28,7 +30,8 @@ pub async fn wait(shutdown: &mut Shutdown, every: Duration, wake: Option<&Notify
     tokio::select! {
         _ = tokio::time::sleep(every) => true,
         _ = woken => true,
-        _ = shutdown.changed() => !*shutdown.borrow(),
+        // A dropped sender is a shutdown too: never a loop without waiting.
+        r = shutdown.changed() => r.is_ok() && !*shutdown.borrow(),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod actor;
 pub mod app;
 pub mod audit;
+pub mod citizen;
 pub mod crypto;
 pub mod group_commit;
 pub mod jobs;

@@ -214,6 +214,8 @@ impl Snapshot {
 pub struct Locator {
     current: Arc<RwLock<Arc<Snapshot>>>,
     seen: Arc<crate::kernel::versions::Seen>,
+    /// One reload at a time: a slow one is never overtaken by an older read.
+    reloading: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn parse_geometry(text: &str) -> Option<geojson::Geometry> {
@@ -236,6 +238,7 @@ impl Locator {
 
     /// Rebuilds the index from the database.
     pub async fn reload(&self, db: &Db) -> anyhow::Result<()> {
+        let _one = self.reloading.lock().await;
         // The version first: a change committed while this reads is seen at the next check.
         let version = crate::kernel::versions::read(db, crate::kernel::versions::LOCATE).await?;
         let regions = region::Entity::find().all(&db.conn).await?;

@@ -153,17 +153,23 @@ impl Db {
 
     /// Whether any personal data sealed with the data key is stored.
     pub async fn holds_sealed_data(&self) -> Result<bool, DbErr> {
-        let sql = "SELECT 1 AS one FROM work_orders WHERE reporter_phone_enc <> '' \
-                   UNION ALL SELECT 1 AS one FROM applications WHERE applicant_id_enc <> '' \
-                   OR applicant_phone_enc <> '' LIMIT 1";
-        Ok(self
-            .conn
+        Ok(self.a_sealed_value().await?.is_some())
+    }
+
+    /// One value sealed with the data key, if any is stored (phones, ID numbers, addresses).
+    pub async fn a_sealed_value(&self) -> Result<Option<String>, DbErr> {
+        let sql = "SELECT reporter_phone_enc AS v FROM work_orders WHERE reporter_phone_enc <> '' \
+                   UNION ALL SELECT applicant_id_enc AS v FROM applications \
+                   WHERE applicant_id_enc <> '' \
+                   UNION ALL SELECT address_enc AS v FROM outbox WHERE address_enc <> '' LIMIT 1";
+        self.conn
             .query_one_raw(sea_orm::Statement::from_string(
                 self.conn.get_database_backend(),
                 sql,
             ))
             .await?
-            .is_some())
+            .map(|r| r.try_get::<String>("", "v"))
+            .transpose()
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {

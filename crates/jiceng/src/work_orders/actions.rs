@@ -27,7 +27,6 @@ use crate::work_orders::model::illegal;
 use crate::work_orders::model::resolution_label;
 use crate::work_orders::model::satisfaction_label;
 use crate::work_orders::model::snapshot_of;
-use crate::work_orders::needs_lead_unit;
 use crate::work_orders::read::OrderView;
 use crate::work_orders::read::by_code_and_last4;
 use crate::work_orders::read::flags_of;
@@ -35,7 +34,6 @@ use crate::work_orders::read::not_found;
 use crate::work_orders::read::state_of;
 use crate::work_orders::read::view;
 use crate::work_orders::read::visible;
-use crate::work_orders::role_may;
 use crate::work_orders::rules_for;
 use chrono::{DateTime, Utc};
 use jiceng_core::dispatch::{self, Unit};
@@ -126,7 +124,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
     let Actor::User(u) = actor else {
         return Err(AppError::forbidden());
     };
-    if !role_may(u.role, input.action) {
+    if !jiceng_core::work_order::role_may(u.role, input.action) {
         return Err(audit::deny(
             app,
             actor,
@@ -170,7 +168,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
         .filter(assignment::Column::Active.eq(true))
         .all(&txn)
         .await?;
-    if needs_lead_unit(input.action) && !is_lead(u, &units) {
+    if jiceng_core::work_order::needs_lead_unit(input.action) && !is_lead(u, &units) {
         txn.rollback().await?;
         return Err(audit::deny(
             app,

@@ -35,7 +35,6 @@ use crate::work_orders::model::illegal;
 use crate::work_orders::model::mask_phone;
 use crate::work_orders::model::reporter_of;
 use crate::work_orders::model::snapshot_of;
-use crate::work_orders::model::tracking_code;
 use crate::work_orders::read::OrderView;
 use crate::work_orders::read::load_units;
 use crate::work_orders::read::view_with;
@@ -221,23 +220,14 @@ pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppRe
         errors.push(e);
         Vec::new()
     });
-    let client_key = input
-        .client_key
-        .as_deref()
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
-        .map(str::to_string);
-    if let Some(k) = &client_key
-        && (k.len() > 64
-            || !k
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
-    {
-        errors.push(FieldError {
-            field: "client_key".into(),
-            message: "client_key 只能由字母、数字、- 和 _ 组成，最长64个字符".into(),
+    let client_key = crate::kernel::citizen::parse_client_key(input.client_key.as_deref())
+        .unwrap_or_else(|message| {
+            errors.push(FieldError {
+                field: "client_key".into(),
+                message: message.into(),
+            });
+            None
         });
-    }
     let channel = match channel_for(actor, input.channel.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -470,29 +460,13 @@ impl Intake {
 
 /// Tracking codes not yet taken, one query for the whole batch.
 pub(crate) async fn fresh_codes(txn: &DatabaseTransaction, n: usize) -> AppResult<Vec<String>> {
-    let mut codes: Vec<String> = Vec::with_capacity(n);
-    loop {
-        let mut seen: std::collections::HashSet<String> = codes.iter().cloned().collect();
-        while codes.len() < n {
-            let c = tracking_code();
-            if seen.insert(c.clone()) {
-                codes.push(c);
-            }
-        }
-        let taken: std::collections::HashSet<String> = work_order::Entity::find()
-            .select_only()
-            .column(work_order::Column::TrackingCode)
-            .filter(work_order::Column::TrackingCode.is_in(codes.clone()))
-            .into_tuple::<String>()
-            .all(txn)
-            .await?
-            .into_iter()
-            .collect();
-        if taken.is_empty() {
-            return Ok(codes);
-        }
-        codes.retain(|c| !taken.contains(c));
-    }
+    crate::kernel::citizen::fresh_codes::<work_order::Entity, _>(
+        txn,
+        work_order::Column::TrackingCode,
+        None,
+        n,
+    )
+    .await
 }
 
 /// A message to the reporter of an order, unless anonymous.

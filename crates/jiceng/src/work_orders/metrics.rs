@@ -76,7 +76,9 @@ pub async fn work_order_metrics(
     for chunk in ids.chunks(500) {
         for e in order_event::Entity::find()
             .filter(order_event::Column::OrderId.is_in(chunk.to_vec()))
-            .filter(order_event::Column::Action.eq("退单"))
+            .filter(
+                order_event::Column::Action.eq(jiceng_core::work_order::Action::SendBack.code()),
+            )
             .all(&app.db.conn)
             .await?
         {

@@ -12,22 +12,11 @@ use crate::store::entities::work_order;
 use chrono::{DateTime, Utc};
 use jiceng_core::sla::Deadlines;
 use jiceng_core::work_order::{Resolution, Satisfaction};
-use rand::Rng;
 use sea_orm::DatabaseTransaction;
 use serde::{Deserialize, Serialize};
 
 pub const MAX_DESCRIPTION: usize = 4000;
 pub const MAX_EXTENSIONS: u32 = 2;
-
-/// Characters of tracking codes: no 0/O, 1/I/L, 2/Z, 5/S, 8/B.
-pub(crate) const CODE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
-
-pub(crate) fn tracking_code() -> String {
-    let mut rng = rand::rng();
-    (0..8)
-        .map(|_| CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())] as char)
-        .collect()
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -153,25 +142,14 @@ pub fn check_photos(photos: &[String], field: &str) -> Result<Vec<(String, Vec<u
         .collect()
 }
 
-/// Masks a phone number for display: `138****5678`.
-pub fn mask_phone(p: &str) -> String {
-    let chars: Vec<char> = p.chars().collect();
-    if chars.len() < 7 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}****{tail}")
-}
+pub use jiceng_core::citizen::mask_phone;
 
-/// A mobile number (11 digits from 1) or a landline with its area code, spaces and dashes
-/// dropped; `None` when it is neither.
+/// A phone as the core parses it (7–12 digits, spaces and dashes dropped); `None` when it is
+/// not one.
 pub(crate) fn normalise_phone(p: &str) -> Option<String> {
-    let digits: String = p.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    let mobile =
-        digits.len() == 11 && digits.starts_with('1') && digits.bytes().all(|b| b.is_ascii_digit());
-    let landline = (7..=12).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
-    (mobile || landline).then_some(digits)
+    jiceng_core::citizen::PhoneNumber::parse(p)
+        .ok()
+        .map(jiceng_core::citizen::PhoneNumber::into_string)
 }
 
 pub(crate) fn check_phone(p: &str) -> AppResult<String> {

@@ -20,7 +20,6 @@ use crate::store::entities::work_order;
 use crate::work_orders::MAX_EXTENSIONS;
 use chrono::{DateTime, Utc};
 use jiceng_core::RegionCode;
-use jiceng_core::Role;
 use jiceng_core::sla::Level;
 use jiceng_core::work_order::Rules;
 use jiceng_core::work_order::{Action, Flags, State};
@@ -572,17 +571,15 @@ pub(crate) async fn by_code_and_last4(
     code: &str,
     last4: &str,
 ) -> AppResult<work_order::Model> {
-    let m = work_order::Entity::find()
-        .filter(work_order::Column::TrackingCode.eq(code.trim().to_uppercase()))
-        .one(&app.db.conn)
-        .await?
-        .filter(|m| {
-            !m.anonymous
-                && !last4.is_empty()
-                && jiceng_core::citizen::same_secret(&m.reporter_phone_last4, last4.trim())
-        })
-        .ok_or_else(|| AppError::new(Code::WorkOrderNotFound, "查询码或手机号后四位不正确"))?;
-    Ok(m)
+    crate::kernel::citizen::by_code_and_last4::<work_order::Entity, _>(
+        &app.db.conn,
+        work_order::Column::TrackingCode,
+        code,
+        last4,
+        |m| (!m.anonymous).then_some(m.reporter_phone_last4.as_str()),
+        || AppError::new(Code::WorkOrderNotFound, "查询码或手机号后四位不正确"),
+    )
+    .await
 }
 
 /// A citizen tracks an order by its code and the last four digits of the phone.
@@ -673,8 +670,8 @@ pub(crate) async fn allowed_for(
     };
     jiceng_core::work_order::allowed(state, flags_of(m), rules)
         .into_iter()
-        .filter(|a| *a != Action::QueueForDispatch && role_may(u.role, *a))
-        .filter(|a| !needs_lead_unit(*a) || is_lead(u, units))
+        .filter(|a| *a != Action::QueueForDispatch && jiceng_core::work_order::role_may(u.role, *a))
+        .filter(|a| !jiceng_core::work_order::needs_lead_unit(*a) || is_lead(u, units))
         .collect()
 }
 
@@ -696,35 +693,4 @@ pub(crate) fn rules_for(app: &App, m: &work_order::Model) -> Rules {
         max_extensions: MAX_EXTENSIONS,
         send_back_open: open,
     }
-}
-
-/// Which roles may take which actions (the unit-level check comes on top).
-pub(crate) fn role_may(role: Role, action: Action) -> bool {
-    use Action::*;
-    match action {
-        AnswerDirectly => matches!(role, Role::Operator | Role::Dispatcher),
-        QueueForDispatch => false,
-        Dispatch | AcceptSendBack | RejectSendBack | ApproveExtension | RejectExtension | Merge => {
-            matches!(role, Role::Dispatcher)
-        }
-        Sign | Contact | SendBack | RequestExtension | Reply => {
-            matches!(role, Role::Handler | Role::Dispatcher)
-        }
-        ApproveReply | ReturnReply | CallbackClose | Reopen => {
-            matches!(role, Role::Operator | Role::Dispatcher)
-        }
-        Withdraw => matches!(role, Role::Operator),
-    }
-}
-
-/// Lead-unit actions need the actor's department to be the lead.
-pub(crate) fn needs_lead_unit(action: Action) -> bool {
-    matches!(
-        action,
-        Action::Sign
-            | Action::Contact
-            | Action::SendBack
-            | Action::RequestExtension
-            | Action::Reply
-    )
 }

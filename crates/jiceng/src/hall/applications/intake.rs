@@ -18,7 +18,6 @@ use crate::hall::applications::model::part_status;
 use crate::hall::applications::model::receives;
 use crate::hall::applications::model::status_of;
 use crate::hall::applications::model::steps_of;
-use crate::hall::applications::read::load_view;
 use crate::hall::applications::read::view;
 use crate::hall::applications::subject::Subject;
 use crate::hall::applications::subject::subject;
@@ -36,7 +35,9 @@ use jiceng_core::application::{
     self as domain, Channel, Defect, Delivery, Handed, PartClock, PartStatus, Status,
 };
 use jiceng_core::id_card::IdCard;
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+};
 use std::collections::{BTreeSet, HashMap};
 
 // ---------------------------------------------------------------------------------------------
@@ -51,6 +52,7 @@ pub struct Job {
 }
 
 /// What the writer stored.
+#[derive(Clone)]
 pub struct Stored {
     units: HashMap<i64, String>,
     model: application::Model,
@@ -72,21 +74,8 @@ pub(crate) fn bad(errors: &mut Vec<FieldError>, field: &str, message: impl Into<
 }
 
 pub(crate) fn check_client_key(k: Option<&str>) -> AppResult<Option<String>> {
-    match k.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(k)
-            if k.len() <= 64
-                && k.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-        {
-            Ok(Some(k.to_string()))
-        }
-        Some(_) => Err(AppError::field(
-            "client_key",
-            Code::ApplicationBadClientKey,
-            "client_key 只能由字母、数字、- 和 _ 组成，最长64个字符",
-        )),
-    }
+    crate::kernel::citizen::parse_client_key(k)
+        .map_err(|m| AppError::field("client_key", Code::ApplicationBadClientKey, m))
 }
 
 /// Receives an application: checks the applicant, the agent and the materials, and decides at
@@ -117,14 +106,6 @@ pub async fn submit(
         _ => {}
     }
     let client_key = check_client_key(input.client_key.as_deref())?;
-    if let Some(k) = &client_key
-        && let Some(m) = application::Entity::find()
-            .filter(application::Column::ClientKey.eq(k.clone()))
-            .one(&app.db.conn)
-            .await?
-    {
-        return load_view(&app.db.conn, &m, app.now()).await;
-    }
     let now = app.now();
     let today = now
         .with_timezone(&jiceng_core::clock::china_offset())
@@ -304,22 +285,7 @@ pub async fn submit(
         subject,
         actor_name,
     };
-    let key = job.model.client_key.clone();
-    let stored = match app.wing::<IntakeQueue>().submit(app, job).await {
-        Ok(s) => s,
-        // The same key sent twice at the same moment: the other request stored it.
-        Err(e) if e.is_internal() && key.is_some() => {
-            match application::Entity::find()
-                .filter(application::Column::ClientKey.eq(key))
-                .one(&app.db.conn)
-                .await?
-            {
-                Some(m) => return load_view(&app.db.conn, &m, app.now()).await,
-                None => return Err(e),
-            }
-        }
-        Err(e) => return Err(e),
-    };
+    let stored = app.wing::<IntakeQueue>().submit(app, job).await?;
     view(
         &stored.model,
         &stored.parts,
@@ -403,29 +369,14 @@ pub(crate) fn check_agent(
 }
 
 /// Application codes start with `S`, which work-order codes never hold.
-pub(crate) fn app_code() -> String {
-    format!("S{}", crate::work_orders::model::tracking_code())
-}
-
 pub(crate) async fn fresh_codes(txn: &DatabaseTransaction, n: usize) -> AppResult<Vec<String>> {
-    loop {
-        let mut codes: Vec<String> = (0..n).map(|_| app_code()).collect();
-        codes.sort_unstable();
-        codes.dedup();
-        if codes.len() < n {
-            continue;
-        }
-        let taken = application::Entity::find()
-            .select_only()
-            .column(application::Column::Code)
-            .filter(application::Column::Code.is_in(codes.clone()))
-            .into_tuple::<String>()
-            .all(txn)
-            .await?;
-        if taken.is_empty() {
-            return Ok(codes);
-        }
-    }
+    crate::kernel::citizen::fresh_codes::<application::Entity, _>(
+        txn,
+        application::Column::Code,
+        Some(jiceng_core::citizen::APPLICATION_PREFIX),
+        n,
+    )
+    .await
 }
 
 /// The parts of an accepted application: the members in order, those without predecessors
@@ -626,11 +577,108 @@ pub(crate) fn assigned_message(
     )
 }
 
+/// Where a job's answer comes from: written now, the application stored before for its
+/// client key, or the job earlier in this batch that carried the same key.
+enum Slot {
+    Fresh(usize),
+    Before(String),
+    Twin(usize),
+}
+
+/// Writes a batch of applications. A client key sent again — before, or twice in this batch —
+/// is answered with the application stored for it; duplicates are found inside the write
+/// transaction, and nowhere else. When two nodes store the same key at once, the unique index
+/// fails the later transaction; its second look finds the application the other stored.
 pub(crate) async fn write_batch(app: &App, jobs: &[Job]) -> AppResult<Vec<Stored>> {
+    match write_batch_once(app, jobs).await {
+        Err(e) if e.is_internal() && jobs.iter().any(|j| j.model.client_key.is_some()) => {
+            write_batch_once(app, jobs).await
+        }
+        r => r,
+    }
+}
+
+async fn write_batch_once(app: &App, jobs: &[Job]) -> AppResult<Vec<Stored>> {
+    let txn = app.db.begin_write().await?;
+    let keys: Vec<String> = jobs
+        .iter()
+        .filter_map(|j| j.model.client_key.clone())
+        .collect();
+    let before: HashMap<String, application::Model> = if keys.is_empty() {
+        HashMap::new()
+    } else {
+        application::Entity::find()
+            .filter(application::Column::ClientKey.is_in(keys))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .filter_map(|m| Some((m.client_key.clone()?, m)))
+            .collect()
+    };
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    let mut fresh: Vec<&Job> = Vec::with_capacity(jobs.len());
+    let mut plan = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        plan.push(match j.model.client_key.as_deref() {
+            Some(k) if before.contains_key(k) => Slot::Before(k.to_string()),
+            Some(k) if first.contains_key(k) => Slot::Twin(first[k]),
+            key => {
+                if let Some(k) = key {
+                    first.insert(k, fresh.len());
+                }
+                fresh.push(j);
+                Slot::Fresh(fresh.len() - 1)
+            }
+        });
+    }
+    let written = if fresh.is_empty() {
+        txn.commit().await?;
+        Vec::new()
+    } else {
+        write_fresh(app, txn, &fresh).await?
+    };
+    let mut out = Vec::with_capacity(plan.len());
+    for slot in plan {
+        out.push(match slot {
+            Slot::Fresh(i) | Slot::Twin(i) => written[i].clone(),
+            Slot::Before(k) => stored_of(&app.db.conn, before[&k].clone()).await?,
+        });
+    }
+    Ok(out)
+}
+
+/// An application already stored, as intake answers it.
+async fn stored_of<C: ConnectionTrait>(db: &C, model: application::Model) -> AppResult<Stored> {
+    let parts = application_part::Entity::find()
+        .filter(application_part::Column::ApplicationId.eq(model.id))
+        .order_by_asc(application_part::Column::Seq)
+        .all(db)
+        .await?;
+    let events = application_event::Entity::find()
+        .filter(application_event::Column::ApplicationId.eq(model.id))
+        .order_by_asc(application_event::Column::Id)
+        .all(db)
+        .await?;
+    let units =
+        crate::org::departments::unit_names(db, parts.iter().map(|p| p.unit_id).collect()).await?;
+    Ok(Stored {
+        units,
+        model,
+        parts,
+        events,
+    })
+}
+
+/// Writes the applications that are new, with their parts, timeline, audit entries and
+/// notifications, in `txn`, and commits.
+async fn write_fresh(
+    app: &App,
+    txn: sea_orm::DatabaseTransaction,
+    jobs: &[&Job],
+) -> AppResult<Vec<Stored>> {
     let reference = crate::reference::of(app).get();
     let cal = &reference.calendar;
     let now = app.now();
-    let txn = app.db.begin_write().await?;
     let codes = fresh_codes(&txn, jobs.len()).await?;
     let mut models: Vec<application::Model> = Vec::with_capacity(jobs.len());
     // Each job's parts, started as the DAG allows; their application ids come after insert.

@@ -214,15 +214,15 @@ pub(crate) async fn by_code_and_last4(
     code: &str,
     last4: &str,
 ) -> AppResult<application::Model> {
-    application::Entity::find()
-        .filter(application::Column::Code.eq(code.trim().to_uppercase()))
-        .one(&app.db.conn)
-        .await?
-        .filter(|m| {
-            !last4.trim().is_empty()
-                && jiceng_core::citizen::same_secret(&m.phone_last4, last4.trim())
-        })
-        .ok_or_else(|| AppError::new(Code::ApplicationNotFound, "查询码或手机号后四位不正确"))
+    crate::kernel::citizen::by_code_and_last4::<application::Entity, _>(
+        &app.db.conn,
+        application::Column::Code,
+        code,
+        last4,
+        |m| Some(m.phone_last4.as_str()),
+        || AppError::new(Code::ApplicationNotFound, "查询码或手机号后四位不正确"),
+    )
+    .await
 }
 
 /// A citizen tracks an application: the progress, without the names of staff.
