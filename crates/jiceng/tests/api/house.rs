@@ -296,3 +296,35 @@ async fn a_change_through_one_server_process_is_seen_through_another() {
         .await;
     assert!(located.is_some(), "the new grid was not seen within 5 s");
 }
+
+#[tokio::test]
+async fn a_send_back_counts_in_the_metrics() {
+    use crate::work_orders::{ok, report};
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let xf = app.token("handler.xfjy").await;
+    let gw = app.token("gw001").await;
+    let id = report(&app, Some(&gw), "13800138000", "normal").await["id"]
+        .as_i64()
+        .unwrap();
+    ok(
+        &app,
+        &xf,
+        id,
+        json!({"action": "send_back", "note": "不属本单位职责"}),
+    )
+    .await;
+    let (_, m) = app
+        .get(
+            "/api/v1/metrics/work-orders?group_by=unit",
+            &app.token("supervisor").await,
+        )
+        .await;
+    let rates: Vec<f64> = m["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|g| g["metrics"]["send_back_rate"].as_f64())
+        .collect();
+    assert!(rates.iter().any(|r| *r > 0.0), "{m}");
+}
