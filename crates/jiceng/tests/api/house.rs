@@ -324,7 +324,7 @@ async fn a_send_back_counts_in_the_metrics() {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|g| g["metrics"]["send_back_rate"].as_f64())
+        .filter_map(|g| g["send_back_rate"].as_f64())
         .collect();
     assert!(rates.iter().any(|r| *r > 0.0), "{m}");
 }
