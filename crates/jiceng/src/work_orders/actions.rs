@@ -120,6 +120,7 @@ impl ActionInput {
 
 /// Takes one action on an order: checks role, unit and state, then writes the new state, the
 /// timeline, the audit entry and the notifications in one transaction.
+#[tracing::instrument(skip_all, name = "work_order.apply", fields(order = id, action = input.action.code()))]
 pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> AppResult<OrderView> {
     let Actor::User(u) = actor else {
         return Err(AppError::forbidden());
@@ -594,6 +595,7 @@ pub(crate) async fn correct(
 }
 
 /// An assisting unit's reply to the lead (协办回复); the order's state does not change.
+#[tracing::instrument(skip_all, name = "work_order.assist_reply", fields(order = id))]
 pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppResult<OrderView> {
     let Actor::User(u) = actor else {
         return Err(AppError::forbidden());
@@ -670,6 +672,7 @@ pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppR
 
 /// The citizen's own callback (回访) from the tracking page once the reply is approved:
 /// resolved closes the order, unresolved reopens it.
+#[tracing::instrument(skip_all, name = "work_order.citizen_callback")]
 pub async fn citizen_callback(
     app: &App,
     code: &str,

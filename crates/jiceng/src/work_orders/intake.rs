@@ -337,6 +337,7 @@ pub fn intake_queue() -> IntakeQueue {
 /// Registers an order: classified, located, dispatched and given its deadlines, all in one
 /// transaction with its audit entry and the notifications it causes. Answers after the commit
 /// is durable.
+#[tracing::instrument(skip_all, name = "work_order.create")]
 pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppResult<OrderView> {
     let c = check(app, actor, &input)?;
     let snapshot = crate::org::locate::of(app).snapshot();

@@ -95,6 +95,7 @@ pub(crate) struct Loaded {
 }
 
 /// Applies an action: the one path for every change after intake.
+#[tracing::instrument(skip_all, name = "application.change")]
 pub async fn change(
     app: &App,
     actor: &Actor,
@@ -148,6 +149,7 @@ pub async fn change(
 }
 
 /// A citizen supplements online, by code and the last four digits of the phone.
+#[tracing::instrument(skip_all, name = "application.supplement_online")]
 pub async fn supplement_online(
     app: &App,
     code: &str,

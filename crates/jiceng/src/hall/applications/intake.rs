@@ -82,6 +82,7 @@ pub(crate) fn check_client_key(k: Option<&str>) -> AppResult<Option<String>> {
 /// once — accepted with a receipt, a one-time correction notice, or not accepted. Staff
 /// receive at the window or for an agent; anyone may apply online or at a kiosk (`actor` is
 /// `None`). Answers after the commit is durable.
+#[tracing::instrument(skip_all, name = "application.submit")]
 pub async fn submit(
     app: &App,
     actor: Option<&Actor>,
