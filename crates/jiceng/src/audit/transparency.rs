@@ -260,23 +260,20 @@ pub async fn run_checkpointer(app: App, mut shutdown: crate::kernel::jobs::Shutd
 /// index caught up.
 #[tracing::instrument(skip_all, name = "job.checkpoint_signer")]
 async fn checkpoint_tick(app: &App) {
-    {
-        let app = app.clone();
-        let grown = match (
-            log_size(&app.db.conn).await,
-            latest_model(&app.db.conn).await,
-        ) {
-            (Ok(size), Ok(latest)) => size > latest.map(|l| l.tree_size as u64).unwrap_or(0),
-            _ => false,
-        };
-        if grown && let Err(e) = checkpoint_now(&app).await {
-            tracing::warn!(error = %e, "checkpoint failed");
-        }
-        // Keep the leaf-hash index close behind the log.
-        while let Ok(n) = tree::index_leaf_hashes(&app.db, 50_000).await {
-            if n == 0 {
-                break;
-            }
+    let grown = match (
+        log_size(&app.db.conn).await,
+        latest_model(&app.db.conn).await,
+    ) {
+        (Ok(size), Ok(latest)) => size > latest.map(|l| l.tree_size as u64).unwrap_or(0),
+        _ => false,
+    };
+    if grown && let Err(e) = checkpoint_now(app).await {
+        tracing::warn!(error = %e, "checkpoint failed");
+    }
+    // Keep the leaf-hash index close behind the log.
+    while let Ok(n) = tree::index_leaf_hashes(&app.db, 50_000).await {
+        if n == 0 {
+            break;
         }
     }
 }

@@ -145,7 +145,13 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 pub async fn open_data_key(db: &crate::store::Db, path: &Path) -> anyhow::Result<DataKey> {
     const SETTING: &str = "data_key_fingerprint";
     let stored = db.setting(SETTING).await?;
-    if !path.exists() && (stored.is_some() || db.holds_sealed_data().await?) {
+    // A database sealed before fingerprints were kept: one sealed value, read once, stands
+    // for all of them.
+    let sample = match stored {
+        Some(_) => None,
+        None => db.a_sealed_value().await?,
+    };
+    if !path.exists() && (stored.is_some() || sample.is_some()) {
         bail!(
             "数据库中的个人信息已用数据密钥加密，但找不到配置的数据密钥文件 {path}：请把各节点共用的 data.key 放到该位置（或用 data_key_file 指向它），不要生成新密钥。\n\
              the database holds data sealed with a data key, but the configured data key file {path} does not exist; copy the deployment's data.key there instead of generating a new one",
@@ -157,9 +163,9 @@ pub async fn open_data_key(db: &crate::store::Db, path: &Path) -> anyhow::Result
     let stored = match stored {
         Some(s) => s,
         None => {
-            // A database sealed before fingerprints were kept: the key must open what it holds.
-            if let Some(sample) = db.a_sealed_value().await?
-                && key.open(&sample).is_none()
+            // The key must open what the database already holds.
+            if let Some(sample) = &sample
+                && key.open(sample).is_none()
             {
                 bail!(
                     "配置的数据密钥文件 {path} 打不开本数据库中已加密的个人信息，拒绝启动：各节点必须使用同一个 data.key。\n\

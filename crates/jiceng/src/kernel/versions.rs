@@ -5,7 +5,8 @@
 //! from — the published lists and the active units — and checked per intake batch.)
 
 use crate::store::Db;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DbErr};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -20,32 +21,33 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// Bumps a cache's version inside the transaction of the change that moved it.
 pub async fn bump<C: ConnectionTrait>(db: &C, name: &str) -> Result<(), DbErr> {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "INSERT INTO cache_versions (name, version) VALUES ($1, 1) \
-             ON CONFLICT (name) DO UPDATE SET version = cache_versions.version + 1"
-        }
-        _ => {
-            "INSERT INTO cache_versions (name, version) VALUES (?, 1) \
-             ON CONFLICT (name) DO UPDATE SET version = cache_versions.version + 1"
-        }
-    };
-    db.execute_raw(Statement::from_sql_and_values(backend, sql, [name.into()]))
-        .await
-        .map(|_| ())
+    let table = || Alias::new("cache_versions");
+    let q = Query::insert()
+        .into_table(table())
+        .columns([Alias::new("name"), Alias::new("version")])
+        .values_panic([name.into(), 1i64.into()])
+        .on_conflict(
+            OnConflict::column(Alias::new("name"))
+                .value(
+                    Alias::new("version"),
+                    Expr::col((table(), Alias::new("version"))).add(1),
+                )
+                .to_owned(),
+        )
+        .to_owned();
+    db.execute(&q).await.map(|_| ())
 }
 
 /// A cache's version as stored; 0 before its first change.
 pub async fn read(db: &Db, name: &str) -> Result<i64, DbErr> {
-    let backend = db.conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => "SELECT version FROM cache_versions WHERE name = $1",
-        _ => "SELECT version FROM cache_versions WHERE name = ?",
-    };
+    let q = Query::select()
+        .column(Alias::new("version"))
+        .from(Alias::new("cache_versions"))
+        .and_where(Expr::col(Alias::new("name")).eq(name))
+        .to_owned();
     Ok(db
         .conn
-        .query_one_raw(Statement::from_sql_and_values(backend, sql, [name.into()]))
+        .query_one(&q)
         .await?
         .map(|r| r.try_get::<i64>("", "version"))
         .transpose()?

@@ -115,17 +115,14 @@ impl Db {
 
     /// A deployment setting kept in the database.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, DbErr> {
-        let backend = self.conn.get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => "SELECT value FROM settings WHERE key = $1",
-            _ => "SELECT value FROM settings WHERE key = ?",
-        };
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+        let q = Query::select()
+            .column(Alias::new("value"))
+            .from(Alias::new("settings"))
+            .and_where(Expr::col(Alias::new("key")).eq(key))
+            .to_owned();
         self.conn
-            .query_one_raw(sea_orm::Statement::from_sql_and_values(
-                backend,
-                sql,
-                [key.into()],
-            ))
+            .query_one(&q)
             .await?
             .map(|r| r.try_get::<String>("", "value"))
             .transpose()
@@ -134,26 +131,19 @@ impl Db {
     /// Stores a setting unless one is there already, and returns what is stored (the first
     /// writer wins when two nodes start at once).
     pub async fn put_setting_once(&self, key: &str, value: &str) -> Result<String, DbErr> {
-        let backend = self.conn.get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => {
-                "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
-            }
-            _ => "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-        };
-        self.conn
-            .execute_raw(sea_orm::Statement::from_sql_and_values(
-                backend,
-                sql,
-                [key.into(), value.into()],
-            ))
-            .await?;
+        use sea_orm::sea_query::{Alias, OnConflict, Query};
+        let q = Query::insert()
+            .into_table(Alias::new("settings"))
+            .columns([Alias::new("key"), Alias::new("value")])
+            .values_panic([key.into(), value.into()])
+            .on_conflict(
+                OnConflict::column(Alias::new("key"))
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .to_owned();
+        self.conn.execute(&q).await?;
         Ok(self.setting(key).await?.unwrap_or_default())
-    }
-
-    /// Whether any personal data sealed with the data key is stored.
-    pub async fn holds_sealed_data(&self) -> Result<bool, DbErr> {
-        Ok(self.a_sealed_value().await?.is_some())
     }
 
     /// One value sealed with the data key, if any is stored (phones, ID numbers, addresses).

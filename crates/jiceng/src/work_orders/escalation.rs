@@ -300,21 +300,18 @@ async fn scheduler_tick(app: &App) {
     if let Err(e) = crate::reference::of(app).refresh(&app.db).await {
         tracing::warn!(error = %e, "reference data not refreshed");
     }
-    {
-        let app = app.clone();
-        loop {
-            match sweep(&app).await {
-                Ok(n) if n >= SWEEP_BATCH => continue,
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "escalation sweep failed");
-                    break;
-                }
+    loop {
+        match sweep(app).await {
+            Ok(n) if n >= SWEEP_BATCH => continue,
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "escalation sweep failed");
+                break;
             }
         }
-        if let Err(e) = daily_report(&app).await {
-            tracing::warn!(error = %e, "daily overdue report failed");
-        }
+    }
+    if let Err(e) = daily_report(app).await {
+        tracing::warn!(error = %e, "daily overdue report failed");
     }
 }
 
