@@ -29,6 +29,8 @@ macro_rules! coded {
                 Self::ALL.iter().copied().find(|x| x.code() == s)
             }
         }
+
+        crate::stored_code!($name);
     };
 }
 

@@ -223,3 +223,5 @@ mod tests {
         assert!(!rank(vec![g("only", &[1])], &before)[0].flagged);
     }
 }
+
+crate::stored_code!(Level, RatingChannel);

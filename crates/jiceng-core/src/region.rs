@@ -172,3 +172,5 @@ mod tests {
         }
     }
 }
+
+crate::stored_code!(RegionLevel);

@@ -88,3 +88,5 @@ mod tests {
         assert_eq!(Role::parse("citizen"), None);
     }
 }
+
+crate::stored_code!(Role);

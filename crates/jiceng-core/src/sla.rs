@@ -311,3 +311,5 @@ mod tests {
         );
     }
 }
+
+crate::stored_code!(Priority, Level);

@@ -71,6 +71,116 @@ impl State {
     }
 }
 
+/// Where a work order came in (来源渠道).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Hotline,
+    Grid,
+    Web,
+    App,
+    Api,
+    System,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 6] = [
+        Self::Hotline,
+        Self::Grid,
+        Self::Web,
+        Self::App,
+        Self::Api,
+        Self::System,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Hotline => "hotline",
+            Self::Grid => "grid",
+            Self::Web => "web",
+            Self::App => "app",
+            Self::Api => "api",
+            Self::System => "system",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Hotline => "12345热线",
+            Self::Grid => "网格上报",
+            Self::Web => "网站",
+            Self::App => "移动端",
+            Self::Api => "接口",
+            Self::System => "系统",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.code() == s)
+    }
+}
+
+/// Who is submitting a work order, as far as the channel rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submitter {
+    /// A citizen without an account (the public form or app).
+    Citizen,
+    /// A grid worker's own report.
+    GridWorker,
+    /// Another system with an API token.
+    ApiClient,
+    /// A signed-in member of staff (the hotline operator, typically).
+    Staff,
+    /// jiceng itself (a scheduled or derived order).
+    System,
+}
+
+/// A channel the submitter may not claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelRefused;
+
+/// The channel rules: citizens submit through the website or the app only (the website when
+/// they name none); everyone else may name any channel and otherwise gets their own.
+pub fn channel_for(who: Submitter, asked: Option<Channel>) -> Result<Channel, ChannelRefused> {
+    match who {
+        Submitter::Citizen => match asked {
+            Some(c @ (Channel::Web | Channel::App)) => Ok(c),
+            None => Ok(Channel::Web),
+            Some(_) => Err(ChannelRefused),
+        },
+        Submitter::GridWorker => Ok(asked.unwrap_or(Channel::Grid)),
+        Submitter::ApiClient => Ok(asked.unwrap_or(Channel::Api)),
+        Submitter::Staff => Ok(asked.unwrap_or(Channel::Hotline)),
+        Submitter::System => Ok(asked.unwrap_or(Channel::System)),
+    }
+}
+
+/// What the deadline rule needs to know of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub state: State,
+    pub signed: bool,
+    pub contacted: bool,
+    pub replied: bool,
+}
+
+/// Whether the order has met (or no longer owes) the deadline of `kind`: an order that is
+/// finished, or not yet with a unit, owes nothing; signing, first contact and the reply each
+/// meet their own.
+pub fn deadline_met(p: Progress, kind: crate::sla::DeadlineKind) -> bool {
+    use crate::sla::DeadlineKind;
+    if p.state.is_final() || matches!(p.state, State::Accepted | State::PendingDispatch) {
+        return true;
+    }
+    match kind {
+        DeadlineKind::Sign => p.signed || !matches!(p.state, State::PendingSign),
+        DeadlineKind::Contact => p.contacted,
+        DeadlineKind::Resolve => {
+            p.replied || matches!(p.state, State::Replied | State::PendingCallback)
+        }
+    }
+}
+
 /// What the callback found (回访结果).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -203,8 +313,10 @@ impl Action {
     }
 }
 
-/// What the order carries besides its state that the rules depend on.
+/// What the order carries besides its state that the rules depend on. A field missing from the
+/// stored JSON (a row written before the field existed) reads as its default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Flags {
     /// A send-back awaits the dispatcher.
     pub send_back_pending: bool,
@@ -422,6 +534,75 @@ mod tests {
     }
 
     #[test]
+    fn channel_rules() {
+        assert_eq!(channel_for(Submitter::Citizen, None), Ok(Channel::Web));
+        assert_eq!(
+            channel_for(Submitter::Citizen, Some(Channel::App)),
+            Ok(Channel::App)
+        );
+        assert_eq!(
+            channel_for(Submitter::Citizen, Some(Channel::Hotline)),
+            Err(ChannelRefused)
+        );
+        assert_eq!(channel_for(Submitter::GridWorker, None), Ok(Channel::Grid));
+        assert_eq!(channel_for(Submitter::ApiClient, None), Ok(Channel::Api));
+        assert_eq!(channel_for(Submitter::Staff, None), Ok(Channel::Hotline));
+        assert_eq!(
+            channel_for(Submitter::Staff, Some(Channel::Web)),
+            Ok(Channel::Web)
+        );
+        assert_eq!(channel_for(Submitter::System, None), Ok(Channel::System));
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.code()), Some(c));
+        }
+    }
+
+    #[test]
+    fn deadline_rules() {
+        use crate::sla::DeadlineKind::*;
+        let p = |state, signed, contacted, replied| Progress {
+            state,
+            signed,
+            contacted,
+            replied,
+        };
+        // Finished or not yet with a unit: nothing is owed.
+        for st in [
+            State::Closed,
+            State::Withdrawn,
+            State::Merged,
+            State::Accepted,
+        ] {
+            assert!(deadline_met(p(st, false, false, false), Resolve));
+        }
+        assert!(!deadline_met(
+            p(State::PendingSign, false, false, false),
+            Sign
+        ));
+        assert!(deadline_met(
+            p(State::InProgress, false, false, false),
+            Sign
+        ));
+        assert!(!deadline_met(
+            p(State::InProgress, true, false, false),
+            Contact
+        ));
+        assert!(deadline_met(
+            p(State::InProgress, true, true, false),
+            Contact
+        ));
+        assert!(!deadline_met(
+            p(State::InProgress, true, true, false),
+            Resolve
+        ));
+        assert!(deadline_met(p(State::Replied, true, true, false), Resolve));
+        assert!(deadline_met(
+            p(State::InProgress, true, true, true),
+            Resolve
+        ));
+    }
+
+    #[test]
     fn the_closed_loop() {
         use Action::*;
         let (s, f) = run(&[Dispatch, Sign, Contact, Reply, ApproveReply, CallbackClose]).unwrap();
@@ -554,3 +735,5 @@ mod timeline_tests {
         assert_eq!(timeline_label("受理"), None);
     }
 }
+
+crate::stored_code!(State, Action, Channel);

@@ -252,12 +252,8 @@ impl Reference {
         );
         let mut policies = HashMap::new();
         for p in sla_policy::Entity::find().all(&db.conn).await? {
-            if let (Some(pr), Ok(pol)) = (
-                Priority::parse(&p.priority),
-                serde_json::from_str::<Policy>(&p.policy),
-            ) {
-                policies.insert((p.category_code, pr), pol);
-            }
+            let pol: Policy = crate::store::json("sla_policies.policy", &p.policy)?;
+            policies.insert((p.category_code, p.priority), pol);
         }
         let loaded = Loaded {
             calendar,
@@ -398,7 +394,7 @@ pub async fn seed(db: &Db, now: DateTime<Utc>) -> AppResult<()> {
         for p in Priority::ALL {
             sla_policy::Entity::insert(sla_policy::ActiveModel {
                 category_code: Set("*".into()),
-                priority: Set(p.code().into()),
+                priority: Set(p),
                 policy: Set(
                     serde_json::to_string(&Policy::default_for(p)).expect("policy serialises")
                 ),
@@ -668,7 +664,7 @@ pub async fn set_policy(
         .await?;
     sla_policy::Entity::insert(sla_policy::ActiveModel {
         category_code: Set(category.to_string()),
-        priority: Set(priority.code().into()),
+        priority: Set(priority),
         policy: Set(serde_json::to_string(&policy).expect("policy")),
         updated_at: Set(now),
         ..Default::default()

@@ -87,7 +87,7 @@ pub async fn list(
         q = q.filter(audit_entry::Column::Time.lt(t));
     }
     let q = q.order_by_desc(audit_entry::Column::Seq);
-    crate::kernel::paging::paginate(&app.db.conn, q, page, AuditView::from).await
+    crate::kernel::paging::paginate(&app.db.conn, q, page, |m| Ok(AuditView::from(m))).await
 }
 
 /// One audit entry by its sequence number. Auditors and admins only.

@@ -23,7 +23,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use jiceng_core::lockout::{FailureOutcome, LockoutPolicy, LockoutState};
-use jiceng_core::{Jurisdiction, RegionCode, Role};
+use jiceng_core::{Jurisdiction, RegionCode};
 use rand::RngCore;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -211,8 +211,7 @@ pub async fn login_web(app: &App, username: &str, password: &str) -> AppResult<N
 }
 
 pub fn actor_from_user(u: &user::Model, via: AuthVia) -> AppResult<UserActor> {
-    let role = Role::parse(&u.role)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown role {}", u.role)))?;
+    let role = u.role;
     let region = RegionCode::parse(&u.region_code).map_err(AppError::internal)?;
     Ok(UserActor {
         user_id: u.id,

@@ -41,11 +41,11 @@ pub struct UserView {
 impl From<user::Model> for UserView {
     fn from(m: user::Model) -> Self {
         Self {
-            role_label: Role::parse(&m.role).map(|r| r.label()).unwrap_or(""),
+            role_label: m.role.label(),
             id: m.id,
             username: m.username,
             display_name: m.display_name,
-            role: m.role,
+            role: m.role.code().to_string(),
             region_code: m.region_code,
             department_id: m.department_id,
             active: m.active,
@@ -176,7 +176,7 @@ pub(crate) async fn insert_user(
     let m = user::ActiveModel {
         username: Set(username),
         display_name: Set(display_name),
-        role: Set(role.code().to_string()),
+        role: Set(role),
         region_code: Set(region.to_string()),
         department_id: Set(department_id),
         password_hash: Set(password_hash),
@@ -235,7 +235,7 @@ pub async fn list_users(
         );
     }
     let q = q.order_by_asc(user::Column::Id);
-    crate::kernel::paging::paginate(&app.db.conn, q, page, UserView::from).await
+    crate::kernel::paging::paginate(&app.db.conn, q, page, |m| Ok(UserView::from(m))).await
 }
 
 pub async fn get_user(app: &App, actor: &Actor, id: i64) -> AppResult<UserView> {
@@ -268,7 +268,7 @@ pub async fn update_user(
         am.display_name = Set(crate::org::checks::check_name("display_name", d)?);
     }
     if let Some(r) = &input.role {
-        am.role = Set(check_role(r)?.code().to_string());
+        am.role = Set(check_role(r)?);
     }
     if let Some(org) = &input.org {
         let (region, dept) = resolve_org(&app.db.conn, org).await?;

@@ -344,7 +344,7 @@ pub async fn list(app: &App, f: &MatterFilter, page: PageParams) -> AppResult<Pa
     let q = q
         .order_by_asc(matter::Column::Name)
         .order_by_asc(matter::Column::Id);
-    let page = crate::kernel::paging::paginate(&app.db.conn, q, page, |m| m).await?;
+    let page = crate::kernel::paging::paginate(&app.db.conn, q, page, Ok).await?;
     let names = unit_names(&app.db.conn, page.items.iter().map(|m| m.unit_id).collect()).await?;
     let items = page
         .items

@@ -229,7 +229,7 @@ pub async fn list(
         q.order_by_asc(desk_case::Column::Status)
             .order_by_asc(desk_case::Column::Deadline),
         page,
-        |m| view(m, now),
+        |m| Ok(view(m, now)),
     )
     .await
 }

@@ -265,7 +265,7 @@ pub async fn rate(app: &App, input: RateInput) -> AppResult<RatingView> {
             subject_kind: r.kind.into(),
             subject_id: r.id,
             subject_code: r.code.clone(),
-            channel: channel.code().into(),
+            channel,
             score: level.score() as i32,
             dimensions: serde_json::to_string(&input.dimensions).expect("dimensions serialise"),
             comment: input.comment.trim().to_string(),
@@ -348,27 +348,26 @@ pub async fn rate(app: &App, input: RateInput) -> AppResult<RatingView> {
         rect.iter().filter_map(|t| t.unit_id).collect(),
     )
     .await?;
-    Ok(rating_view(
-        &m,
-        rect.map(|t| rect_view(&t, &m, None, &names, now)),
-    ))
+    rating_view(&m, rect.map(|t| rect_view(&t, &m, None, &names, now)))
 }
 
-fn rating_view(m: &rating::Model, rect: Option<RectificationView>) -> RatingView {
-    let level = Level::from_score(m.score as u8).unwrap_or(Level::Fair);
-    RatingView {
+fn rating_view(m: &rating::Model, rect: Option<RectificationView>) -> AppResult<RatingView> {
+    let level = Level::from_score(m.score as u8).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!("rating {} has score {}", m.id, m.score))
+    })?;
+    Ok(RatingView {
         id: m.id,
         subject_kind: m.subject_kind.clone(),
         subject_code: m.subject_code.clone(),
-        channel: m.channel.clone(),
+        channel: m.channel.code().to_string(),
         level: level.code(),
         level_label: level.label(),
         score: m.score,
-        dimensions: serde_json::from_str(&m.dimensions).unwrap_or_default(),
+        dimensions: crate::store::json("ratings.dimensions", &m.dimensions)?,
         comment: m.comment.clone(),
         created_at: m.created_at,
         rectification: rect,
-    }
+    })
 }
 
 fn rect_view(
@@ -461,7 +460,7 @@ pub async fn rectifications(
         &app.db.conn,
         q.order_by_desc(rectification::Column::Id),
         page,
-        |t| t,
+        Ok,
     )
     .await?;
     let ratings: HashMap<i64, rating::Model> = rating::Entity::find()
@@ -690,7 +689,7 @@ pub async fn rate_rectification(app: &App, id: i64, input: ReRateInput) -> AppRe
             subject_kind: "rectification".into(),
             subject_id: t.id,
             subject_code: t.subject_code.clone(),
-            channel: RatingChannel::Offline.code().into(),
+            channel: RatingChannel::Offline,
             score: level.score() as i32,
             dimensions: "{}".into(),
             comment: input.comment.trim().to_string(),
@@ -714,7 +713,7 @@ pub async fn rate_rectification(app: &App, id: i64, input: ReRateInput) -> AppRe
     )
     .await?;
     txn.commit().await?;
-    Ok(rating_view(&m, None))
+    rating_view(&m, None)
 }
 
 // ---------------------------------------------------------------------------------------------

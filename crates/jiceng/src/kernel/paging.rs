@@ -54,7 +54,7 @@ pub(crate) async fn paginate<E, T>(
     db: &sea_orm::DatabaseConnection,
     q: sea_orm::Select<E>,
     page: PageParams,
-    map: impl FnMut(E::Model) -> T,
+    map: impl FnMut(E::Model) -> crate::error::AppResult<T>,
 ) -> crate::error::AppResult<Page<T>>
 where
     E: sea_orm::EntityTrait,
@@ -70,7 +70,7 @@ where
         .await?
         .into_iter()
         .map(map)
-        .collect();
+        .collect::<crate::error::AppResult<_>>()?;
     Ok(Page {
         items,
         total,

@@ -19,7 +19,7 @@ use crate::store::entities::department;
 use crate::store::entities::region;
 use crate::store::entities::user;
 use chrono::{DateTime, Utc};
-use jiceng_core::{RegionCode, RegionLevel};
+use jiceng_core::RegionCode;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait,
@@ -30,59 +30,7 @@ use serde::{Deserialize, Serialize};
 // ---------------------------------------------------------------------------------------------
 // Departments
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DepartmentKind {
-    /// 县级部门
-    CountyDepartment,
-    /// 乡镇（街道）办
-    TownshipOffice,
-    /// 村（居）委会
-    VillageCommittee,
-    /// 协办单位（物业、供电、燃气……），可在任一层级
-    AssistingUnit,
-}
-
-impl DepartmentKind {
-    pub const ALL: [DepartmentKind; 4] = [
-        Self::CountyDepartment,
-        Self::TownshipOffice,
-        Self::VillageCommittee,
-        Self::AssistingUnit,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::CountyDepartment => "county_department",
-            Self::TownshipOffice => "township_office",
-            Self::VillageCommittee => "village_committee",
-            Self::AssistingUnit => "assisting_unit",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::CountyDepartment => "县级部门",
-            Self::TownshipOffice => "乡镇（街道）机构",
-            Self::VillageCommittee => "村（社区）组织",
-            Self::AssistingUnit => "协办单位",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.code() == s)
-    }
-
-    /// The region level this kind of unit sits at; assisting units may sit at any.
-    pub(crate) fn level(self) -> Option<RegionLevel> {
-        match self {
-            Self::CountyDepartment => Some(RegionLevel::County),
-            Self::TownshipOffice => Some(RegionLevel::Township),
-            Self::VillageCommittee => Some(RegionLevel::Village),
-            Self::AssistingUnit => None,
-        }
-    }
-}
+pub use jiceng_core::department::DepartmentKind;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DepartmentView {
@@ -101,13 +49,11 @@ pub struct DepartmentView {
 impl From<department::Model> for DepartmentView {
     fn from(m: department::Model) -> Self {
         Self {
-            kind_label: DepartmentKind::parse(&m.kind)
-                .map(|k| k.label())
-                .unwrap_or(""),
+            kind_label: m.kind.label(),
             id: m.id,
             code: m.code,
             name: m.name,
-            kind: m.kind,
+            kind: m.kind.code().to_string(),
             region_code: m.region_code,
             phone: m.phone,
             email: m.email,
@@ -238,7 +184,7 @@ pub async fn list_departments(
     let q = q
         .order_by_asc(department::Column::RegionCode)
         .order_by_asc(department::Column::Code);
-    crate::kernel::paging::paginate(&app.db.conn, q, page, DepartmentView::from).await
+    crate::kernel::paging::paginate(&app.db.conn, q, page, |m| Ok(DepartmentView::from(m))).await
 }
 
 pub(crate) async fn visible_department(
@@ -297,7 +243,7 @@ pub(crate) async fn insert_department(
     let m = department::ActiveModel {
         code: Set(d.code),
         name: Set(d.name),
-        kind: Set(d.kind.code().to_string()),
+        kind: Set(d.kind),
         region_code: Set(d.region.to_string()),
         phone: Set(d.phone),
         email: Set(d.email),
@@ -401,7 +347,7 @@ pub async fn update_department(
     let mut am: department::ActiveModel = existing.into();
     am.code = Set(d.code);
     am.name = Set(d.name);
-    am.kind = Set(d.kind.code().to_string());
+    am.kind = Set(d.kind);
     am.region_code = Set(d.region.to_string());
     am.phone = Set(d.phone);
     am.email = Set(d.email);

@@ -44,15 +44,15 @@ pub struct GridView {
     pub geometry: serde_json::Value,
 }
 
-impl From<grid::Model> for GridView {
-    fn from(m: grid::Model) -> Self {
-        Self {
-            geometry: serde_json::from_str(&m.geometry).unwrap_or(serde_json::Value::Null),
+impl GridView {
+    pub(crate) fn of(m: grid::Model) -> AppResult<Self> {
+        Ok(Self {
+            geometry: crate::store::json("grids.geometry", &m.geometry)?,
             code: m.code,
             name: m.name,
             village_code: m.village_code,
             worker_user_id: m.worker_user_id,
-        }
+        })
     }
 }
 
@@ -183,7 +183,7 @@ pub(crate) async fn check_grid_in_db(
             .one(txn)
             .await?
             .is_some_and(|u| {
-                u.role == Role::GridWorker.code()
+                u.role == Role::GridWorker
                     && RegionCode::parse(&u.region_code)
                         .is_ok_and(|c| c.contains(&g.village) || g.village.contains(&c))
             });
@@ -239,7 +239,7 @@ pub(crate) async fn insert_grid(
     }
     .insert(txn)
     .await?;
-    let view = GridView::from(m.clone());
+    let view = GridView::of(m.clone())?;
     audit::record(
         txn,
         now,
@@ -271,7 +271,7 @@ pub async fn list_grids(
         );
     }
     let q = q.order_by_asc(grid::Column::Code);
-    crate::kernel::paging::paginate(&app.db.conn, q, page, GridView::from).await
+    crate::kernel::paging::paginate(&app.db.conn, q, page, GridView::of).await
 }
 
 pub(crate) async fn visible_grid(app: &App, actor: &Actor, code: &str) -> AppResult<grid::Model> {
@@ -287,7 +287,7 @@ pub(crate) async fn visible_grid(app: &App, actor: &Actor, code: &str) -> AppRes
 }
 
 pub async fn get_grid(app: &App, actor: &Actor, code: &str) -> AppResult<GridView> {
-    visible_grid(app, actor, code).await.map(Into::into)
+    GridView::of(visible_grid(app, actor, code).await?)
 }
 
 pub async fn create_grid(app: &App, actor: &Actor, input: GridInput) -> AppResult<GridView> {
@@ -307,7 +307,7 @@ pub async fn create_grid(app: &App, actor: &Actor, input: GridInput) -> AppResul
     crate::kernel::versions::bump(&txn, crate::kernel::versions::LOCATE).await?;
     txn.commit().await?;
     crate::org::locate::of(app).reload(&app.db).await?;
-    Ok(m.into())
+    GridView::of(m)
 }
 
 pub async fn update_grid(
@@ -359,7 +359,7 @@ pub async fn update_grid(
     am.worker_user_id = Set(input.worker_user_id);
     am.updated_at = Set(now);
     let m = am.update(&txn).await?;
-    let view = GridView::from(m);
+    let view = GridView::of(m)?;
     audit::record(
         &txn,
         now,

@@ -48,15 +48,12 @@ pub struct RegionView {
 }
 
 impl RegionView {
-    pub(crate) fn from_model(m: region::Model, with_boundary: bool) -> Self {
-        let level = RegionLevel::parse(&m.level).unwrap_or(RegionLevel::Village);
-        Self {
-            boundary: if with_boundary {
-                m.boundary
-                    .as_deref()
-                    .and_then(|b| serde_json::from_str(b).ok())
-            } else {
-                None
+    pub(crate) fn from_model(m: region::Model, with_boundary: bool) -> AppResult<Self> {
+        let level = m.level;
+        Ok(Self {
+            boundary: match m.boundary.as_deref() {
+                Some(b) if with_boundary => Some(crate::store::json("regions.boundary", b)?),
+                _ => None,
             },
             code: m.code,
             name: m.name,
@@ -64,7 +61,7 @@ impl RegionView {
             level_label: level.label(),
             parent_code: m.parent_code,
             updated_at: m.updated_at,
-        }
+        })
     }
 }
 
@@ -152,7 +149,7 @@ pub async fn get_region(app: &App, actor: &Actor, code: &str) -> AppResult<Regio
         .one(&app.db.conn)
         .await?
         .ok_or_else(region_not_found)?;
-    Ok(RegionView::from_model(m, true))
+    RegionView::from_model(m, true)
 }
 
 /// Inserts a region after every check; shared by the API, the admin page, import and the demo.
@@ -193,7 +190,7 @@ pub(crate) async fn insert_region(
     let m = region::ActiveModel {
         code: Set(code.to_string()),
         name: Set(name),
-        level: Set(code.level().code().to_string()),
+        level: Set(code.level()),
         parent_code: Set(code.parent().map(|p| p.to_string())),
         boundary: Set(boundary),
         created_at: Set(now),
@@ -201,7 +198,7 @@ pub(crate) async fn insert_region(
     }
     .insert(txn)
     .await?;
-    let view = RegionView::from_model(m.clone(), true);
+    let view = RegionView::from_model(m.clone(), true)?;
     audit::record(
         txn,
         now,
@@ -230,7 +227,7 @@ pub async fn create_region(app: &App, actor: &Actor, input: RegionInput) -> AppR
     crate::kernel::versions::bump(&txn, crate::kernel::versions::LOCATE).await?;
     txn.commit().await?;
     crate::org::locate::of(app).reload(&app.db).await?;
-    Ok(RegionView::from_model(m, true))
+    RegionView::from_model(m, true)
 }
 
 pub async fn update_region(
@@ -263,7 +260,7 @@ pub async fn update_region(
     am.boundary = Set(boundary);
     am.updated_at = Set(now);
     let m = am.update(&txn).await?;
-    let view = RegionView::from_model(m, true);
+    let view = RegionView::from_model(m, true)?;
     audit::record(
         &txn,
         now,

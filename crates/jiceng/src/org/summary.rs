@@ -59,7 +59,7 @@ pub async fn grid_detail(app: &App, actor: &Actor, code: &str) -> AppResult<Grid
         village_name: name_of(Some(village.clone())),
         township_name: name_of(village.parent()),
         worker_name,
-        grid: m.into(),
+        grid: GridView::of(m)?,
     })
 }
 
@@ -69,13 +69,13 @@ pub async fn grids_for_map(app: &App, actor: &Actor, limit: u64) -> AppResult<Ve
     if let Some(p) = like_pattern(actor) {
         q = q.filter(grid::Column::VillageCode.like(p));
     }
-    Ok(q.order_by_asc(grid::Column::Code)
+    q.order_by_asc(grid::Column::Code)
         .limit(limit)
         .all(&app.db.conn)
         .await?
         .into_iter()
-        .map(Into::into)
-        .collect())
+        .map(GridView::of)
+        .collect()
 }
 
 /// How much organisation lies in the actor's jurisdiction.

@@ -1,4 +1,8 @@
 //! sea-orm entities, one module per table. Timestamps are UTC.
+//!
+//! Closed sets of codes (statuses, roles, channels, kinds, priorities, levels) are typed here
+//! as the core's enums (`jiceng_core::stored`): a row holding a code the enum does not know
+//! fails to load as an internal error instead of reading back as some valid state.
 
 macro_rules! no_relations {
     () => {
@@ -17,7 +21,7 @@ pub mod region {
         #[sea_orm(primary_key, auto_increment = false)]
         pub code: String,
         pub name: String,
-        pub level: String,
+        pub level: jiceng_core::RegionLevel,
         pub parent_code: Option<String>,
         /// GeoJSON geometry (Polygon or MultiPolygon), when the boundary is known.
         pub boundary: Option<String>,
@@ -38,7 +42,7 @@ pub mod department {
         #[sea_orm(unique)]
         pub code: String,
         pub name: String,
-        pub kind: String,
+        pub kind: jiceng_core::department::DepartmentKind,
         pub region_code: String,
         pub phone: String,
         pub active: bool,
@@ -84,7 +88,7 @@ pub mod user {
         #[sea_orm(unique)]
         pub username: String,
         pub display_name: String,
-        pub role: String,
+        pub role: jiceng_core::Role,
         pub region_code: String,
         pub department_id: Option<i64>,
         pub password_hash: String,
@@ -265,7 +269,7 @@ pub mod sla_policy {
         pub id: i64,
         /// A category code, or `*` for every category.
         pub category_code: String,
-        pub priority: String,
+        pub priority: jiceng_core::sla::Priority,
         /// JSON of `jiceng_core::sla::Policy`.
         pub policy: String,
         pub updated_at: DateTimeUtc,
@@ -328,8 +332,8 @@ pub mod work_order {
         pub tracking_code: String,
         pub title: String,
         pub description: String,
-        pub channel: String,
-        pub priority: String,
+        pub channel: jiceng_core::work_order::Channel,
+        pub priority: jiceng_core::sla::Priority,
         pub category_code: String,
         pub category_confidence: f64,
         pub lat: Option<f64>,
@@ -343,7 +347,7 @@ pub mod work_order {
         pub reporter_phone: String,
         pub reporter_phone_last4: String,
         pub anonymous: bool,
-        pub status: String,
+        pub status: jiceng_core::work_order::State,
         /// JSON of `jiceng_core::work_order::Flags`.
         pub flags: String,
         pub lead_unit_id: Option<i64>,
@@ -360,7 +364,7 @@ pub mod work_order {
         pub sign_by: Option<DateTimeUtc>,
         pub contact_by: Option<DateTimeUtc>,
         pub resolve_by: Option<DateTimeUtc>,
-        pub escalation: String,
+        pub escalation: jiceng_core::sla::Level,
         pub next_escalation_at: Option<DateTimeUtc>,
         pub master_id: Option<i64>,
         pub resolution: String,
@@ -588,8 +592,8 @@ pub mod application {
         pub subject_kind: String,
         pub subject_code: String,
         pub title: String,
-        pub channel: String,
-        pub status: String,
+        pub channel: jiceng_core::application::Channel,
+        pub status: jiceng_core::application::Status,
         pub applicant_name: String,
         pub applicant_id_masked: String,
         pub applicant_id_enc: String,
@@ -602,7 +606,7 @@ pub mod application {
         pub handed: String,
         pub defects: String,
         pub reason: String,
-        pub delivery: String,
+        pub delivery: jiceng_core::application::Delivery,
         pub window: String,
         pub received_by: String,
         pub ticket_id: Option<i64>,
@@ -632,7 +636,7 @@ pub mod application_part {
         pub matter_version: i32,
         pub matter_name: String,
         pub unit_id: i64,
-        pub status: String,
+        pub status: jiceng_core::application::PartStatus,
         pub steps: String,
         pub step: i32,
         pub limit_spec: String,
@@ -681,7 +685,7 @@ pub mod rating {
         pub subject_kind: String,
         pub subject_id: i64,
         pub subject_code: String,
-        pub channel: String,
+        pub channel: jiceng_core::rating::RatingChannel,
         pub score: i32,
         pub dimensions: String,
         pub comment: String,

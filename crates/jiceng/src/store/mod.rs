@@ -170,3 +170,27 @@ impl Db {
         self.conn.get_database_backend()
     }
 }
+
+/// Decodes a JSON column. A row that does not decode is an internal error naming the column,
+/// never a silent default (an empty checklist, a limit of 0 working days).
+pub fn json<T: serde::de::DeserializeOwned>(
+    column: &'static str,
+    text: &str,
+) -> crate::error::AppResult<T> {
+    serde_json::from_str(text).map_err(|e| {
+        crate::error::AppError::internal(anyhow::anyhow!("stored JSON in {column} is invalid: {e}"))
+    })
+}
+
+/// Reads an optional stored code (empty text = none); an unknown code is an internal error.
+pub fn optional_code<T: jiceng_core::stored::StoredCode>(
+    text: &str,
+) -> crate::error::AppResult<Option<T>> {
+    jiceng_core::stored::optional(text).map_err(crate::error::AppError::internal)
+}
+
+/// Reads a stored code held in a free-text column (a timeline's `to_status`); an unknown code is
+/// an internal error.
+pub fn code<T: jiceng_core::stored::StoredCode>(text: &str) -> crate::error::AppResult<T> {
+    T::from_stored(text).map_err(crate::error::AppError::internal)
+}

@@ -31,13 +31,12 @@ use crate::work_orders::read::OrderView;
 use crate::work_orders::read::by_code_and_last4;
 use crate::work_orders::read::flags_of;
 use crate::work_orders::read::not_found;
-use crate::work_orders::read::state_of;
 use crate::work_orders::read::view;
 use crate::work_orders::read::visible;
 use crate::work_orders::rules_for;
 use chrono::{DateTime, Utc};
 use jiceng_core::dispatch::{self, Unit};
-use jiceng_core::sla::{DeadlineKind, Priority};
+use jiceng_core::sla::DeadlineKind;
 use jiceng_core::work_order::{Action, Resolution, Satisfaction, State, transition};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -180,13 +179,13 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
         )
         .await);
     }
-    let from = state_of(&m)?;
+    let from = m.status;
     let rules = rules_for(app, &m);
-    let (to, flags) = transition(from, flags_of(&m), input.action, rules).map_err(illegal)?;
+    let (to, flags) = transition(from, flags_of(&m)?, input.action, rules).map_err(illegal)?;
     let actor_name = actor.audit_name();
     let note = input.note.trim().to_string();
     let mut am: work_order::ActiveModel = m.clone().into();
-    am.status = Set(to.code().into());
+    am.status = Set(to);
     am.flags = Set(serde_json::to_string(&flags).expect("flags"));
     am.updated_at = Set(now);
     let mut message: Option<notify::Message> = None;
@@ -270,10 +269,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
                 .ok_or_else(|| {
                     AppError::field("master_id", Code::WorkOrderMasterNotFound, "主工单不存在")
                 })?;
-            if master.id == m.id
-                || master.master_id.is_some()
-                || State::parse(&master.status).is_none_or(|s| s.is_final())
-            {
+            if master.id == m.id || master.master_id.is_some() || master.status.is_final() {
                 return Err(AppError::field(
                     "master_id",
                     Code::WorkOrderBadMaster,
@@ -429,7 +425,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
         }
         Action::Reopen => {
             // 重办: the resolve deadline starts again from now.
-            let priority = Priority::parse(&m2.priority).unwrap_or(Priority::Normal);
+            let priority = m2.priority;
             let policy = reference.policy(&m2.category_code, priority);
             let due = policy.resolve.deadline(&reference.calendar, now);
             let mut am: work_order::ActiveModel = m2.into();
@@ -632,7 +628,7 @@ pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppR
         )
         .await);
     };
-    if State::parse(&m.status).is_none_or(|s| s.is_final()) {
+    if m.status.is_final() {
         return Err(AppError::new(
             Code::WorkOrderIllegalTransition,
             "工单已结束，不能再提交协办意见",
@@ -647,8 +643,8 @@ pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppR
         now,
         &actor.audit_name(),
         jiceng_core::work_order::ASSIST_REPLY,
-        &m.status,
-        &m.status,
+        m.status.code(),
+        m.status.code(),
         text,
     )
     .await?;
@@ -681,7 +677,7 @@ pub async fn citizen_callback(
     satisfaction: Satisfaction,
 ) -> AppResult<OrderView> {
     let m = by_code_and_last4(app, code, last4).await?;
-    if m.status != State::PendingCallback.code() {
+    if m.status != State::PendingCallback {
         return Err(AppError::new(
             Code::WorkOrderNotReadyForRating,
             "工单答复审核通过后才能评价",
@@ -700,12 +696,12 @@ pub async fn citizen_callback(
         .one(&txn)
         .await?
         .ok_or_else(not_found)?;
-    let from = state_of(&m)?;
+    let from = m.status;
     let (to, flags) =
-        transition(from, flags_of(&m), action, rules_for(app, &m)).map_err(illegal)?;
+        transition(from, flags_of(&m)?, action, rules_for(app, &m)).map_err(illegal)?;
     debug_assert_eq!(to, state);
     let mut am: work_order::ActiveModel = m.clone().into();
-    am.status = Set(to.code().into());
+    am.status = Set(to);
     am.flags = Set(serde_json::to_string(&flags).expect("flags"));
     am.resolution = Set(code_of(&resolution));
     am.satisfaction = Set(code_of(&satisfaction));
@@ -713,10 +709,7 @@ pub async fn citizen_callback(
     if to == State::Closed {
         am.closed_at = Set(Some(now));
     } else {
-        let policy = reference.policy(
-            &m.category_code,
-            Priority::parse(&m.priority).unwrap_or(Priority::Normal),
-        );
+        let policy = reference.policy(&m.category_code, m.priority);
         am.resolve_by = Set(Some(policy.resolve.deadline(&reference.calendar, now)));
         am.resolve_started_at = Set(Some(now));
         am.replied_at = Set(None);

@@ -2,7 +2,7 @@
 //! version is unchanged), the plan with its reasons, assignment rows, and the (re)dispatch of
 //! one order with its timeline row and notification.
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::kernel::app::App;
 use crate::notify;
 use crate::reference::Loaded;
@@ -15,8 +15,8 @@ use crate::store::entities::work_order;
 use crate::work_orders::model::event;
 use crate::work_orders::model::illegal;
 use crate::work_orders::read::flags_of;
-use crate::work_orders::read::state_of;
 use chrono::{DateTime, Utc};
+use jiceng_core::department::DepartmentKind;
 use jiceng_core::dispatch::{self, ListItem, Outcome, Place, Unit, UnitRef};
 use jiceng_core::sla::{Level, Priority};
 use jiceng_core::work_order::{Action, Flags, Rules, State, transition};
@@ -109,8 +109,8 @@ impl DispatchData {
             .await?;
         let mut lists: std::collections::HashMap<String, Vec<ListItem>> = Default::default();
         for i in &items {
-            if let (Some(region), Some(item)) = (in_force.get(&i.list_id), item_of(i)) {
-                lists.entry(region.clone()).or_default().push(item);
+            if let Some(region) = in_force.get(&i.list_id) {
+                lists.entry(region.clone()).or_default().push(item_of(i)?);
             }
         }
         let depts = department::Entity::find()
@@ -160,20 +160,21 @@ impl DispatchData {
                     let t = &p.township.as_ref()?.0;
                     depts
                         .iter()
-                        .find(|d| d.kind == "township_office" && &d.region_code == t)
+                        .find(|d| d.kind == DepartmentKind::TownshipOffice && &d.region_code == t)
                         .map(unit)
                 }
                 UnitRef::VillageCommittee => {
                     let v = &p.village.as_ref()?.0;
                     depts
                         .iter()
-                        .find(|d| d.kind == "village_committee" && &d.region_code == v)
+                        .find(|d| d.kind == DepartmentKind::VillageCommittee && &d.region_code == v)
                         .map(unit)
                 }
                 UnitRef::AssistingUnit { name_contains } => {
                     let near = p.township.as_ref().map(|t| t.0.clone()).unwrap_or_default();
                     let fits = |d: &&department::Model| {
-                        d.kind == "assisting_unit" && d.name.contains(name_contains.as_str())
+                        d.kind == DepartmentKind::AssistingUnit
+                            && d.name.contains(name_contains.as_str())
                     };
                     depts
                         .iter()
@@ -205,15 +206,18 @@ pub async fn preview_dispatch(app: &App, category: &str, lat: f64, lon: f64) -> 
     Ok(data.plan(&crate::reference::of(app).get(), category, &place, &county))
 }
 
-pub(crate) fn item_of(i: &resp_item::Model) -> Option<ListItem> {
-    Some(ListItem {
+/// A stored responsibility-list item; one that does not decode is an internal error, never
+/// silently left out of dispatch.
+pub(crate) fn item_of(i: &resp_item::Model) -> AppResult<ListItem> {
+    Ok(ListItem {
         code: i.code.clone(),
         name: i.name.clone(),
-        item_type: serde_json::from_value(serde_json::Value::String(i.item_type.clone())).ok()?,
+        item_type: serde_json::from_value(serde_json::Value::String(i.item_type.clone()))
+            .map_err(|e| AppError::internal(anyhow::anyhow!("resp_items.item_type: {e}")))?,
         legal_basis: i.legal_basis.clone(),
-        categories: serde_json::from_str(&i.categories).ok()?,
-        lead: serde_json::from_str(&i.lead).ok()?,
-        assisting: serde_json::from_str(&i.assisting).ok()?,
+        categories: crate::store::json("resp_items.categories", &i.categories)?,
+        lead: crate::store::json("resp_items.lead", &i.lead)?,
+        assisting: crate::store::json("resp_items.assisting", &i.assisting)?,
     })
 }
 
@@ -270,7 +274,7 @@ pub(crate) fn set_dispatched(
     let (s, f) = transition(from, flags, Action::Dispatch, rules).map_err(illegal)?;
     let policy = reference.policy(category, priority);
     let d = policy.deadlines(&reference.calendar, now);
-    am.status = Set(s.code().into());
+    am.status = Set(s);
     am.flags = Set(serde_json::to_string(&f).expect("flags"));
     am.lead_unit_id = Set(Some(p.lead.id));
     am.list_item_code = Set(p.item_code.clone());
@@ -281,7 +285,7 @@ pub(crate) fn set_dispatched(
     am.sign_by = Set(Some(d.sign_by));
     am.contact_by = Set(Some(d.contact_by));
     am.resolve_by = Set(Some(d.resolve_by));
-    am.escalation = Set(Level::None.code().into());
+    am.escalation = Set(Level::None);
     am.resolve_started_at = Set(Some(now));
     am.next_escalation_at = Set(jiceng_core::sla::next_step_at(
         |_| now,
@@ -307,9 +311,9 @@ pub(crate) async fn do_dispatch(
     actor: &str,
     rules: Rules,
 ) -> AppResult<work_order::Model> {
-    let from = state_of(&m)?;
-    let flags = flags_of(&m);
-    let priority = Priority::parse(&m.priority).unwrap_or(Priority::Normal);
+    let from = m.status;
+    let flags = flags_of(&m)?;
+    let priority = m.priority;
     let category = m.category_code.clone();
     let mut am: work_order::ActiveModel = m.into();
     let s = set_dispatched(

@@ -13,8 +13,7 @@ use crate::store::entities::escalation_step;
 use crate::store::entities::order_event;
 use crate::store::entities::work_order;
 use chrono::{DateTime, Utc};
-use jiceng_core::sla::{DeadlineKind, Level, Priority, due_steps, next_step_at};
-use jiceng_core::work_order::State;
+use jiceng_core::sla::{DeadlineKind, Level, due_steps, next_step_at};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -24,21 +23,15 @@ use sea_orm::{
 
 /// Whether a deadline has been met (or no longer applies) in the order's current state.
 fn met(m: &work_order::Model, kind: DeadlineKind) -> bool {
-    let Some(state) = State::parse(&m.status) else {
-        // Not a state the core knows: never escalated on a guess; the read path reports it.
-        tracing::error!(order = m.id, status = %m.status, "unknown stored work-order status");
-        return true;
-    };
-    if state.is_final() || matches!(state, State::Accepted | State::PendingDispatch) {
-        return true;
-    }
-    match kind {
-        DeadlineKind::Sign => m.signed_at.is_some() || !matches!(state, State::PendingSign),
-        DeadlineKind::Contact => m.contacted_at.is_some(),
-        DeadlineKind::Resolve => {
-            m.replied_at.is_some() || matches!(state, State::Replied | State::PendingCallback)
-        }
-    }
+    jiceng_core::work_order::deadline_met(
+        jiceng_core::work_order::Progress {
+            state: m.status,
+            signed: m.signed_at.is_some(),
+            contacted: m.contacted_at.is_some(),
+            replied: m.replied_at.is_some(),
+        },
+        kind,
+    )
 }
 
 /// When each deadline of the order started running.
@@ -62,10 +55,7 @@ pub async fn reschedule(
 ) -> AppResult<work_order::Model> {
     let next = match (m.dispatched_at, crate::work_orders::model::deadlines_of(&m)) {
         (Some(start), Some(d)) => {
-            let policy = reference.policy(
-                &m.category_code,
-                Priority::parse(&m.priority).unwrap_or(Priority::Normal),
-            );
+            let policy = reference.policy(&m.category_code, m.priority);
             // Steps already due but not yet taken are due now.
             let pending = due_steps(start_of(&m, start), &d, &policy.thresholds, now, |k| {
                 met(&m, k)
@@ -198,11 +188,8 @@ async fn escalate_one(
         return Ok(0);
     };
     let mut taken = 0;
-    let policy = reference.policy(
-        &m.category_code,
-        Priority::parse(&m.priority).unwrap_or(Priority::Normal),
-    );
-    let mut level = Level::parse(&m.escalation).unwrap_or(Level::None);
+    let policy = reference.policy(&m.category_code, m.priority);
+    let mut level = m.escalation;
     for step in due_steps(start_of(&m, start), &d, &policy.thresholds, now, |k| {
         met(&m, k)
     }) {
@@ -240,8 +227,8 @@ async fn escalate_one(
             now,
             "system:escalation",
             &jiceng_core::work_order::escalation_code(step.level),
-            &m.status,
-            &m.status,
+            m.status.code(),
+            m.status.code(),
             &what,
         ));
         let event = match step.level {
@@ -272,9 +259,9 @@ async fn escalate_one(
     let next = next_step_at(start_of(&m, start), &d, &policy.thresholds, now, |k| {
         met(&m, k)
     });
-    if level.code() != m.escalation || next != m.next_escalation_at {
+    if level != m.escalation || next != m.next_escalation_at {
         let mut am: work_order::ActiveModel = m.into();
-        am.escalation = Set(level.code().into());
+        am.escalation = Set(level);
         am.next_escalation_at = Set(next);
         am.update(txn).await?;
     }
@@ -334,16 +321,13 @@ pub async fn overdue_by_unit(
         .map(|d| (d.id, d.name))
         .collect();
     let mut by: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
-    for o in orders
-        .iter()
-        .filter(|o| State::parse(&o.status).is_some_and(|s| !s.is_final()))
-    {
+    for o in orders.iter().filter(|o| !o.status.is_final()) {
         let name = o
             .lead_unit_id
             .and_then(|u| names.get(&u).cloned())
             .unwrap_or_else(|| "未派单".into());
         let e = by.entry(name).or_default();
-        if o.escalation == "supervised" {
+        if o.escalation == Level::Supervised {
             e.1 += 1;
         } else {
             e.0 += 1;

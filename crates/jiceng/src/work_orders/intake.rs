@@ -54,6 +54,7 @@ use sea_orm::{
 
 /// Who may register orders and on which channel; citizens (no actor) use the web.
 pub(crate) fn channel_for(actor: Option<&Actor>, asked: Option<&str>) -> AppResult<Channel> {
+    use jiceng_core::work_order::Submitter;
     let asked = match asked.map(str::trim).filter(|s| !s.is_empty()) {
         Some(s) => Some(Channel::parse(s).ok_or_else(|| {
             AppError::field(
@@ -64,24 +65,21 @@ pub(crate) fn channel_for(actor: Option<&Actor>, asked: Option<&str>) -> AppResu
         })?),
         None => None,
     };
-    Ok(match actor {
-        None => match asked {
-            Some(c @ (Channel::Web | Channel::App)) => c,
-            None => Channel::Web,
-            Some(_) => {
-                return Err(AppError::field(
-                    "channel",
-                    Code::WorkOrderBadChannel,
-                    "群众只能通过网站或移动端提交",
-                ));
-            }
-        },
-        Some(Actor::User(u)) => asked.unwrap_or(match (u.role, &u.via) {
-            (Role::GridWorker, _) => Channel::Grid,
-            (_, crate::kernel::actor::AuthVia::Token { .. }) => Channel::Api,
-            _ => Channel::Hotline,
-        }),
-        Some(Actor::System(_)) => asked.unwrap_or(Channel::System),
+    let who = match actor {
+        None => Submitter::Citizen,
+        Some(Actor::User(u)) if u.role == Role::GridWorker => Submitter::GridWorker,
+        Some(Actor::User(u)) if matches!(u.via, crate::kernel::actor::AuthVia::Token { .. }) => {
+            Submitter::ApiClient
+        }
+        Some(Actor::User(_)) => Submitter::Staff,
+        Some(Actor::System(_)) => Submitter::System,
+    };
+    jiceng_core::work_order::channel_for(who, asked).map_err(|_| {
+        AppError::field(
+            "channel",
+            Code::WorkOrderBadChannel,
+            "群众只能通过网站或移动端提交",
+        )
     })
 }
 
@@ -416,8 +414,8 @@ impl Intake {
             tracking_code: Set(code.to_string()),
             title: Set(c.title.clone()),
             description: Set(c.description.clone()),
-            channel: Set(c.channel.code().into()),
-            priority: Set(c.priority.code().into()),
+            channel: Set(c.channel),
+            priority: Set(c.priority),
             category_code: Set(c.category.0.clone()),
             category_confidence: Set((c.category.1 * 1000.0).round() / 1000.0),
             lat: Set(c.lat_lon.map(|x| x.0)),
@@ -430,7 +428,7 @@ impl Intake {
             reporter_phone: Set(mask_phone(phone)),
             reporter_phone_last4: Set(last4),
             anonymous: Set(c.reporter.is_none()),
-            status: Set(State::Accepted.code().into()),
+            status: Set(State::Accepted),
             flags: Set(serde_json::to_string(&Flags::default()).expect("flags")),
             lead_unit_id: Set(None),
             list_item_code: Set(String::new()),
@@ -444,7 +442,7 @@ impl Intake {
             sign_by: Set(None),
             contact_by: Set(None),
             resolve_by: Set(None),
-            escalation: Set(Level::None.code().into()),
+            escalation: Set(Level::None),
             next_escalation_at: Set(None),
             master_id: Set(None),
             resolution: Set(String::new()),
@@ -549,7 +547,7 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
                     rules,
                 )
                 .map_err(illegal)?;
-                am.status = Set(s.code().into());
+                am.status = Set(s);
                 am.flags = Set(serde_json::to_string(&f).expect("flags"));
                 am.dispatch_reasons = Set(serde_json::to_string(reasons).expect("reasons"));
             }
@@ -601,7 +599,7 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
                     &j.actor_name,
                     jiceng_core::work_order::Action::Dispatch.code(),
                     accepted,
-                    &m.status,
+                    m.status.code(),
                     &dispatch_note(p),
                 ));
                 for (unit, role) in planned_units(p) {
@@ -615,7 +613,7 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
                 "system:dispatch",
                 jiceng_core::work_order::Action::QueueForDispatch.code(),
                 accepted,
-                &m.status,
+                m.status.code(),
                 &reasons.join("；"),
             )),
         }

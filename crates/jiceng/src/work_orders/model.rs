@@ -13,58 +13,12 @@ use chrono::{DateTime, Utc};
 use jiceng_core::sla::Deadlines;
 use jiceng_core::work_order::{Resolution, Satisfaction};
 use sea_orm::DatabaseTransaction;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 pub const MAX_DESCRIPTION: usize = 4000;
 pub const MAX_EXTENSIONS: u32 = 2;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Hotline,
-    Grid,
-    Web,
-    App,
-    Api,
-    System,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 6] = [
-        Self::Hotline,
-        Self::Grid,
-        Self::Web,
-        Self::App,
-        Self::Api,
-        Self::System,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Hotline => "hotline",
-            Self::Grid => "grid",
-            Self::Web => "web",
-            Self::App => "app",
-            Self::Api => "api",
-            Self::System => "system",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Hotline => "12345热线",
-            Self::Grid => "网格上报",
-            Self::Web => "网站",
-            Self::App => "移动端",
-            Self::Api => "接口",
-            Self::System => "系统",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.code() == s)
-    }
-}
+pub use jiceng_core::work_order::Channel;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

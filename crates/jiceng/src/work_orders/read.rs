@@ -20,9 +20,8 @@ use crate::store::entities::work_order;
 use crate::work_orders::MAX_EXTENSIONS;
 use chrono::{DateTime, Utc};
 use jiceng_core::RegionCode;
-use jiceng_core::sla::Level;
 use jiceng_core::work_order::Rules;
-use jiceng_core::work_order::{Action, Flags, State};
+use jiceng_core::work_order::{Action, Flags};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -135,13 +134,10 @@ pub struct PhotoRef {
     pub url: String,
 }
 
-pub(crate) fn flags_of(m: &work_order::Model) -> Flags {
-    serde_json::from_str(&m.flags).unwrap_or_default()
-}
-
-pub(crate) fn state_of(m: &work_order::Model) -> AppResult<State> {
-    State::parse(&m.status)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown state {}", m.status)))
+/// The order's flags (JSON); a value that does not decode is an internal error, never "no
+/// flags" (which would reopen a closed send-back or forget an extension).
+pub(crate) fn flags_of(m: &work_order::Model) -> AppResult<Flags> {
+    crate::store::json("work_orders.flags", &m.flags)
 }
 
 pub(crate) async fn view<C: ConnectionTrait>(
@@ -216,9 +212,9 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
             name: snapshot.region_name(c).unwrap_or_default(),
         })
     };
-    let flags = flags_of(m);
-    let state = state_of(m)?;
-    let level = Level::parse(&m.escalation).unwrap_or(Level::None);
+    let flags = flags_of(m)?;
+    let state = m.status;
+    let level = m.escalation;
     let timeline = if detail {
         Some(
             order_event::Entity::find()
@@ -272,12 +268,12 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
     Ok(OrderView {
         id: m.id,
         tracking_code: m.tracking_code.clone(),
-        status: m.status.clone(),
+        status: m.status.code().to_string(),
         status_label: state.label(),
         title: m.title.clone(),
         description: m.description.clone(),
-        channel: m.channel.clone(),
-        priority: m.priority.clone(),
+        channel: m.channel.code().to_string(),
+        priority: m.priority.code().to_string(),
         category: CategoryRef {
             code: m.category_code.clone(),
             name: reference
@@ -312,7 +308,7 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
                 .filter(|u| u.role == "assist")
                 .map(|u| unit(u.unit_id))
                 .collect(),
-            reasons: serde_json::from_str(&m.dispatch_reasons).unwrap_or_default(),
+            reasons: crate::store::json("work_orders.dispatch_reasons", &m.dispatch_reasons)?,
             list_item_code: m.list_item_code.clone(),
         },
         deadlines: DeadlinesView {
@@ -640,7 +636,7 @@ pub async fn nearby_open(
                 id: m.id,
                 tracking_code: m.tracking_code.clone(),
                 title: m.title.clone(),
-                status_label: State::parse(&m.status).map(|s| s.label()).unwrap_or(""),
+                status_label: m.status.label(),
                 distance_m: distance_m.round(),
                 same_category: category.is_some_and(|c| c == m.category_code),
             })
@@ -661,14 +657,15 @@ pub(crate) async fn allowed_for(
     m: &work_order::Model,
     units: &[assignment::Model],
 ) -> Vec<Action> {
-    let Ok(state) = state_of(m) else {
+    // The view that calls this has decoded the flags already and reports a bad row.
+    let Ok(flags) = flags_of(m) else {
         return Vec::new();
     };
     let rules = rules_for(app, m);
     let Actor::User(u) = actor else {
         return Vec::new();
     };
-    jiceng_core::work_order::allowed(state, flags_of(m), rules)
+    jiceng_core::work_order::allowed(m.status, flags, rules)
         .into_iter()
         .filter(|a| *a != Action::QueueForDispatch && jiceng_core::work_order::role_may(u.role, *a))
         .filter(|a| !jiceng_core::work_order::needs_lead_unit(*a) || is_lead(u, units))

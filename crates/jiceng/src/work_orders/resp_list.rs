@@ -148,7 +148,7 @@ async fn view<C: sea_orm::ConnectionTrait>(db: &C, l: resp_list::Model) -> AppRe
         status: l.status,
         effective_date: l.effective_date,
         note: l.note,
-        items: items.iter().filter_map(item_of).collect(),
+        items: items.iter().map(item_of).collect::<AppResult<_>>()?,
     })
 }
 

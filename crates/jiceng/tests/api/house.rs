@@ -128,6 +128,50 @@ async fn the_timeline_keeps_codes_and_an_extension_needs_no_note() {
     }
 }
 
+#[tokio::test]
+async fn an_unknown_stored_code_or_bad_json_is_an_internal_error_not_a_state() {
+    use crate::work_orders::report;
+    let app = TestApp::spawn().await;
+    let xf = app.token("handler.xfjy").await;
+    let gw = app.token("gw001").await;
+    let id = report(&app, Some(&gw), "13800138000", "normal").await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/work-orders/{id}");
+    let (status, _) = app.get(&path, &xf).await;
+    assert_eq!(status, 200);
+    for (set, restore) in [
+        ("status = 'bogus'", None),
+        ("priority = 'whenever'", Some("priority = 'normal'")),
+        ("flags = 'not json'", Some("flags = '{}'")),
+    ] {
+        let before: String = if restore.is_none() {
+            // Remember the real status to put it back.
+            let (_, o) = app.get(&path, &xf).await;
+            format!("status = '{}'", o["status"].as_str().unwrap())
+        } else {
+            restore.unwrap().to_string()
+        };
+        app.app
+            .db
+            .conn
+            .execute_unprepared(&format!("UPDATE work_orders SET {set} WHERE id = {id}"))
+            .await
+            .unwrap();
+        let (status, body) = app.get(&path, &xf).await;
+        assert_eq!(status, 500, "{set}: {body}");
+        assert_eq!(body["code"], "internal", "{set}: {body}");
+        app.app
+            .db
+            .conn
+            .execute_unprepared(&format!("UPDATE work_orders SET {before} WHERE id = {id}"))
+            .await
+            .unwrap();
+        let (status, _) = app.get(&path, &xf).await;
+        assert_eq!(status, 200, "after restoring {set}");
+    }
+}
+
 /// A second server process on the same database, killed when dropped.
 struct SecondNode {
     child: std::process::Child,

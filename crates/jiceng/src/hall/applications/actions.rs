@@ -15,12 +15,9 @@ use crate::hall::applications::intake::promise;
 use crate::hall::applications::intake::retime;
 use crate::hall::applications::intake::start_part;
 use crate::hall::applications::model::ApplicationView;
-use crate::hall::applications::model::check_stored;
 use crate::hall::applications::model::handles;
 use crate::hall::applications::model::limit_of;
-use crate::hall::applications::model::part_status;
 use crate::hall::applications::model::receives;
-use crate::hall::applications::model::status_of;
 use crate::hall::applications::model::steps_of;
 use crate::hall::applications::read::by_code_and_last4;
 use crate::hall::applications::read::load_view;
@@ -185,7 +182,8 @@ pub(crate) async fn load_for_update(txn: &DatabaseTransaction, id: i64) -> AppRe
         bundle::Entity::find_by_id(m.subject_code.clone())
             .one(txn)
             .await?
-            .and_then(|b| serde_json::from_str::<BundleSpec>(&b.spec).ok())
+            .map(|b| crate::store::json::<BundleSpec>("bundles.spec", &b.spec))
+            .transpose()?
             .map(|b| b.edges)
             .unwrap_or_default()
     } else {
@@ -199,7 +197,6 @@ pub(crate) async fn load_for_update(txn: &DatabaseTransaction, id: i64) -> AppRe
         .collect();
     // Every stored status is read strictly once here; a value the core does not know is an
     // internal error before anything is changed.
-    check_stored(&m, &parts)?;
     Ok(Loaded { m, parts, edges })
 }
 
@@ -232,10 +229,10 @@ pub(crate) async fn apply(
             provided,
             defective,
         } => {
-            domain::transition(status_of(&m)?, AppAction::SupplementIncomplete)
+            domain::transition(m.status, AppAction::SupplementIncomplete)
                 .map_err(|e| state_error(e.message()))?;
             audit_action = "application.supplement";
-            let mut handed: Handed = serde_json::from_str(&m.handed).unwrap_or_default();
+            let mut handed: Handed = crate::store::json("applications.handed", &m.handed)?;
             handed
                 .provided
                 .extend(provided.into_iter().map(|s| s.trim().to_string()));
@@ -245,7 +242,7 @@ pub(crate) async fn apply(
             handed.defective.retain(|d| !again.contains(&d.name));
             handed.defective.extend(defective);
             let checklist: Vec<ChecklistItem> =
-                serde_json::from_str(&m.checklist).unwrap_or_default();
+                crate::store::json("applications.checklist", &m.checklist)?;
             let defects = domain::defects(&checklist, &handed).map_err(|unknown| {
                 AppError::field(
                     "provided",
@@ -263,18 +260,16 @@ pub(crate) async fn apply(
                     (m.subject_kind == "bundle").then_some(m.subject_code.as_str()),
                 )
                 .await?;
-                m.status = domain::transition(status_of(&m)?, AppAction::supplement(&defects))
-                    .map_err(|e| state_error(e.message()))?
-                    .code()
-                    .into();
+                m.status = domain::transition(m.status, AppAction::supplement(&defects))
+                    .map_err(|e| state_error(e.message()))?;
                 m.accepted_at = Some(now);
-                let mut fresh = new_parts(&s, m.id, cal, now);
+                let mut fresh = new_parts(&s, m.id, cal, now)?;
                 let rows =
                     bulk::insert_models::<application_part::Entity, _>(&txn, &fresh, "id").await?;
                 for (p, r) in fresh.iter_mut().zip(rows) {
                     p.id = r.try_get("", "id")?;
                 }
-                m.promised_at = promise(cal, &fresh, &s.edges, now);
+                m.promised_at = promise(cal, &fresh, &s.edges, now)?;
                 events.push(event(
                     m.id,
                     None,
@@ -295,7 +290,7 @@ pub(crate) async fn apply(
                     now,
                 ));
                 for p in &fresh {
-                    if part_status(p)? == PartStatus::Active {
+                    if p.status == PartStatus::Active {
                         events.push(event(
                             m.id,
                             Some(p.id),
@@ -327,16 +322,16 @@ pub(crate) async fn apply(
             result_no,
             delivery,
         } => {
-            domain::transition(status_of(&m)?, AppAction::WorkOnPart)
+            domain::transition(m.status, AppAction::WorkOnPart)
                 .map_err(|e| state_error(e.message()))?;
             audit_action = "application.advance";
             let i = parts.iter().position(|p| p.id == part).ok_or_else(|| {
                 AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
             let p = &mut parts[i];
-            domain::part_transition(part_status(p)?, PartAction::Step)
+            domain::part_transition(p.status, PartAction::Step)
                 .map_err(|e| state_error(e.message()))?;
-            let steps = steps_of(p);
+            let steps = steps_of(p)?;
             let step = p.step as usize;
             let last = step + 1 >= steps.len();
             let note = note.trim().to_string();
@@ -358,7 +353,7 @@ pub(crate) async fn apply(
                     ));
                 }
                 let delivery = match delivery.as_deref().map(str::trim) {
-                    None | Some("") => Delivery::parse(&m.delivery).unwrap_or(Delivery::Pickup),
+                    None | Some("") => m.delivery,
                     Some(d) => Delivery::parse(d).ok_or_else(|| {
                         AppError::field(
                             "delivery",
@@ -368,10 +363,8 @@ pub(crate) async fn apply(
                     })?,
                 };
                 p.step = steps.len() as i32;
-                p.status = domain::part_transition(part_status(p)?, PartAction::Finish)
-                    .map_err(|e| state_error(e.message()))?
-                    .code()
-                    .into();
+                p.status = domain::part_transition(p.status, PartAction::Finish)
+                    .map_err(|e| state_error(e.message()))?;
                 p.done_at = Some(now);
                 p.step_due = None;
                 p.result_no = no.to_string();
@@ -400,14 +393,14 @@ pub(crate) async fn apply(
                 // Start what was waiting for it.
                 let done: BTreeSet<String> = parts
                     .iter()
-                    .filter(|p| matches!(part_status(p), Ok(PartStatus::Done)))
+                    .filter(|p| p.status == PartStatus::Done)
                     .map(|p| p.matter_code.clone())
                     .collect();
                 let codes: Vec<String> = parts.iter().map(|p| p.matter_code.clone()).collect();
                 let next = domain::ready(&codes, &edges, &done);
                 for p in parts.iter_mut() {
-                    if next.contains(&p.matter_code) && part_status(p)? == PartStatus::Waiting {
-                        start_part(p, cal, now);
+                    if next.contains(&p.matter_code) && p.status == PartStatus::Waiting {
+                        start_part(p, cal, now)?;
                         events.push(event(
                             m.id,
                             Some(p.id),
@@ -419,13 +412,10 @@ pub(crate) async fn apply(
                         messages.push(assigned_message(&m, p));
                     }
                 }
-                let states = parts
-                    .iter()
-                    .map(part_status)
-                    .collect::<AppResult<Vec<_>>>()?;
-                let next = domain::status_from_parts(status_of(&m)?, &states);
+                let states: Vec<PartStatus> = parts.iter().map(|p| p.status).collect();
+                let next = domain::status_from_parts(m.status, &states);
                 if next == Status::Completed {
-                    m.status = next.code().into();
+                    m.status = next;
                     m.completed_at = Some(now);
                     events.push(event(
                         m.id,
@@ -446,7 +436,7 @@ pub(crate) async fn apply(
                 }
             } else {
                 p.step += 1;
-                retime(p, cal);
+                retime(p, cal)?;
                 let done_step = steps[step].clone();
                 events.push(event(
                     m.id,
@@ -463,7 +453,7 @@ pub(crate) async fn apply(
             }
         }
         Action::Suspend { part, kind, note } => {
-            domain::transition(status_of(&m)?, AppAction::WorkOnPart)
+            domain::transition(m.status, AppAction::WorkOnPart)
                 .map_err(|e| state_error(e.message()))?;
             audit_action = "application.suspend";
             let kind = Pause::parse(kind.trim()).ok_or_else(|| {
@@ -484,10 +474,8 @@ pub(crate) async fn apply(
             let p = parts.iter_mut().find(|p| p.id == part).ok_or_else(|| {
                 AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
-            p.status = domain::part_transition(part_status(p)?, PartAction::Suspend)
-                .map_err(|e| state_error(e.message()))?
-                .code()
-                .into();
+            p.status = domain::part_transition(p.status, PartAction::Suspend)
+                .map_err(|e| state_error(e.message()))?;
             p.paused_at = Some(now);
             p.pause_kind = kind.code().into();
             events.push(event(
@@ -516,16 +504,18 @@ pub(crate) async fn apply(
             let p = parts.iter_mut().find(|p| p.id == part).ok_or_else(|| {
                 AppError::field("part", Code::ApplicationNoPart, "本办件没有这个事项")
             })?;
-            let resumed = domain::part_transition(part_status(p)?, PartAction::Resume)
+            let resumed = domain::part_transition(p.status, PartAction::Resume)
                 .map_err(|e| state_error(e.message()))?;
             let from = p.paused_at.unwrap_or(now);
-            let days = domain::paused_days(cal, limit_of(p).unit, from, now);
+            let days = domain::paused_days(cal, limit_of(p)?.unit, from, now);
             p.paused_days += days as i32;
-            p.status = resumed.code().into();
+            p.status = resumed;
             p.paused_at = None;
-            let kind = Pause::parse(&p.pause_kind).map(Pause::label).unwrap_or("");
+            let kind = crate::store::optional_code::<Pause>(&p.pause_kind)?
+                .map(Pause::label)
+                .unwrap_or("");
             p.pause_kind = String::new();
-            retime(p, cal);
+            retime(p, cal)?;
             let note = note.trim();
             events.push(event(
                 m.id,
@@ -544,10 +534,10 @@ pub(crate) async fn apply(
             ));
         }
     }
-    if status_of(&m)? == Status::InProgress {
+    if m.status == Status::InProgress {
         let accepted = m.accepted_at.unwrap_or(now);
         let before = m.promised_at;
-        m.promised_at = promise(cal, &parts, &edges, accepted);
+        m.promised_at = promise(cal, &parts, &edges, accepted)?;
         if before.is_some() && m.promised_at != before {
             messages.push(
                 notify::Message::new(

@@ -14,9 +14,7 @@ use crate::hall::applications::model::BATCH;
 use crate::hall::applications::model::NewApplication;
 use crate::hall::applications::model::first_step;
 use crate::hall::applications::model::limit_of;
-use crate::hall::applications::model::part_status;
 use crate::hall::applications::model::receives;
-use crate::hall::applications::model::status_of;
 use crate::hall::applications::model::steps_of;
 use crate::hall::applications::read::view;
 use crate::hall::applications::subject::Subject;
@@ -253,8 +251,8 @@ pub async fn submit(
         subject_kind: subject.kind.into(),
         subject_code: subject.code.clone(),
         title: subject.title.clone(),
-        channel: channel.code().into(),
-        status: status.code().into(),
+        channel,
+        status,
         applicant_name: name,
         applicant_id_masked: id.masked(),
         applicant_id_enc: app.data_key.seal(id.as_str()),
@@ -269,7 +267,7 @@ pub async fn submit(
         handed: serde_json::to_string(&handed).expect("handed serialises"),
         defects: serde_json::to_string(&defects).expect("defects serialise"),
         reason: refused.unwrap_or_default(),
-        delivery: delivery.code().into(),
+        delivery,
         window: input.window.trim().to_string(),
         received_by,
         ticket_id: input.ticket_id,
@@ -387,7 +385,7 @@ pub(crate) fn new_parts(
     app_id: i64,
     cal: &jiceng_core::calendar::WorkCalendar,
     now: DateTime<Utc>,
-) -> Vec<application_part::Model> {
+) -> AppResult<Vec<application_part::Model>> {
     let ready = domain::ready(
         &subject
             .members
@@ -411,7 +409,7 @@ pub(crate) fn new_parts(
                 matter_version: m.version,
                 matter_name: m.spec.name.clone(),
                 unit_id: m.unit_id,
-                status: PartStatus::Waiting.code().into(),
+                status: PartStatus::Waiting,
                 step: first_step(&steps) as i32,
                 steps: serde_json::to_string(&steps).expect("steps serialise"),
                 limit_spec: serde_json::to_string(&domain::part_limit(&m.spec))
@@ -428,9 +426,9 @@ pub(crate) fn new_parts(
                 done_at: None,
             };
             if ready.contains(&m.code) {
-                start_part(&mut p, cal, now);
+                start_part(&mut p, cal, now)?;
             }
-            p
+            Ok(p)
         })
         .collect()
 }
@@ -440,30 +438,31 @@ pub(crate) fn start_part(
     p: &mut application_part::Model,
     cal: &jiceng_core::calendar::WorkCalendar,
     now: DateTime<Utc>,
-) {
+) -> AppResult<()> {
     // Callers start only waiting parts (new ones, or those whose predecessors are done).
-    p.status = domain::part_transition(
-        part_status(p).expect("a part just made or read waits"),
-        domain::PartAction::Start,
-    )
-    .expect("only waiting parts start")
-    .code()
-    .into();
+    p.status = domain::part_transition(p.status, domain::PartAction::Start)
+        .map_err(|e| AppError::internal(anyhow::anyhow!("starting a part: {}", e.message())))?;
     p.started_at = Some(now);
-    retime(p, cal);
+    retime(p, cal)
 }
 
 /// A part's deadline and its current step's, from its start and the days stopped.
-pub(crate) fn retime(p: &mut application_part::Model, cal: &jiceng_core::calendar::WorkCalendar) {
-    let Some(start) = p.started_at else { return };
-    let steps = steps_of(p);
-    let limit = limit_of(p);
+pub(crate) fn retime(
+    p: &mut application_part::Model,
+    cal: &jiceng_core::calendar::WorkCalendar,
+) -> AppResult<()> {
+    let Some(start) = p.started_at else {
+        return Ok(());
+    };
+    let steps = steps_of(p)?;
+    let limit = limit_of(p)?;
     let base = first_step(&steps);
     let n = steps.len() - base;
     let paused = p.paused_days.max(0) as u32;
     p.deadline = Some(domain::deadline(cal, limit, start, paused));
-    p.step_due = (!matches!(part_status(p), Ok(PartStatus::Done)))
+    p.step_due = (p.status != PartStatus::Done)
         .then(|| domain::step_deadline(cal, limit, start, paused, p.step as usize - base + 1, n));
+    Ok(())
 }
 
 /// The promised completion of an accepted application: its parts projected along the DAG.
@@ -472,25 +471,25 @@ pub(crate) fn promise(
     parts: &[application_part::Model],
     edges: &[(String, String)],
     accepted_at: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
+) -> AppResult<Option<DateTime<Utc>>> {
     let order: Vec<String> = parts.iter().map(|p| p.matter_code.clone()).collect();
     let clocks: HashMap<String, PartClock> = parts
         .iter()
-        .map(|p| {
-            (
+        .map(|p| -> AppResult<(String, PartClock)> {
+            Ok((
                 p.matter_code.clone(),
                 PartClock {
-                    limit: limit_of(p),
+                    limit: limit_of(p)?,
                     started_at: p.started_at,
                     paused: p.paused_days.max(0) as u32,
                     done_at: p.done_at,
                 },
-            )
+            ))
         })
-        .collect();
-    domain::projected(cal, &order, edges, &clocks, accepted_at)
+        .collect::<AppResult<_>>()?;
+    Ok(domain::projected(cal, &order, edges, &clocks, accepted_at)
         .into_values()
-        .max()
+        .max())
 }
 
 pub(crate) fn event(
@@ -524,9 +523,9 @@ pub(crate) fn defects_text(defects: &[Defect]) -> String {
 /// What the applicant is told of the outcome at the window.
 pub(crate) fn outcome_message(m: &application::Model) -> AppResult<notify::Message> {
     let to = format!("phone:{}", m.applicant_phone_masked);
-    let msg = match status_of(m)? {
+    let msg = match m.status {
         Status::NeedsCorrection => {
-            let d: Vec<Defect> = serde_json::from_str(&m.defects).unwrap_or_default();
+            let d: Vec<Defect> = crate::store::json("applications.defects", &m.defects)?;
             notify::Message::new(
                 to,
                 "application.correction",
@@ -690,9 +689,9 @@ async fn write_fresh(
         m.received_at = now;
         m.updated_at = now;
         let parts = if j.accept {
-            let parts = new_parts(&j.subject, 0, cal, now);
+            let parts = new_parts(&j.subject, 0, cal, now)?;
             m.accepted_at = Some(now);
-            m.promised_at = promise(cal, &parts, &j.subject.edges, now);
+            m.promised_at = promise(cal, &parts, &j.subject.edges, now)?;
             parts
         } else {
             Vec::new()
@@ -736,13 +735,10 @@ async fn write_fresh(
             None,
             "received",
             &j.actor_name,
-            format!(
-                "{}收件",
-                Channel::parse(&m.channel).map(Channel::label).unwrap_or("")
-            ),
+            format!("{}收件", m.channel.label()),
             now,
         ));
-        let status = status_of(m)?;
+        let status = m.status;
         let note = match status {
             Status::InProgress => format!(
                 "材料齐全，予以受理，承诺{}前办结",
@@ -750,7 +746,10 @@ async fn write_fresh(
             ),
             Status::NeedsCorrection => format!(
                 "出具一次性告知书，需补正：{}",
-                defects_text(&serde_json::from_str::<Vec<Defect>>(&m.defects).unwrap_or_default())
+                defects_text(&crate::store::json::<Vec<Defect>>(
+                    "applications.defects",
+                    &m.defects
+                )?)
             ),
             Status::NotAccepted => format!("不予受理：{}", m.reason),
             Status::Completed => String::new(),
@@ -763,10 +762,7 @@ async fn write_fresh(
             note,
             now,
         ));
-        for p in parts
-            .iter()
-            .filter(|p| matches!(part_status(p), Ok(PartStatus::Active)))
-        {
+        for p in parts.iter().filter(|p| p.status == PartStatus::Active) {
             events.push(event(
                 m.id,
                 Some(p.id),

@@ -2,13 +2,12 @@
 //! its views and summaries, the stored status and step columns read back, and who may
 //! receive, see and handle applications.
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::kernel::actor::Actor;
-use crate::store::entities::application;
 use crate::store::entities::application_part;
 use chrono::{DateTime, Utc};
 use jiceng_core::Role;
-use jiceng_core::application::{ChecklistItem, Defect, PartStatus, Status};
+use jiceng_core::application::{ChecklistItem, Defect};
 use jiceng_core::calendar::Limit;
 use serde::{Deserialize, Serialize};
 
@@ -184,57 +183,15 @@ pub struct ApplicationSummary {
     pub promised_day: String,
 }
 
-/// The application's stored status; a value the core does not know is an internal error,
-/// never silently a valid state.
-pub(crate) fn status_of(m: &application::Model) -> AppResult<Status> {
-    Status::parse(&m.status).ok_or_else(|| {
-        AppError::internal(anyhow::anyhow!(
-            "application {} has an unknown status {:?}",
-            m.id,
-            m.status
-        ))
-    })
+/// A part's steps (JSON); a value that does not decode is an internal error, not "no steps".
+pub(crate) fn steps_of(p: &application_part::Model) -> AppResult<Vec<String>> {
+    crate::store::json("application_parts.steps", &p.steps)
 }
 
-/// A part's stored status, read as strictly as [`status_of`].
-pub(crate) fn part_status(p: &application_part::Model) -> AppResult<PartStatus> {
-    PartStatus::parse(&p.status).ok_or_else(|| {
-        AppError::internal(anyhow::anyhow!(
-            "application part {} has an unknown status {:?}",
-            p.id,
-            p.status
-        ))
-    })
-}
-
-/// Checks every stored status of an application and its parts once, where they are loaded.
-pub(crate) fn check_stored(
-    m: &application::Model,
-    parts: &[application_part::Model],
-) -> AppResult<()> {
-    status_of(m)?;
-    for p in parts {
-        part_status(p)?;
-        // The steps and the time limit are JSON the back office reads on every action: a
-        // value that does not decode is an internal error, not "no steps" or "0 days".
-        serde_json::from_str::<Vec<String>>(&p.steps)
-            .and_then(|_| serde_json::from_str::<Limit>(&p.limit_spec))
-            .map_err(|e| {
-                AppError::internal(anyhow::anyhow!(
-                    "application part {} does not decode: {e}",
-                    p.id
-                ))
-            })?;
-    }
-    Ok(())
-}
-
-pub(crate) fn steps_of(p: &application_part::Model) -> Vec<String> {
-    serde_json::from_str(&p.steps).unwrap_or_default()
-}
-
-pub(crate) fn limit_of(p: &application_part::Model) -> Limit {
-    serde_json::from_str(&p.limit_spec).unwrap_or(Limit::working_days(0))
+/// A part's time limit (JSON); a value that does not decode is an internal error, never a
+/// limit of 0 working days.
+pub(crate) fn limit_of(p: &application_part::Model) -> AppResult<Limit> {
+    crate::store::json("application_parts.limit_spec", &p.limit_spec)
 }
 
 /// The first step the back office does: 受理 is done at the window.

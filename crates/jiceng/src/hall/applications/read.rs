@@ -12,9 +12,7 @@ use crate::hall::applications::model::PartView;
 use crate::hall::applications::model::Progress;
 use crate::hall::applications::model::event_label;
 use crate::hall::applications::model::first_step;
-use crate::hall::applications::model::part_status;
 use crate::hall::applications::model::sees_all;
-use crate::hall::applications::model::status_of;
 use crate::hall::applications::model::steps_of;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
@@ -25,7 +23,7 @@ use crate::store::entities::application;
 use crate::store::entities::application_event;
 use crate::store::entities::application_part;
 use chrono::{DateTime, Utc};
-use jiceng_core::application::{self as domain, Channel, Delivery, PartStatus, Pause, Status};
+use jiceng_core::application::{self as domain, Delivery, PartStatus, Pause, Status};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -39,14 +37,14 @@ pub(crate) fn view(
     units: &HashMap<i64, String>,
     now: DateTime<Utc>,
 ) -> AppResult<ApplicationView> {
-    let status = status_of(m)?;
-    let channel = Channel::parse(&m.channel).unwrap_or(Channel::Window);
-    let delivery = Delivery::parse(&m.delivery).unwrap_or(Delivery::Pickup);
+    let status = m.status;
+    let channel = m.channel;
+    let delivery = m.delivery;
     let parts_v: Vec<PartView> = parts
         .iter()
         .map(|p| -> AppResult<PartView> {
-            let steps = steps_of(p);
-            let st = part_status(p)?;
+            let steps = steps_of(p)?;
+            let st = p.status;
             let step = p.step.max(0) as usize;
             Ok(PartView {
                 id: p.id,
@@ -69,9 +67,9 @@ pub(crate) fn view(
                 started_at: p.started_at,
                 deadline: p.deadline,
                 paused_days: p.paused_days,
-                pause: Pause::parse(&p.pause_kind).map(Pause::label),
+                pause: crate::store::optional_code::<Pause>(&p.pause_kind)?.map(Pause::label),
                 result_no: p.result_no.clone(),
-                result_delivery: Delivery::parse(&p.result_delivery)
+                result_delivery: crate::store::optional_code::<Delivery>(&p.result_delivery)?
                     .map(|d| d.label().to_string())
                     .unwrap_or_default(),
                 done_at: p.done_at,
@@ -120,9 +118,12 @@ pub(crate) fn view(
             id_masked: m.applicant_id_masked.clone(),
             phone_masked: m.applicant_phone_masked.clone(),
         },
-        agent: serde_json::from_str(&m.agent).ok(),
-        checklist: serde_json::from_str(&m.checklist).unwrap_or_default(),
-        defects: serde_json::from_str(&m.defects).unwrap_or_default(),
+        agent: match m.agent.as_str() {
+            "" | "null" => None,
+            a => Some(crate::store::json("applications.agent", a)?),
+        },
+        checklist: crate::store::json("applications.checklist", &m.checklist)?,
+        defects: crate::store::json("applications.defects", &m.defects)?,
         reason: m.reason.clone(),
         delivery: delivery.code(),
         delivery_label: delivery.label(),
@@ -296,13 +297,13 @@ pub async fn list(
         );
     }
     let q = q.order_by_desc(application::Column::Id);
-    let page = crate::kernel::paging::paginate(&app.db.conn, q, page, |m: application::Model| {
-        let status = status_of(&m)?;
+    crate::kernel::paging::paginate(&app.db.conn, q, page, |m: application::Model| {
+        let status = m.status;
         Ok(ApplicationSummary {
             id: m.id,
             status: status.code(),
             status_label: status.label(),
-            channel_label: Channel::parse(&m.channel).map(Channel::label).unwrap_or(""),
+            channel_label: m.channel.label(),
             promised_day: m.promised_at.map(domain::due_day).unwrap_or_default(),
             code: m.code,
             title: m.title,
@@ -310,11 +311,5 @@ pub async fn list(
             received_at: m.received_at,
         })
     })
-    .await?;
-    Ok(Page {
-        items: page.items.into_iter().collect::<AppResult<Vec<_>>>()?,
-        total: page.total,
-        page: page.page,
-        per_page: page.per_page,
-    })
+    .await
 }
