@@ -10,30 +10,6 @@ use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
-macro_rules! coded {
-    ($(#[$m:meta])* $name:ident { $($v:ident = $code:literal / $label:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($v),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$(Self::$v),+];
-            pub fn code(self) -> &'static str {
-                match self { $(Self::$v => $code),+ }
-            }
-            pub fn label(self) -> &'static str {
-                match self { $(Self::$v => $label),+ }
-            }
-            pub fn parse(s: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|x| x.code() == s)
-            }
-        }
-
-        crate::stored_code!($name);
-    };
-}
-
 coded!(
     /// Where an application was received.
     Channel {

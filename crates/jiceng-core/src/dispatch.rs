@@ -7,6 +7,23 @@
 
 use serde::{Deserialize, Serialize};
 
+coded!(
+    /// A responsibility list version's state (权责清单版本).
+    ListStatus {
+        Draft = "draft" / "草稿",
+        Published = "published" / "现行",
+        Superseded = "superseded" / "已废止",
+    }
+);
+
+coded!(
+    /// A unit's part in a work order (主办 or 协办).
+    AssignmentRole {
+        Lead = "lead" / "主办",
+        Assist = "assist" / "协办",
+    }
+);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemType {

@@ -8,6 +8,31 @@
 //! encoding and Merkle proofs; the injected clock; and the stored codes (`stored`), which the
 //! `store` feature makes sea-orm column types. The app crate turns these into use cases and HTTP.
 
+/// A closed set of stored codes, each with its stable code and its Chinese label.
+macro_rules! coded {
+    ($(#[$m:meta])* $name:ident { $($v:ident = $code:literal / $label:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($v),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$(Self::$v),+];
+            pub fn code(self) -> &'static str {
+                match self { $(Self::$v => $code),+ }
+            }
+            pub fn label(self) -> &'static str {
+                match self { $(Self::$v => $label),+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|x| x.code() == s)
+            }
+        }
+
+        crate::stored_code!($name);
+    };
+}
+
 pub mod application;
 pub mod audit;
 pub mod bundle;
@@ -24,6 +49,7 @@ pub mod lockout;
 pub mod merkle;
 pub mod metrics;
 pub mod note;
+pub mod outbox;
 pub mod password;
 pub mod queue;
 pub mod rating;

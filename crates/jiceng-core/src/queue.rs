@@ -4,6 +4,17 @@
 use serde::Serialize;
 use std::collections::BTreeMap;
 
+coded!(
+    /// A queue ticket's state (号票状态).
+    TicketStatus {
+        Waiting = "waiting" / "等候中",
+        Called = "called" / "已叫号",
+        Done = "done" / "已办结",
+        NoShow = "no_show" / "过号",
+        Transferred = "transferred" / "已转组",
+    }
+);
+
 /// A ticket's label: the group's prefix and a three-digit number (`A007`).
 pub fn ticket_label(prefix: &str, number: i32) -> String {
     format!("{prefix}{number:03}")

@@ -5,6 +5,24 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
+coded!(
+    /// A 差评's rectification (整改) state.
+    RectStatus {
+        Open = "open" / "待联系",
+        Contacted = "contacted" / "整改中",
+        Answered = "answered" / "已答复",
+        Closed = "closed" / "已办结",
+    }
+);
+
+coded!(
+    /// A desk case's (办不成事反映) state.
+    DeskStatus {
+        Open = "open" / "办理中",
+        Resolved = "resolved" / "已办结",
+    }
+);
+
 /// The five levels; the score is 5 (非常满意) down to 1 (非常不满意).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -20,6 +20,7 @@ use crate::store::entities::department;
 use crate::store::entities::notification_template;
 use crate::store::entities::outbox;
 use chrono::{DateTime, Duration, Utc};
+use jiceng_core::outbox::OutboxStatus;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
@@ -315,7 +316,7 @@ pub async fn enqueue_many(
             event: m.event.to_string(),
             subject: render(subject, &m.vars),
             body: render(body, &m.vars),
-            status: "pending".into(),
+            status: OutboxStatus::Pending,
             attempts: 0,
             next_attempt_at: now,
             last_error: String::new(),
@@ -464,7 +465,7 @@ pub async fn send_due(app: &App, channels: &Channels) -> AppResult<usize> {
     let now = app.now();
     let txn = app.db.begin_write().await?;
     let mut q = outbox::Entity::find()
-        .filter(outbox::Column::Status.eq("pending"))
+        .filter(outbox::Column::Status.eq(OutboxStatus::Pending))
         .filter(outbox::Column::NextAttemptAt.lte(now))
         .order_by_asc(outbox::Column::Id)
         .limit(CLAIM_BATCH);
@@ -509,7 +510,7 @@ pub async fn send_due(app: &App, channels: &Channels) -> AppResult<usize> {
         am.attempts = Set(attempts);
         match result {
             Ok(()) => {
-                am.status = Set("sent".into());
+                am.status = Set(OutboxStatus::Sent);
                 am.sent_at = Set(Some(now));
                 am.last_error = Set(String::new());
                 sent += 1;
@@ -518,7 +519,7 @@ pub async fn send_due(app: &App, channels: &Channels) -> AppResult<usize> {
                 tracing::warn!(error = %e, "notification not delivered");
                 am.last_error = Set(e);
                 if attempts >= MAX_ATTEMPTS {
-                    am.status = Set("dead".into());
+                    am.status = Set(OutboxStatus::Dead);
                 } else {
                     am.next_attempt_at = Set(now + Duration::seconds(2i64.pow(attempts as u32)));
                 }
@@ -746,7 +747,7 @@ pub async fn recent(app: &App, recipient: Option<&str>, limit: u64) -> AppResult
             event: m.event,
             subject: m.subject,
             body: m.body,
-            status: m.status,
+            status: m.status.code().to_string(),
             attempts: m.attempts,
             created_at: m.created_at,
         })

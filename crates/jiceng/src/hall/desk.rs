@@ -18,6 +18,7 @@ use crate::store::entities::user;
 use crate::store::entities::work_order;
 use chrono::{DateTime, Utc};
 use jiceng_core::calendar::Limit;
+use jiceng_core::rating::DeskStatus;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
@@ -63,19 +64,15 @@ fn view(m: desk_case::Model, now: DateTime<Utc>) -> DeskView {
             "work_order" => "工单",
             _ => "其他",
         },
-        status_label: if m.status == "open" {
-            "办理中"
-        } else {
-            "已办结"
-        },
-        overdue: m.status == "open" && m.deadline < now,
+        status_label: m.status.label(),
+        overdue: m.status == DeskStatus::Open && m.deadline < now,
         subject_kind: m.subject_kind,
         subject_code: m.subject_code,
         summary: m.summary,
         raised_by: m.raised_by,
         owner: m.owner,
         deadline: m.deadline,
-        status: m.status,
+        status: m.status.code().to_string(),
         resolution: m.resolution,
         created_at: m.created_at,
         resolved_at: m.resolved_at,
@@ -165,7 +162,7 @@ pub async fn raise(app: &App, actor: &Actor, input: RaiseInput) -> AppResult<Des
         raised_by: Set(actor.audit_name()),
         owner: Set(owner.clone()),
         deadline: Set(deadline),
-        status: Set("open".into()),
+        status: Set(DeskStatus::Open),
         resolution: Set(String::new()),
         created_at: Set(now),
         resolved_at: Set(None),
@@ -256,7 +253,7 @@ pub async fn resolve(app: &App, actor: &Actor, id: i64, resolution: &str) -> App
         txn.rollback().await?;
         return Err(audit::deny(app, actor, "desk.resolve", "desk_case", &id.to_string()).await);
     }
-    if m.status != "open" {
+    if m.status != DeskStatus::Open {
         return Err(AppError::new(Code::DeskBadState, "该事项已办结"));
     }
     let resolution = resolution.trim();
@@ -268,7 +265,7 @@ pub async fn resolve(app: &App, actor: &Actor, id: i64, resolution: &str) -> App
         ));
     }
     let mut am: desk_case::ActiveModel = m.into();
-    am.status = Set("resolved".into());
+    am.status = Set(DeskStatus::Resolved);
     am.resolution = Set(resolution.into());
     am.resolved_at = Set(Some(now));
     let m = am.update(&txn).await?;

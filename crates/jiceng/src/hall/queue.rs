@@ -15,6 +15,7 @@ use crate::store::entities::queue_ticket;
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use jiceng_core::Role;
 use jiceng_core::clock::china_offset;
+use jiceng_core::queue::TicketStatus;
 use jiceng_core::queue::{Wait, WaitStat, ticket_label, wait_stats};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -57,17 +58,6 @@ pub struct TicketView {
     pub transferred_from: String,
     /// Tickets of the group waiting before this one.
     pub ahead: u64,
-}
-
-fn status_label(s: &str) -> &'static str {
-    match s {
-        "waiting" => "等候中",
-        "called" => "已叫号",
-        "done" => "已办结",
-        "no_show" => "过号",
-        "transferred" => "已转组",
-        _ => "",
-    }
 }
 
 fn today(now: DateTime<Utc>) -> String {
@@ -187,7 +177,7 @@ pub async fn groups(app: &App) -> AppResult<Vec<GroupView>> {
         let waiting = queue_ticket::Entity::find()
             .filter(queue_ticket::Column::Day.eq(day.clone()))
             .filter(queue_ticket::Column::GroupCode.eq(g.code.clone()))
-            .filter(queue_ticket::Column::Status.eq("waiting"))
+            .filter(queue_ticket::Column::Status.eq(TicketStatus::Waiting))
             .count(&app.db.conn)
             .await?;
         out.push(GroupView {
@@ -205,11 +195,11 @@ async fn ticket_view(app: &App, t: queue_ticket::Model) -> AppResult<TicketView>
     let g = queue_group::Entity::find_by_id(t.group_code.clone())
         .one(&app.db.conn)
         .await?;
-    let ahead = if t.status == "waiting" {
+    let ahead = if t.status == TicketStatus::Waiting {
         queue_ticket::Entity::find()
             .filter(queue_ticket::Column::Day.eq(t.day.clone()))
             .filter(queue_ticket::Column::GroupCode.eq(t.group_code.clone()))
-            .filter(queue_ticket::Column::Status.eq("waiting"))
+            .filter(queue_ticket::Column::Status.eq(TicketStatus::Waiting))
             .filter(queue_ticket::Column::IssuedAt.lt(t.issued_at))
             .count(&app.db.conn)
             .await?
@@ -218,11 +208,11 @@ async fn ticket_view(app: &App, t: queue_ticket::Model) -> AppResult<TicketView>
     };
     Ok(TicketView {
         id: t.id,
-        status_label: status_label(&t.status),
+        status_label: t.status.label(),
         group_name: g.map(|g| g.name).unwrap_or_default(),
         label: t.label,
         group_code: t.group_code,
-        status: t.status,
+        status: t.status.code().to_string(),
         reserved: t.reserved,
         window: t.window,
         issued_at: t.issued_at,
@@ -296,7 +286,7 @@ async fn new_ticket(
         group_code: Set(g.code.clone()),
         number: Set(number),
         label: Set(ticket_label(&g.prefix, number)),
-        status: Set("waiting".into()),
+        status: Set(TicketStatus::Waiting),
         reserved: Set(reserved),
         phone_last4: Set(last4.into()),
         window: Set(String::new()),
@@ -338,7 +328,7 @@ pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Opti
     let next = queue_ticket::Entity::find()
         .filter(queue_ticket::Column::Day.eq(today(now)))
         .filter(queue_ticket::Column::GroupCode.is_in(served))
-        .filter(queue_ticket::Column::Status.eq("waiting"))
+        .filter(queue_ticket::Column::Status.eq(TicketStatus::Waiting))
         .order_by_desc(queue_ticket::Column::Reserved)
         .order_by_asc(queue_ticket::Column::IssuedAt)
         .order_by_asc(queue_ticket::Column::Id)
@@ -354,7 +344,7 @@ pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Opti
         return Ok(None);
     };
     let mut am: queue_ticket::ActiveModel = t.into();
-    am.status = Set("called".into());
+    am.status = Set(TicketStatus::Called);
     am.window = Set(window.into());
     am.clerk = Set(actor.audit_name());
     am.called_at = Set(Some(now));
@@ -388,7 +378,7 @@ async fn finish_window(
         )
         .filter(queue_ticket::Column::Day.eq(today(now)))
         .filter(queue_ticket::Column::Window.eq(window))
-        .filter(queue_ticket::Column::Status.eq("called"))
+        .filter(queue_ticket::Column::Status.eq(TicketStatus::Called))
         .exec(txn)
         .await?;
     Ok(())
@@ -420,8 +410,8 @@ pub async fn act(app: &App, actor: &Actor, id: i64, action: TicketAction) -> App
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::new(Code::QueueNotFound, "没有这张号票"))?;
-    if t.status != "called"
-        && !(t.status == "waiting" && matches!(action, TicketAction::Transfer { .. }))
+    if t.status != TicketStatus::Called
+        && !(t.status == TicketStatus::Waiting && matches!(action, TicketAction::Transfer { .. }))
     {
         return Err(AppError::new(
             Code::QueueBadState,
@@ -429,12 +419,12 @@ pub async fn act(app: &App, actor: &Actor, id: i64, action: TicketAction) -> App
         ));
     }
     let (status, what) = match &action {
-        TicketAction::Finish => ("done", "办结".to_string()),
-        TicketAction::NoShow => ("no_show", "过号".to_string()),
-        TicketAction::Transfer { .. } => ("transferred", "转组".to_string()),
+        TicketAction::Finish => (TicketStatus::Done, "办结".to_string()),
+        TicketAction::NoShow => (TicketStatus::NoShow, "过号".to_string()),
+        TicketAction::Transfer { .. } => (TicketStatus::Transferred, "转组".to_string()),
     };
     let mut am: queue_ticket::ActiveModel = t.clone().into();
-    am.status = Set(status.into());
+    am.status = Set(status);
     am.finished_at = Set(Some(now));
     let old = am.update(&txn).await?;
     let shown = if let Some(g) = target {
@@ -527,7 +517,7 @@ pub async fn stats(
         .filter(queue_ticket::Column::Day.gte(from.format("%Y-%m-%d").to_string()))
         .filter(queue_ticket::Column::Day.lte(to.format("%Y-%m-%d").to_string()))
         .filter(queue_ticket::Column::CalledAt.is_not_null())
-        .filter(queue_ticket::Column::Status.ne("transferred"))
+        .filter(queue_ticket::Column::Status.ne(TicketStatus::Transferred))
         .all(&app.db.conn)
         .await?;
     let waits: Vec<Wait> = rows

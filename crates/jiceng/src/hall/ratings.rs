@@ -23,6 +23,7 @@ use chrono::{DateTime, Datelike, Utc};
 use jiceng_core::Role;
 use jiceng_core::calendar::Limit;
 use jiceng_core::clock::china_offset;
+use jiceng_core::rating::RectStatus;
 use jiceng_core::rating::{Group, Level, Ranked, RatingChannel, rank};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -82,16 +83,6 @@ pub struct RectificationView {
     pub level_label: &'static str,
     /// The citizen's rating of the rectification, once given.
     pub re_rating: Option<&'static str>,
-}
-
-fn status_label(s: &str) -> &'static str {
-    match s {
-        "open" => "待联系",
-        "contacted" => "整改中",
-        "answered" => "已答复",
-        "closed" => "已办结",
-        _ => "",
-    }
 }
 
 fn outcome_label(s: &str) -> &'static str {
@@ -297,7 +288,7 @@ pub async fn rate(app: &App, input: RateInput) -> AppResult<RatingView> {
             rating_id: Set(m.id),
             unit_id: Set(r.unit_id),
             subject_code: Set(r.code.clone()),
-            status: Set("open".into()),
+            status: Set(RectStatus::Open),
             contact_due: Set(contact_due),
             answer_due: Set(answer_due),
             contacted_at: Set(None),
@@ -377,9 +368,9 @@ fn rect_view(
     names: &HashMap<i64, String>,
     now: DateTime<Utc>,
 ) -> RectificationView {
-    let overdue = match t.status.as_str() {
-        "open" => t.contact_due < now,
-        "contacted" => t.answer_due < now,
+    let overdue = match t.status {
+        RectStatus::Open => t.contact_due < now,
+        RectStatus::Contacted => t.answer_due < now,
         _ => false,
     };
     RectificationView {
@@ -391,8 +382,8 @@ fn rect_view(
             .unit_id
             .and_then(|u| names.get(&u).cloned())
             .unwrap_or_default(),
-        status: t.status.clone(),
-        status_label: status_label(&t.status),
+        status: t.status.code().to_string(),
+        status_label: t.status.label(),
         contact_due: t.contact_due,
         answer_due: t.answer_due,
         contacted_at: t.contacted_at,
@@ -547,16 +538,16 @@ pub async fn act(
     let mut am: rectification::ActiveModel = t.clone().into();
     let (action_name, reason) = match action {
         RectAction::Contact { note } => {
-            if t.status != "open" {
+            if t.status != RectStatus::Open {
                 return Err(AppError::new(Code::RectificationBadState, "已联系过群众"));
             }
-            am.status = Set("contacted".into());
+            am.status = Set(RectStatus::Contacted);
             am.contacted_at = Set(Some(now));
             am.handled_by = Set(actor.audit_name());
             ("rectification.contact", note.trim().to_string())
         }
         RectAction::Answer { outcome, answer } => {
-            if !matches!(t.status.as_str(), "open" | "contacted") {
+            if !matches!(t.status, RectStatus::Open | RectStatus::Contacted) {
                 return Err(AppError::new(
                     Code::RectificationBadState,
                     "该整改任务已答复",
@@ -578,7 +569,7 @@ pub async fn act(
                     "请填写答复内容（不超过1000字）",
                 ));
             }
-            am.status = Set("answered".into());
+            am.status = Set(RectStatus::Answered);
             if t.contacted_at.is_none() {
                 am.contacted_at = Set(Some(now));
             }
@@ -666,14 +657,14 @@ pub async fn rate_rectification(app: &App, id: i64, input: ReRateInput) -> AppRe
             "没有这个整改任务",
         ));
     }
-    if t.status != "answered" {
+    if t.status != RectStatus::Answered {
         return Err(AppError::new(
-            if t.status == "closed" {
+            if t.status == RectStatus::Closed {
                 Code::RatingDuplicate
             } else {
                 Code::RectificationBadState
             },
-            if t.status == "closed" {
+            if t.status == RectStatus::Closed {
                 "已经评价过整改情况了"
             } else {
                 "单位尚未答复，答复后才能评价整改情况"
@@ -703,7 +694,7 @@ pub async fn rate_rectification(app: &App, id: i64, input: ReRateInput) -> AppRe
     )
     .await?;
     let mut am: rectification::ActiveModel = t.into();
-    am.status = Set("closed".into());
+    am.status = Set(RectStatus::Closed);
     am.update(&txn).await?;
     audit::record(
         &txn,

@@ -35,6 +35,7 @@ use crate::work_orders::read::view;
 use crate::work_orders::read::visible;
 use crate::work_orders::rules_for;
 use chrono::{DateTime, Utc};
+use jiceng_core::dispatch::AssignmentRole;
 use jiceng_core::dispatch::{self, Unit};
 use jiceng_core::sla::DeadlineKind;
 use jiceng_core::work_order::{Action, Resolution, Satisfaction, State, transition};
@@ -612,7 +613,7 @@ pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppR
         .ok_or_else(not_found)?;
     let mine = assignment::Entity::find()
         .filter(assignment::Column::OrderId.eq(id))
-        .filter(assignment::Column::Role.eq("assist"))
+        .filter(assignment::Column::Role.eq(AssignmentRole::Assist))
         .filter(assignment::Column::Active.eq(true))
         .filter(assignment::Column::UnitId.eq(u.jurisdiction.department_id.unwrap_or(-1)))
         .one(&txn)

@@ -18,6 +18,7 @@ use crate::work_orders::read::flags_of;
 use chrono::{DateTime, Utc};
 use jiceng_core::department::DepartmentKind;
 use jiceng_core::dispatch::{self, ListItem, Outcome, Place, Unit, UnitRef};
+use jiceng_core::dispatch::{AssignmentRole, ListStatus};
 use jiceng_core::sla::{Level, Priority};
 use jiceng_core::work_order::{Action, Flags, Rules, State, transition};
 use sea_orm::ActiveValue::Set;
@@ -52,7 +53,7 @@ impl DispatchData {
                 .select_only()
                 .column_as(resp_list::Column::Id.count(), "n")
                 .column_as(resp_list::Column::Id.max(), "latest")
-                .filter(resp_list::Column::Status.eq("published"))
+                .filter(resp_list::Column::Status.eq(ListStatus::Published))
                 .into_tuple::<(i64, Option<i64>)>()
                 .one(db)
                 .await?
@@ -89,7 +90,7 @@ impl DispatchData {
 
     pub(crate) async fn load<C: ConnectionTrait>(db: &C) -> AppResult<DispatchData> {
         let published = resp_list::Entity::find()
-            .filter(resp_list::Column::Status.eq("published"))
+            .filter(resp_list::Column::Status.eq(ListStatus::Published))
             .order_by_asc(resp_list::Column::Version)
             .all(db)
             .await?;
@@ -224,14 +225,14 @@ pub(crate) fn item_of(i: &resp_item::Model) -> AppResult<ListItem> {
 pub(crate) fn assignment_row(
     order_id: i64,
     unit_id: i64,
-    role: &str,
+    role: AssignmentRole,
     now: DateTime<Utc>,
 ) -> assignment::Model {
     assignment::Model {
         id: 0,
         order_id,
         unit_id,
-        role: role.into(),
+        role,
         active: true,
         reply: String::new(),
         created_at: now,
@@ -239,8 +240,9 @@ pub(crate) fn assignment_row(
 }
 
 /// The planned units with their roles: the lead first.
-pub(crate) fn planned_units(p: &dispatch::Plan) -> impl Iterator<Item = (&Unit, &'static str)> {
-    std::iter::once((&p.lead, "lead")).chain(p.assisting.iter().map(|u| (u, "assist")))
+pub(crate) fn planned_units(p: &dispatch::Plan) -> impl Iterator<Item = (&Unit, AssignmentRole)> {
+    std::iter::once((&p.lead, AssignmentRole::Lead))
+        .chain(p.assisting.iter().map(|u| (u, AssignmentRole::Assist)))
 }
 
 /// The timeline note of a dispatch.

@@ -20,6 +20,7 @@ use crate::store::entities::work_order;
 use crate::work_orders::MAX_EXTENSIONS;
 use chrono::{DateTime, Utc};
 use jiceng_core::RegionCode;
+use jiceng_core::dispatch::AssignmentRole;
 use jiceng_core::work_order::Rules;
 use jiceng_core::work_order::{Action, Flags};
 use sea_orm::{
@@ -301,11 +302,11 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
         dispatch: DispatchView {
             lead: units
                 .iter()
-                .find(|u| u.role == "lead")
+                .find(|u| u.role == AssignmentRole::Lead)
                 .map(|u| unit(u.unit_id)),
             assisting: units
                 .iter()
-                .filter(|u| u.role == "assist")
+                .filter(|u| u.role == AssignmentRole::Assist)
                 .map(|u| unit(u.unit_id))
                 .collect(),
             reasons: crate::store::json("work_orders.dispatch_reasons", &m.dispatch_reasons)?,
@@ -676,7 +677,7 @@ pub(crate) fn is_lead(u: &UserActor, units: &[assignment::Model]) -> bool {
     u.jurisdiction.department_id.is_some_and(|d| {
         units
             .iter()
-            .any(|a| a.active && a.role == "lead" && a.unit_id == d)
+            .any(|a| a.active && a.role == AssignmentRole::Lead && a.unit_id == d)
     })
 }
 

@@ -16,6 +16,7 @@ use crate::store::entities::resp_list;
 use crate::work_orders::dispatch::item_of;
 use chrono::NaiveDate;
 use jiceng_core::RegionCode;
+use jiceng_core::dispatch::ListStatus;
 use jiceng_core::dispatch::{ListItem, PublishLimits, UnitRef, check_publish};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
@@ -145,7 +146,7 @@ async fn view<C: sea_orm::ConnectionTrait>(db: &C, l: resp_list::Model) -> AppRe
         id: l.id,
         region_code: l.region_code,
         version: l.version,
-        status: l.status,
+        status: l.status.code().to_string(),
         effective_date: l.effective_date,
         note: l.note,
         items: items.iter().map(item_of).collect::<AppResult<_>>()?,
@@ -168,7 +169,7 @@ pub async fn create_draft(app: &App, actor: &Actor, input: NewList) -> AppResult
     let l = resp_list::ActiveModel {
         region_code: Set(region.to_string()),
         version: Set(last.map(|l| l.version + 1).unwrap_or(1)),
-        status: Set("draft".into()),
+        status: Set(ListStatus::Draft),
         effective_date: Set(None),
         published_at: Set(None),
         note: Set(input.note.trim().to_string()),
@@ -232,7 +233,7 @@ pub async fn publish(
     };
     let now = app.now();
     let txn = app.db.begin_write().await?;
-    if l.status != "draft" {
+    if l.status != ListStatus::Draft {
         return Err(AppError::new(Code::RespListNotDraft, "只能发布草稿版本"));
     }
     let v = view(&txn, l.clone()).await?;
@@ -241,14 +242,14 @@ pub async fn publish(
     resp_list::Entity::update_many()
         .col_expr(
             resp_list::Column::Status,
-            sea_orm::sea_query::Expr::value("superseded"),
+            sea_orm::sea_query::Expr::value(ListStatus::Superseded),
         )
         .filter(resp_list::Column::RegionCode.eq(l.region_code.as_str()))
-        .filter(resp_list::Column::Status.eq("published"))
+        .filter(resp_list::Column::Status.eq(ListStatus::Published))
         .exec(&txn)
         .await?;
     let mut am: resp_list::ActiveModel = l.into();
-    am.status = Set("published".into());
+    am.status = Set(ListStatus::Published);
     am.effective_date = Set(Some(date.format("%Y-%m-%d").to_string()));
     am.published_at = Set(Some(now));
     let l = am.update(&txn).await?;

@@ -363,7 +363,7 @@ async fn the_webhook_gets_signed_json_and_failures_are_retried() {
         .all(&app.app.db.conn)
         .await
         .unwrap();
-    assert!(rows.iter().all(|m| m.status == "pending"
+    assert!(rows.iter().all(|m| m.status.code() == "pending"
         && m.attempts == 1
         && m.last_error.contains("503")
         && m.next_attempt_at > app.app.now()));
@@ -472,7 +472,7 @@ async fn units_with_an_email_address_are_mailed() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(row.status, "sent", "{}", row.last_error);
+    assert_eq!(row.status.code(), "sent", "{}", row.last_error);
 }
 
 #[tokio::test]
