@@ -3,11 +3,20 @@
 //! code and the last four digits of the phone, compared in constant time. The phone itself is
 //! the core's [`jiceng_core::citizen::PhoneNumber`].
 
-use crate::error::{AppError, AppResult};
-use jiceng_core::citizen::{RANDOM_BYTES, TrackingCode, same_secret};
+use crate::error::{AppError, AppResult, Code};
+use jiceng_core::citizen::{PhoneNumber, RANDOM_BYTES, TrackingCode, same_secret};
 use rand::RngCore;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use std::collections::HashSet;
+
+/// What a citizen or clerk is told when a phone number is not one.
+pub const BAD_PHONE: &str = "电话号码格式不正确（11位手机号或带区号的固定电话）";
+
+/// Parses a phone number once, at the edge of a use case; a bad one is a field error naming
+/// `field` with `code`.
+pub fn phone(field: &str, code: Code, s: &str) -> AppResult<PhoneNumber> {
+    PhoneNumber::parse(s).map_err(|_| AppError::field(field, code, BAD_PHONE))
+}
 
 /// A new random code; `prefix` is `Some('S')` for applications, `None` for work orders.
 pub fn new_code(prefix: Option<char>) -> String {

@@ -25,8 +25,7 @@ use crate::store::entities::outbox;
 use chrono::{DateTime, Utc};
 use jiceng_core::outbox::OutboxStatus;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 

@@ -10,7 +10,7 @@ use crate::kernel::audit;
 use crate::kernel::audit::Event;
 use crate::store::entities::notification_template;
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QuerySelect};
+use sea_orm::{ActiveModelTrait, EntityTrait};
 use serde::{Deserialize, Serialize};
 
 /// The built-in wording of one event's message and the placeholders it may use.

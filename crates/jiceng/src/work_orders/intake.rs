@@ -28,11 +28,9 @@ use crate::work_orders::model::Channel;
 use crate::work_orders::model::MAX_DESCRIPTION;
 use crate::work_orders::model::MAX_EXTENSIONS;
 use crate::work_orders::model::NewOrder;
-use crate::work_orders::model::check_phone;
 use crate::work_orders::model::check_photos;
 use crate::work_orders::model::event_model;
 use crate::work_orders::model::illegal;
-use crate::work_orders::model::mask_phone;
 use crate::work_orders::model::reporter_of;
 use crate::work_orders::model::snapshot_of;
 use crate::work_orders::read::OrderView;
@@ -117,7 +115,7 @@ pub(crate) struct Checked {
     pub(crate) category: (String, f64),
     pub(crate) lat_lon: Option<(f64, f64)>,
     pub(crate) address: String,
-    pub(crate) reporter: Option<(String, String)>,
+    pub(crate) reporter: Option<(String, jiceng_core::citizen::PhoneNumber)>,
     pub(crate) photos: Vec<(String, Vec<u8>)>,
     pub(crate) client_key: Option<String>,
 }
@@ -197,7 +195,8 @@ pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppRe
                     message: "请填写1～50个字的姓名".into(),
                 });
             }
-            match check_phone(&r.phone) {
+            match crate::kernel::citizen::phone("reporter.phone", Code::WorkOrderBadPhone, &r.phone)
+            {
                 Ok(p) => Some((name, p)),
                 Err(e) => {
                     errors.extend(e.fields);
@@ -373,7 +372,7 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
     let phone_enc = c
         .reporter
         .as_ref()
-        .map(|r| app.data_key.seal(&r.1))
+        .map(|r| app.data_key.seal(r.1.as_str()))
         .unwrap_or_default();
     let job = Intake {
         c,
@@ -405,11 +404,7 @@ impl Intake {
     /// The order as received, before dispatch.
     pub(crate) fn accepted(&self, code: &str, now: DateTime<Utc>) -> work_order::ActiveModel {
         let c = &self.c;
-        let phone = c.reporter.as_ref().map(|r| r.1.as_str()).unwrap_or("");
-        let last4: String = {
-            let tail: Vec<char> = phone.chars().rev().take(4).collect();
-            tail.into_iter().rev().collect()
-        };
+        let phone = c.reporter.as_ref().map(|r| &r.1);
         work_order::ActiveModel {
             tracking_code: Set(code.to_string()),
             title: Set(c.title.clone()),
@@ -425,8 +420,8 @@ impl Intake {
             village_code: Set(self.place.village.as_ref().map(|v| v.0.clone())),
             township_code: Set(self.place.township.as_ref().map(|t| t.0.clone())),
             reporter_name: Set(c.reporter.as_ref().map(|r| r.0.clone()).unwrap_or_default()),
-            reporter_phone: Set(mask_phone(phone)),
-            reporter_phone_last4: Set(last4),
+            reporter_phone: Set(phone.map(|p| p.masked()).unwrap_or_default()),
+            reporter_phone_last4: Set(phone.map(|p| p.last4().to_string()).unwrap_or_default()),
             anonymous: Set(c.reporter.is_none()),
             status: Set(State::Accepted),
             flags: Set(serde_json::to_string(&Flags::default()).expect("flags")),

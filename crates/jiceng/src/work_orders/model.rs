@@ -96,28 +96,6 @@ pub fn check_photos(photos: &[String], field: &str) -> Result<Vec<(String, Vec<u
         .collect()
 }
 
-pub use jiceng_core::citizen::mask_phone;
-
-/// A phone as the core parses it (7–12 digits, spaces and dashes dropped); `None` when it is
-/// not one.
-pub(crate) fn normalise_phone(p: &str) -> Option<String> {
-    jiceng_core::citizen::PhoneNumber::parse(p)
-        .ok()
-        .map(jiceng_core::citizen::PhoneNumber::into_string)
-}
-
-pub(crate) fn check_phone(p: &str) -> AppResult<String> {
-    if let Some(digits) = normalise_phone(p) {
-        Ok(digits)
-    } else {
-        Err(AppError::field(
-            "reporter.phone",
-            Code::WorkOrderBadPhone,
-            "电话号码格式不正确（11位手机号或带区号的固定电话）",
-        ))
-    }
-}
-
 pub(crate) fn event_model(
     order_id: i64,
     now: DateTime<Utc>,

@@ -122,12 +122,12 @@ pub async fn submit(
             None
         }
     };
-    let phone = crate::work_orders::model::normalise_phone(&a.phone);
+    let phone = jiceng_core::citizen::PhoneNumber::parse(&a.phone).ok();
     if phone.is_none() {
         bad(
             &mut errors,
             "applicant.phone",
-            "电话号码格式不正确（11位手机号或带区号的固定电话）",
+            crate::kernel::citizen::BAD_PHONE,
         );
     }
     let agent = match (&input.agent, channel) {
@@ -257,9 +257,9 @@ pub async fn submit(
         applicant_id_masked: id.masked(),
         applicant_id_enc: app.data_key.seal(id.as_str()),
         applicant_id_digest: app.data_key.lookup_digest(id.as_str()),
-        applicant_phone_masked: crate::work_orders::model::mask_phone(&phone),
-        applicant_phone_enc: app.data_key.seal(&phone),
-        phone_last4: phone[phone.len() - 4..].to_string(),
+        applicant_phone_masked: phone.masked(),
+        applicant_phone_enc: app.data_key.seal(phone.as_str()),
+        phone_last4: phone.last4().to_string(),
         agent: agent
             .map(|g| serde_json::to_string(&g).expect("agent serialises"))
             .unwrap_or_default(),
