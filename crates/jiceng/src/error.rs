@@ -66,6 +66,8 @@ codes! {
     AuditNoCheckpoint = "audit.no_checkpoint" => NOT_FOUND,
     AuditNotFound = "audit.not_found" => NOT_FOUND,
     AuditUnknownWitness = "audit.unknown_witness" => FORBIDDEN,
+    AuthBadUsername = "auth.bad_username" => BAD_REQUEST,
+    AuthBusy = "auth.busy" => SERVICE_UNAVAILABLE,
     AuthCsrfInvalid = "auth.csrf_invalid" => FORBIDDEN,
     AuthForbidden = "auth.forbidden" => FORBIDDEN,
     AuthInvalidCredentials = "auth.invalid_credentials" => UNAUTHORIZED,

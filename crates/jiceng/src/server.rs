@@ -17,6 +17,7 @@ pub async fn open(config: crate::config::Config) -> anyhow::Result<App> {
         .insert(crate::reference::Reference::default())
         .insert(crate::org::locate::Locator::default())
         .insert(crate::auth::tokens::TokenCache::default())
+        .insert(crate::auth::PasswordGate::default())
         .insert(crate::web::extract::CitizenAllowance::default())
         .insert(crate::work_orders::intake::intake_queue())
         .insert(crate::work_orders::dispatch::DispatchCache::default())

@@ -86,80 +86,163 @@ pub fn normalise_username(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
-fn state_of(row: &Option<login_throttle::Model>) -> LockoutState {
-    row.as_ref()
-        .map(|r| LockoutState {
-            failures: r.failures.max(0) as u32,
-            window_start: r.window_start,
-            locked_until: r.locked_until,
-        })
-        .unwrap_or_default()
+fn state_of(r: &login_throttle::Model) -> LockoutState {
+    LockoutState {
+        failures: r.failures.max(0) as u32,
+        window_start: r.window_start,
+        locked_until: r.locked_until,
+    }
 }
 
-/// Checks a user name and password, counting failures per name (whether or not the name
-/// exists) and locking the name after too many. Every outcome is audited.
-pub async fn authenticate(app: &App, username: &str, password: &str) -> AppResult<user::Model> {
-    let username = normalise_username(username);
-    let policy = LockoutPolicy::default();
-    let now = app.now();
-    let found = user::Entity::find()
-        .filter(user::Column::Username.eq(username.clone()))
-        .one(&app.db.conn)
-        .await?;
-    // Who the log names: the account, or for an unknown name only a digest of it (people do
-    // type their password into the name field, and the log keeps everything forever).
-    let subject = match &found {
-        Some(u) => u.id.to_string(),
-        None => format!(
-            "name:{}",
-            &jiceng_core::audit::personal_digest(&username)[..16]
-        ),
-    };
-    let throttle = login_throttle::Entity::find_by_id(username.clone())
-        .one(&app.db.conn)
-        .await?;
-    if policy.is_locked(&state_of(&throttle), now) {
-        let ev = Event::new("auth.login_refused", "user", subject).reason("账户已临时锁定");
-        audit::record_alone(app, "anonymous", ev).await?;
-        return Err(locked());
+/// The longest user name accepted at login; longer ones are refused before anything is written.
+pub const MAX_USERNAME_CHARS: usize = 64;
+
+/// At most this many password verifications run at once (argon2 takes ~19 MiB each); more
+/// wait up to [`GATE_WAIT`] for a turn, then get 503.
+pub struct PasswordGate(tokio::sync::Semaphore);
+
+const GATE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Default for PasswordGate {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self(tokio::sync::Semaphore::new((cores * 2).max(2)))
     }
-    let hash = found
-        .as_ref()
-        .filter(|u| u.active)
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| dummy_hash().to_string());
+}
+
+/// The key a name's throttle row is kept under: a keyed digest, so that a password typed into
+/// the name field is never stored (and the log names an unknown name only by a prefix of it).
+fn throttle_key(app: &App, username: &str) -> String {
+    app.data_key.lookup_digest(&format!("login:{username}"))
+}
+
+/// Verifies a password off the async threads, bounded by the [`PasswordGate`].
+async fn verify_bounded(app: &App, hash: String, password: &str) -> AppResult<bool> {
+    let gate = app.wing::<PasswordGate>();
+    let permit = tokio::time::timeout(GATE_WAIT, gate.0.acquire())
+        .await
+        .map_err(|_| AppError::new(Code::AuthBusy, "登录人数较多，请稍后再试"))?
+        .map_err(AppError::internal)?;
     let pw = password.to_string();
     let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &pw))
         .await
         .map_err(AppError::internal)?;
-    let txn = app.db.begin_write().await?;
-    // Re-read inside the write transaction so that concurrent failures all count.
-    let throttle = login_throttle::Entity::find_by_id(username.clone())
-        .one(&txn)
+    drop(permit);
+    Ok(ok)
+}
+
+/// The name's throttle row, locked for this transaction (`FOR UPDATE` on PostgreSQL; SQLite's
+/// write transaction holds the whole database): made first when missing, so that concurrent
+/// failures queue on one row and every one of them counts.
+async fn lock_throttle(
+    txn: &sea_orm::DatabaseTransaction,
+    key: &str,
+) -> AppResult<login_throttle::Model> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::OnConflict;
+    login_throttle::Entity::insert(login_throttle::ActiveModel {
+        username: Set(key.to_string()),
+        failures: Set(0),
+        window_start: Set(None),
+        locked_until: Set(None),
+        refusal_logged: Set(false),
+    })
+    .on_conflict(
+        OnConflict::column(login_throttle::Column::Username)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(txn)
+    .await?;
+    login_throttle::Entity::find_by_id(key.to_string())
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("throttle row vanished")))
+}
+
+/// Checks a user name and password, counting failures per name (whether or not the name
+/// exists) and locking the name after too many.
+///
+/// The lock is decided inside the write transaction that counts the failure, after the
+/// password was verified, on the row locked for that transaction: concurrent wrong passwords
+/// each count, a lock is never lowered, and a correct password that arrives while the name is
+/// locked is refused too. A name over [`MAX_USERNAME_CHARS`] is refused before any write.
+/// Refusals on a locked name are audited once per lock, not once each.
+pub async fn authenticate(app: &App, username: &str, password: &str) -> AppResult<user::Model> {
+    let username = normalise_username(username);
+    if username.chars().count() > MAX_USERNAME_CHARS {
+        return Err(AppError::field(
+            "username",
+            Code::AuthBadUsername,
+            format!("用户名不超过{MAX_USERNAME_CHARS}个字符"),
+        ));
+    }
+    let policy = LockoutPolicy::default();
+    let key = throttle_key(app, &username);
+    let found = user::Entity::find()
+        .filter(user::Column::Username.eq(username.clone()))
+        .one(&app.db.conn)
         .await?;
+    // Who the log names: the account, or for an unknown name only a keyed digest of it.
+    let subject = match &found {
+        Some(u) => u.id.to_string(),
+        None => format!("name:{}", &key[..16]),
+    };
+    // A locked name is refused without verifying or writing, unless this is the first
+    // refusal of the lock (which is audited once).
+    let seen = login_throttle::Entity::find_by_id(key.clone())
+        .one(&app.db.conn)
+        .await?;
+    if let Some(t) = &seen
+        && policy.is_locked(&state_of(t), app.now())
+        && t.refusal_logged
+    {
+        return Err(locked());
+    }
+    let ok = if seen
+        .as_ref()
+        .is_some_and(|t| policy.is_locked(&state_of(t), app.now()))
+    {
+        false
+    } else {
+        let hash = found
+            .as_ref()
+            .filter(|u| u.active)
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| dummy_hash().to_string());
+        verify_bounded(app, hash, password).await?
+    };
+    let txn = app.db.begin_write().await?;
+    let now = app.now();
+    let t = lock_throttle(&txn, &key).await?;
+    let state = state_of(&t);
+    if policy.is_locked(&state, now) {
+        if !t.refusal_logged {
+            let mut am: login_throttle::ActiveModel = t.into();
+            am.refusal_logged = Set(true);
+            am.update(&txn).await?;
+            let ev = Event::new("auth.login_refused", "user", subject)
+                .reason("账户已临时锁定（锁定期间的其余尝试不再逐条记录）");
+            audit::record(&txn, now, "anonymous", ev).await?;
+            txn.commit().await?;
+        }
+        return Err(locked());
+    }
     match found.filter(|u| u.active && ok) {
         Some(u) => {
-            if throttle.is_some() {
-                login_throttle::Entity::delete_by_id(username.clone())
-                    .exec(&txn)
-                    .await?;
-            }
+            login_throttle::Entity::delete_by_id(key).exec(&txn).await?;
             txn.commit().await?;
             Ok(u)
         }
         None => {
-            let (next, outcome) = policy.on_failure(&state_of(&throttle), now);
-            let row = login_throttle::ActiveModel {
-                username: Set(username.clone()),
-                failures: Set(next.failures as i32),
-                window_start: Set(next.window_start),
-                locked_until: Set(next.locked_until),
-            };
-            if throttle.is_some() {
-                row.update(&txn).await?;
-            } else {
-                row.insert(&txn).await?;
-            }
+            let (next, outcome) = policy.on_failure(&state, now);
+            let mut am: login_throttle::ActiveModel = t.into();
+            am.failures = Set(next.failures as i32);
+            am.window_start = Set(next.window_start);
+            am.locked_until = Set(next.locked_until);
+            am.refusal_logged = Set(false);
+            am.update(&txn).await?;
             audit::record(
                 &txn,
                 now,

@@ -15,4 +15,5 @@ mod org;
 mod permissions;
 mod service;
 mod transparency;
+mod trust;
 mod work_orders;

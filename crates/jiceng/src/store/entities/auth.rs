@@ -28,11 +28,14 @@ pub mod login_throttle {
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "login_throttle")]
     pub struct Model {
+        /// A keyed digest of the normalised name (never the name itself).
         #[sea_orm(primary_key, auto_increment = false)]
         pub username: String,
         pub failures: i32,
         pub window_start: Option<DateTimeUtc>,
         pub locked_until: Option<DateTimeUtc>,
+        /// Whether a refusal during the current lock has been audited (once per lock).
+        pub refusal_logged: bool,
     }
     no_relations!();
 }

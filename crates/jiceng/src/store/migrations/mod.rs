@@ -9,6 +9,7 @@ mod m0005_service_catalog;
 mod m0006_applications;
 mod m0007_settings;
 mod m0008_timeline_codes;
+mod m0009_login_hardening;
 mod schema;
 
 use crate::store::Db;
@@ -20,6 +21,7 @@ use crate::store::migrations::m0005_service_catalog::service_catalog;
 use crate::store::migrations::m0006_applications::applications;
 use crate::store::migrations::m0007_settings::settings;
 use crate::store::migrations::m0008_timeline_codes::timeline_codes;
+use crate::store::migrations::m0009_login_hardening::login_hardening;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
@@ -77,6 +79,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 8,
         name: "0008_timeline_codes",
         statements: timeline_codes,
+    },
+    Migration {
+        version: 9,
+        name: "0009_login_hardening",
+        statements: login_hardening,
     },
 ];
 
