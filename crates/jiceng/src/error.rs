@@ -165,6 +165,7 @@ codes! {
     RespListNotFound = "resp_list.not_found" => NOT_FOUND,
     RespListOverCap = "resp_list.over_cap" => UNPROCESSABLE_ENTITY,
     SlaInvalid = "sla.invalid" => UNPROCESSABLE_ENTITY,
+    UploadTooLarge = "upload.too_large" => PAYLOAD_TOO_LARGE,
     UserBadRole = "user.bad_role" => UNPROCESSABLE_ENTITY,
     UserBadUsername = "user.bad_username" => UNPROCESSABLE_ENTITY,
     UserDuplicateUsername = "user.duplicate_username" => CONFLICT,

@@ -171,20 +171,17 @@ type Rows = Vec<(usize, Vec<String>)>;
 
 /// A sheet's rows after its header (which must be `headers`), with their line numbers; blank
 /// rows are skipped.
-fn sheet_rows(
-    wb: &mut calamine::Xlsx<std::io::Cursor<Vec<u8>>>,
-    name: &str,
-    headers: &[&str],
-) -> AppResult<Rows> {
-    use calamine::Reader;
+fn sheet_rows(sheet: &crate::kernel::sheet::Sheet, headers: &[&str]) -> AppResult<Rows> {
+    let name = &sheet.name;
     let bad = |m: String| AppError::new(Code::MatterBadFile, m);
-    let range = wb
-        .worksheet_range(name)
-        .map_err(|_| bad(format!("文件中没有“{name}”工作表")))?;
-    let mut rows = range.rows();
+    let mut rows = sheet
+        .rows
+        .iter()
+        .enumerate()
+        .skip_while(|(_, r)| r.iter().all(|c| c.trim().is_empty()));
     let header: Vec<String> = rows
         .next()
-        .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
+        .map(|(_, r)| r.iter().map(|c| c.trim().to_string()).collect())
         .unwrap_or_default();
     if header
         .iter()
@@ -198,16 +195,11 @@ fn sheet_rows(
         )));
     }
     Ok(rows
-        .enumerate()
         .map(|(i, r)| {
             (
-                i + 2,
+                i + 1,
                 (0..headers.len())
-                    .map(|c| {
-                        r.get(c)
-                            .map(|v| v.to_string().trim().to_string())
-                            .unwrap_or_default()
-                    })
+                    .map(|c| r.get(c).map(|v| v.trim().to_string()).unwrap_or_default())
                     .collect::<Vec<String>>(),
             )
         })
@@ -291,10 +283,16 @@ pub async fn import(app: &App, actor: &Actor, bytes: Vec<u8>) -> AppResult<Impor
     if !actor.is_admin() {
         return Err(crate::kernel::audit::deny(app, actor, "matter.import", "matter", "").await);
     }
-    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e| AppError::new(Code::MatterBadFile, format!("不是有效的 xlsx 文件：{e}")))?;
-    let matters = sheet_rows(&mut wb, MATTER_SHEET, &MATTER_HEADERS)?;
-    let materials = sheet_rows(&mut wb, MATERIAL_SHEET, &MATERIAL_HEADERS)?;
+    use crate::kernel::sheet;
+    let sheets = sheet::read(
+        bytes,
+        sheet::Pick::Named(&[MATTER_SHEET, MATERIAL_SHEET]),
+        Code::MatterBadFile,
+        sheet::LIMITS,
+    )
+    .await?;
+    let matters = sheet_rows(&sheets[0], &MATTER_HEADERS)?;
+    let materials = sheet_rows(&sheets[1], &MATERIAL_HEADERS)?;
     let mut errors: Vec<FieldError> = Vec::new();
     let mut specs: Vec<(String, MatterSpec)> = Vec::new();
     for (line, c) in &matters {

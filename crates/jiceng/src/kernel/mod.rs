@@ -1,5 +1,6 @@
 //! The kernel every wing builds on: the application context, who is acting, paging, the one
-//! audit write path, group commit, the Merkle tree's storage and sealing of personal data.
+//! audit write path, group commit, the Merkle tree's storage, sealing of personal data, and
+//! reading uploaded spreadsheets within caps.
 //! Nothing here imports a wing.
 
 pub mod actor;
@@ -10,6 +11,7 @@ pub mod crypto;
 pub mod group_commit;
 pub mod jobs;
 pub mod paging;
+pub mod sheet;
 pub mod tree;
 pub mod versions;
 

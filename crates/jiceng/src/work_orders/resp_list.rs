@@ -387,22 +387,28 @@ pub async fn import_xlsx(
     note: &str,
     bytes: Vec<u8>,
 ) -> AppResult<ListView> {
-    use calamine::Reader;
+    use crate::kernel::sheet;
+    // Who may import is settled before the file is read.
+    let region = RegionCode::parse(region_code)
+        .map_err(|e| AppError::field("region_code", Code::RegionInvalidCode, e.to_string()))?;
+    require_admin(app, actor, &region, "resp_list.create").await?;
     let bad_file = |m: String| AppError::new(Code::RespListBadFile, m);
-    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e| bad_file(format!("不是有效的 xlsx 文件：{e}")))?;
-    let sheet = wb
-        .sheet_names()
-        .first()
-        .cloned()
-        .ok_or_else(|| bad_file("文件中没有工作表".into()))?;
-    let range = wb
-        .worksheet_range(&sheet)
-        .map_err(|e| bad_file(format!("无法读取工作表：{e}")))?;
-    let mut rows = range.rows();
+    let sheet = sheet::read(
+        bytes,
+        sheet::Pick::First,
+        Code::RespListBadFile,
+        sheet::LIMITS,
+    )
+    .await?
+    .swap_remove(0);
+    let mut rows = sheet
+        .rows
+        .iter()
+        .enumerate()
+        .skip_while(|(_, r)| r.iter().all(|c| c.trim().is_empty()));
     let header: Vec<String> = rows
         .next()
-        .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
+        .map(|(_, r)| r.iter().map(|c| c.trim().to_string()).collect())
         .unwrap_or_default();
     if header
         .iter()
@@ -414,13 +420,9 @@ pub async fn import_xlsx(
     }
     let mut items = Vec::new();
     let mut errors = Vec::new();
-    for (i, r) in rows.enumerate() {
-        let line = i + 2;
-        let cell = |c: usize| {
-            r.get(c)
-                .map(|v| v.to_string().trim().to_string())
-                .unwrap_or_default()
-        };
+    for (i, r) in rows {
+        let line = i + 1;
+        let cell = |c: usize| r.get(c).map(|v| v.trim().to_string()).unwrap_or_default();
         if (0..HEADERS.len()).all(|c| cell(c).is_empty()) {
             continue;
         }

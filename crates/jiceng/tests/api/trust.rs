@@ -89,3 +89,59 @@ async fn a_huge_user_name_is_refused_before_anything_is_written_and_names_are_no
         assert!(!text.to_lowercase().contains("secret"), "{text}");
     }
 }
+
+/// Two cells at opposite corners: 1 KB on disk, 1.7·10¹⁰ cells as a range.
+fn corner_bomb(sheets: &[&str]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for name in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(*name).unwrap();
+        ws.write_string(0, 0, "x").unwrap();
+        ws.write_string(1_048_575, 16_383, "y").unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+#[tokio::test]
+async fn a_two_cell_spreadsheet_is_refused_by_role_first_then_by_size_and_the_server_lives() {
+    let app = TestApp::spawn().await;
+    let post = |path: &'static str, token: String, body: Vec<u8>| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url(path))
+                .bearer_auth(token)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let body: serde_json::Value = r.json().await.unwrap_or_default();
+            (status, body)
+        }
+    };
+    let list = "/api/v1/responsibility-lists/import?region_code=339901000000&note=x";
+    let bomb = corner_bomb(&["Sheet1"]);
+    assert!(bomb.len() < 16 * 1024, "{}", bomb.len());
+    let (s, b) = post(list, app.token("gw001").await, bomb.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    let (s, b) = post(list, app.token("admin").await, bomb).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{b}");
+    assert_eq!(b["code"], "upload.too_large");
+    let catalog = corner_bomb(&["事项", "材料"]);
+    let (s, b) = post(
+        "/api/v1/matters/import",
+        app.token("gw001").await,
+        catalog.clone(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    let (s, b) = post("/api/v1/matters/import", app.token("admin").await, catalog).await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{b}");
+    // Not a workbook at all: a clear 4xx, not a crash.
+    let (s, _) = post(list, app.token("admin").await, b"not a zip".to_vec()).await;
+    assert!(s.is_client_error(), "{s}");
+    let (s, _) = app.get("/healthz", "").await;
+    assert_eq!(s, StatusCode::OK);
+}
