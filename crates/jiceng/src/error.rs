@@ -153,6 +153,7 @@ codes! {
     RegionUnknown = "region.unknown" => UNPROCESSABLE_ENTITY,
     RegionUnknownParent = "region.unknown_parent" => UNPROCESSABLE_ENTITY,
     RequestBadQuery = "request.bad_query" => BAD_REQUEST,
+    RequestControlCharacter = "request.control_character" => BAD_REQUEST,
     RequestInvalidBody = "request.invalid_body" => UNPROCESSABLE_ENTITY,
     RequestMalformedJson = "request.malformed_json" => BAD_REQUEST,
     RequestTooLarge = "request.too_large" => PAYLOAD_TOO_LARGE,

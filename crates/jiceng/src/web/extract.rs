@@ -107,11 +107,82 @@ impl<T: DeserializeOwned> FromRequest<App> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, app: &App) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, app).await {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .is_some_and(|m| {
+                m.strip_prefix("application/")
+                    .is_some_and(|sub| sub == "json" || sub.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(json_rejection(JsonRejection::MissingJsonContentType(
+                Default::default(),
+            )));
+        }
+        let bytes = axum::body::Bytes::from_request(req, app)
+            .await
+            .map_err(|e| json_rejection(JsonRejection::BytesRejection(e)))?;
+        if let Some(field) = control_character_field(&bytes) {
+            return Err(control_character(&field));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rej) => Err(json_rejection(rej)),
         }
     }
+}
+
+/// Whether a character is a control character that no text field may hold: C0 except tab,
+/// line feed and carriage return (U+0000 breaks PostgreSQL text; the others only hide text).
+pub fn is_forbidden_control(c: char) -> bool {
+    c < ' ' && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The field error for a control character in `field`.
+pub fn control_character(field: &str) -> AppError {
+    AppError::field(
+        field,
+        Code::RequestControlCharacter,
+        format!("“{field}”不能包含控制字符（如 U+0000）"),
+    )
+}
+
+/// The first field (a dotted path) of a JSON body whose text holds a forbidden control
+/// character. Raw control characters are already invalid JSON, so only escapes can carry
+/// one: bodies without a `\u00` escape are passed over without parsing.
+fn control_character_field(bytes: &[u8]) -> Option<String> {
+    if !bytes.windows(4).any(|w| w == b"\\u00") {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    fn walk(v: &serde_json::Value, path: &str) -> Option<String> {
+        let bad = |s: &str| s.chars().any(is_forbidden_control);
+        match v {
+            serde_json::Value::String(s) if bad(s) => Some(path.to_string()),
+            serde_json::Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, x)| walk(x, &format!("{path}[{i}]"))),
+            serde_json::Value::Object(m) => m.iter().find_map(|(k, x)| {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                if bad(k) { Some(p) } else { walk(x, &p) }
+            }),
+            _ => None,
+        }
+    }
+    walk(&v, "").map(|p| if p.is_empty() { "body".into() } else { p })
 }
 
 fn json_rejection(rej: JsonRejection) -> AppError {

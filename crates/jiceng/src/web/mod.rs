@@ -290,3 +290,39 @@ pub(crate) fn field(form: &HashMap<String, String>, k: &str) -> String {
 pub(crate) fn form_csrf(user: &WebUser, form: &HashMap<String, String>) -> Result<(), AppError> {
     check_csrf(&user.0, form.get("csrf").map(String::as_str).unwrap_or(""))
 }
+
+/// Refuses a form (`application/x-www-form-urlencoded`) any of whose names or values holds a
+/// forbidden control character, before any handler sees it: the page says which field.
+pub async fn refuse_control_characters_in_forms(
+    axum::extract::State(app): axum::extract::State<App>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let is_form = req
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, app.config.body_limit_bytes).await {
+        Ok(b) => b,
+        Err(_) => return WebError::from(crate::web::extract::too_large()).into_response(),
+    };
+    let bad = form_urlencoded::parse(&bytes).find(|(k, v)| {
+        k.chars()
+            .chain(v.chars())
+            .any(crate::web::extract::is_forbidden_control)
+    });
+    if let Some((k, _)) = bad {
+        let err = crate::web::extract::control_character(&k);
+        return WebError::from(err).into_response();
+    }
+    next.run(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+    .await
+}

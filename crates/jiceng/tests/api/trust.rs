@@ -145,3 +145,76 @@ async fn a_two_cell_spreadsheet_is_refused_by_role_first_then_by_size_and_the_se
     let (s, _) = app.get("/healthz", "").await;
     assert_eq!(s, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_control_character_in_any_text_is_a_field_error_and_writes_nothing() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn().await;
+    let operator = app.token("operator").await;
+    let orders = || async {
+        jiceng::store::entities::work_order::Entity::find()
+            .count(&app.app.db.conn)
+            .await
+            .unwrap()
+    };
+    let before = orders().await;
+    let body = json!({
+        "description": "消防通道被占用\u{0}请处理",
+        "lat": 29.8125, "lon": 119.915,
+        "reporter": {"name": "王建国", "phone": "13800138000"}
+    });
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            Some(&operator),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(b["code"], "request.control_character");
+    assert_eq!(b["fields"][0]["field"], "description", "{b}");
+    // Nested too, and in a name.
+    let body = json!({
+        "description": "消防通道被占用，请处理",
+        "lat": 29.8125, "lon": 119.915,
+        "reporter": {"name": "王\u{1b}建国", "phone": "13800138000"}
+    });
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            Some(&operator),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(b["fields"][0]["field"], "reporter.name", "{b}");
+    assert_eq!(orders().await, before);
+    // Tabs and line breaks are text.
+    let body = json!({
+        "description": "消防通道被占用\r\n\t请处理",
+        "lat": 29.8125, "lon": 119.915,
+        "reporter": {"name": "王建国", "phone": "13800138000"}
+    });
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            Some(&operator),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    // A form with %00 gets a page saying which field, before any handler.
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", "admin\u{0}"), ("password", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("控制字符"), "{page}");
+}
