@@ -46,6 +46,12 @@ impl DepartmentKind {
         Self::ALL.into_iter().find(|k| k.code() == s)
     }
 
+    /// Whether the unit is a territorial government (乡镇街道, 村社区), whose staff see the work
+    /// of their area; functional units see only what is assigned to them.
+    pub fn is_territorial(self) -> bool {
+        matches!(self, Self::TownshipOffice | Self::VillageCommittee)
+    }
+
     /// The region level this kind of unit sits at; assisting units may sit at any.
     pub fn level(self) -> Option<RegionLevel> {
         match self {

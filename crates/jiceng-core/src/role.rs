@@ -17,6 +17,13 @@ pub enum Role {
 }
 
 impl Role {
+    /// Roles whose work is their whole area whatever unit employs them: the hotline's
+    /// operators and dispatchers (the 12345 centre is a county unit, yet takes every call), and
+    /// window clerks. Staff of other roles in a functional unit see that unit's work only.
+    pub fn works_whole_area(self) -> bool {
+        matches!(self, Self::Operator | Self::Dispatcher | Self::WindowClerk)
+    }
+
     pub const ALL: [Role; 9] = [
         Self::Operator,
         Self::Dispatcher,

@@ -12,6 +12,10 @@ pub struct Jurisdiction {
     pub region: RegionCode,
     /// The department the account belongs to, if it belongs to one.
     pub department_id: Option<i64>,
+    /// The department is a functional unit (a county department, an assisting unit), not a
+    /// territorial government: its staff see work by assignment to the unit, not by region
+    /// (the fire brigade sits in the county but does not see the county's complaints).
+    pub assigned_only: bool,
 }
 
 impl Jurisdiction {
@@ -23,6 +27,12 @@ impl Jurisdiction {
     /// or it lies in our region subtree.
     pub fn covers_department(&self, department_id: i64, region: &RegionCode) -> bool {
         self.department_id == Some(department_id) || self.covers_region(region)
+    }
+
+    /// Whether work (orders, cases) lying in `region` is visible by place alone; functional
+    /// units see work only through their assignments.
+    pub fn covers_work_in(&self, region: &RegionCode) -> bool {
+        !self.assigned_only && self.covers_region(region)
     }
 
     /// SQL `LIKE` pattern matching every region code in the subtree.
@@ -40,6 +50,7 @@ mod tests {
         let j = Jurisdiction {
             region: RegionCode::parse("330110002000").unwrap(),
             department_id: None,
+            assigned_only: false,
         };
         assert!(j.covers_region(&RegionCode::parse("330110002005").unwrap()));
         assert!(!j.covers_region(&RegionCode::parse("330110003005").unwrap()));
@@ -52,9 +63,12 @@ mod tests {
         let j = Jurisdiction {
             region: RegionCode::parse("330110002000").unwrap(),
             department_id: Some(7),
+            assigned_only: true,
         };
         let county = RegionCode::parse("330110000000").unwrap();
         assert!(j.covers_department(7, &county));
         assert!(!j.covers_department(8, &county));
+        // A functional unit sees no work by place, only by assignment.
+        assert!(!j.covers_work_in(&RegionCode::parse("330110002005").unwrap()));
     }
 }

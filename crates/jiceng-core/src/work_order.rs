@@ -483,6 +483,17 @@ pub fn escalation_code(level: crate::sla::Level) -> String {
     format!("escalate_{}", level.code())
 }
 
+/// Who may see a reporter's full phone number (to call the citizen back): the hotline, the
+/// dispatchers, the handling units and the county's administrators. Leaders, supervisors,
+/// auditors, grid workers and window clerks read the masked number only.
+pub fn may_reveal_phone(role: crate::Role) -> bool {
+    use crate::Role;
+    matches!(
+        role,
+        Role::Operator | Role::Dispatcher | Role::Handler | Role::Admin
+    )
+}
+
 /// Which roles may take which actions (the unit-level check comes on top).
 pub fn role_may(role: crate::Role, action: Action) -> bool {
     use crate::Role;

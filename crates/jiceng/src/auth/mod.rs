@@ -293,7 +293,12 @@ pub async fn login_web(app: &App, username: &str, password: &str) -> AppResult<N
     Ok(NewSession { cookie, csrf_token })
 }
 
-pub fn actor_from_user(u: &user::Model, via: AuthVia) -> AppResult<UserActor> {
+/// The actor a user acts as; `unit_kind` is the kind of the user's department, if any.
+pub fn actor_from_user(
+    u: &user::Model,
+    unit_kind: Option<jiceng_core::department::DepartmentKind>,
+    via: AuthVia,
+) -> AppResult<UserActor> {
     let role = u.role;
     let region = RegionCode::parse(&u.region_code).map_err(AppError::internal)?;
     Ok(UserActor {
@@ -304,9 +309,25 @@ pub fn actor_from_user(u: &user::Model, via: AuthVia) -> AppResult<UserActor> {
         jurisdiction: Jurisdiction {
             region,
             department_id: u.department_id,
+            assigned_only: unit_kind.is_some_and(|k| !k.is_territorial())
+                && !role.works_whole_area(),
         },
         via,
     })
+}
+
+/// The kind of a user's department, if the user belongs to one.
+pub async fn unit_kind<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    u: &user::Model,
+) -> AppResult<Option<jiceng_core::department::DepartmentKind>> {
+    let Some(d) = u.department_id else {
+        return Ok(None);
+    };
+    Ok(crate::store::entities::department::Entity::find_by_id(d)
+        .one(db)
+        .await?
+        .map(|d| d.kind))
 }
 
 /// The signed-in user behind a session cookie, if the session exists and is not idle too long.
@@ -344,6 +365,7 @@ pub async fn resolve_session(app: &App, cookie: &str) -> AppResult<Option<UserAc
     }
     actor_from_user(
         &u,
+        unit_kind(&app.db.conn, &u).await?,
         AuthVia::Session {
             id_hash,
             csrf_token: s.csrf_token,
@@ -438,7 +460,11 @@ pub async fn resolve_token(app: &App, token: &str) -> AppResult<UserActor> {
             .exec(&app.db.conn)
             .await?;
     }
-    let actor = actor_from_user(&u, AuthVia::Token { id: t.id })?;
+    let actor = actor_from_user(
+        &u,
+        unit_kind(&app.db.conn, &u).await?,
+        AuthVia::Token { id: t.id },
+    )?;
     crate::auth::tokens::cache(app).cache_token(hash, actor.clone(), t.expires_at);
     Ok(actor)
 }

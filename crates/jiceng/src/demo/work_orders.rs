@@ -64,6 +64,13 @@ pub async fn seed_history(app: &App, progress: &(dyn Fn(u64, u64, &str) + Sync))
         .into_iter()
         .map(|u| (u.username.clone(), u))
         .collect();
+    let kinds: std::collections::HashMap<i64, jiceng_core::department::DepartmentKind> =
+        department::Entity::find()
+            .all(&app.db.conn)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.kind))
+            .collect();
     let depts: std::collections::HashMap<i64, String> = department::Entity::find()
         .filter(department::Column::Active.eq(true))
         .all(&app.db.conn)
@@ -73,7 +80,8 @@ pub async fn seed_history(app: &App, progress: &(dyn Fn(u64, u64, &str) + Sync))
         .collect();
     let actor_of = |name: &str| -> Option<Actor> {
         let u = users.get(name)?;
-        auth::actor_from_user(u, crate::kernel::actor::AuthVia::Token { id: 0 })
+        let kind = u.department_id.and_then(|d| kinds.get(&d).copied());
+        auth::actor_from_user(u, kind, crate::kernel::actor::AuthVia::Token { id: 0 })
             .ok()
             .map(Actor::User)
     };
@@ -275,6 +283,7 @@ pub async fn live_fire_lane(app: &App) -> AppResult<String> {
         .ok_or_else(|| crate::error::AppError::internal(anyhow::anyhow!("gw001 missing")))?;
     let actor = Actor::User(auth::actor_from_user(
         &gw,
+        auth::unit_kind(&app.db.conn, &gw).await?,
         crate::kernel::actor::AuthVia::Token { id: 0 },
     )?);
     let o = work_orders::create(

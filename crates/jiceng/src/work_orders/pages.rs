@@ -237,6 +237,8 @@ struct DetailPage {
     map: Option<crate::org::pages::SvgMap>,
     /// (url, caption)
     photos: Vec<(String, String)>,
+    /// Whether this user may see the reporter's full number.
+    may_reveal: bool,
 }
 
 fn action_code(a: Action) -> String {
@@ -369,6 +371,7 @@ async fn detail_view(
         ok,
         map,
         photos,
+        may_reveal: jiceng_core::work_order::may_reveal_phone(user.0.role),
         o,
     };
     Ok(render(status, &page))

@@ -354,11 +354,14 @@ pub(crate) async fn visible<C: ConnectionTrait>(
         .and_then(|c| RegionCode::parse(c).ok());
     if region
         .as_ref()
-        .is_some_and(|r| u.jurisdiction.covers_region(r))
+        .is_some_and(|r| u.jurisdiction.covers_work_in(r))
     {
         return Ok(true);
     }
-    if region.is_none() && u.jurisdiction.region.level() == jiceng_core::RegionLevel::County {
+    if region.is_none()
+        && !u.jurisdiction.assigned_only
+        && u.jurisdiction.region.level() == jiceng_core::RegionLevel::County
+    {
         return Ok(true);
     }
     if let Some(d) = u.jurisdiction.department_id {
@@ -418,11 +421,14 @@ pub struct OrderFilter {
 /// without a location), or assigned to its department. `None` for the system.
 pub(crate) fn scope_condition(actor: &Actor) -> Option<Condition> {
     let Actor::User(u) = actor else { return None };
-    let mut scope = Condition::any()
-        .add(work_order::Column::VillageCode.like(u.jurisdiction.region_like_pattern()))
-        .add(work_order::Column::TownshipCode.like(u.jurisdiction.region_like_pattern()));
-    if u.jurisdiction.region.level() == jiceng_core::RegionLevel::County {
-        scope = scope.add(work_order::Column::TownshipCode.is_null());
+    let mut scope = Condition::any();
+    if !u.jurisdiction.assigned_only {
+        scope = scope
+            .add(work_order::Column::VillageCode.like(u.jurisdiction.region_like_pattern()))
+            .add(work_order::Column::TownshipCode.like(u.jurisdiction.region_like_pattern()));
+        if u.jurisdiction.region.level() == jiceng_core::RegionLevel::County {
+            scope = scope.add(work_order::Column::TownshipCode.is_null());
+        }
     }
     if let Some(d) = u.jurisdiction.department_id {
         let mine = assignment::Entity::find()
@@ -454,6 +460,18 @@ pub async fn photo(
 /// The reporter's full phone number, for staff who may see the order (to call the citizen
 /// back). Every such view is audited.
 pub async fn reveal_phone(app: &App, actor: &Actor, id: i64) -> AppResult<String> {
+    if let Actor::User(u) = actor
+        && !jiceng_core::work_order::may_reveal_phone(u.role)
+    {
+        return Err(audit::deny(
+            app,
+            actor,
+            "work_order.reveal_phone",
+            "work_order",
+            &id.to_string(),
+        )
+        .await);
+    }
     let m = seen_by(app, actor, id, "work_order.reveal_phone").await?;
     if m.anonymous {
         return Err(AppError::new(

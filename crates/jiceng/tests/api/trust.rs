@@ -218,3 +218,62 @@ async fn a_control_character_in_any_text_is_a_field_error_and_writes_nothing() {
     let page = r.text().await.unwrap();
     assert!(page.contains("控制字符"), "{page}");
 }
+
+#[tokio::test]
+async fn a_county_department_sees_only_what_is_assigned_to_it_and_only_callers_reveal_phones() {
+    use crate::work_orders::report;
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let xf = app.token("handler.xfjy").await;
+    // The fire lane goes to the fire brigade; a broken street lamp does not.
+    let fire = report(&app, Some(&gw), "13800138000", "normal").await;
+    let fire_id = fire["id"].as_i64().unwrap();
+    let (s, lamp) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            Some(&gw),
+            Some(
+                json!({"description": "小区门口的路灯坏了一个星期，晚上一片漆黑",
+                "lat": 29.8125, "lon": 119.915,
+                "reporter": {"name": "李四", "phone": "13900139000"}}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{lamp}");
+    let lamp_id = lamp["id"].as_i64().unwrap();
+    let lead = |o: &serde_json::Value| o["dispatch"]["lead"]["name"].as_str().map(String::from);
+    assert!(lead(&fire).is_some_and(|n| n.contains("消防")), "{fire}");
+    assert!(!lead(&lamp).is_some_and(|n| n.contains("消防")), "{lamp}");
+    let (s, list) = app.get("/api/v1/work-orders?per_page=100", &xf).await;
+    assert_eq!(s, StatusCode::OK);
+    let ids: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.contains(&fire_id), "{ids:?}");
+    assert!(!ids.contains(&lamp_id), "{ids:?}");
+    for o in list["items"].as_array().unwrap() {
+        let units: Vec<&str> = std::iter::once(&o["dispatch"]["lead"])
+            .chain(o["dispatch"]["assisting"].as_array().into_iter().flatten())
+            .filter_map(|u| u["name"].as_str())
+            .collect();
+        assert!(units.iter().any(|n| n.contains("消防")), "{o}");
+    }
+    let (s, _) = app
+        .get(&format!("/api/v1/work-orders/{lamp_id}"), &xf)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The reporter's number: the callers may, the leader and the auditor may not.
+    let phone = |id: i64| format!("/api/v1/work-orders/{id}/reporter-phone");
+    for who in ["leader", "auditor", "supervisor"] {
+        let (s, b) = app.get(&phone(fire_id), &app.token(who).await).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{who}: {b}");
+    }
+    let (s, b) = app.get(&phone(fire_id), &xf).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, _) = app.get(&phone(lamp_id), &xf).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
