@@ -91,15 +91,26 @@ impl From<PhoneNumber> for String {
 }
 
 /// Masks a phone number for display: `138****5678`. Works on any string (stored or already
-/// masked ones too): fewer than 7 characters become as many `*`; otherwise the first 3 and
-/// the last 4 characters are kept around `****`.
+/// masked ones too): fewer than 7 characters become as many `*`; 11 and more keep the first 3
+/// and the last 4 around `****` (`138****5678`); 7 to 10 hide 4 and split the rest
+/// (`1****67` for a 7-digit landline, which the old rule showed whole).
 pub fn mask_phone(p: &str) -> String {
     let chars: Vec<char> = p.chars().collect();
-    if chars.len() < 7 {
-        return "*".repeat(chars.len());
+    let n = chars.len();
+    if n < 7 {
+        return "*".repeat(n);
     }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
+    // Eleven characters and more (mobiles, landlines with their area code): the first 3 and
+    // the last 4 around `****`. Shorter ones (a 7-digit landline would otherwise show whole):
+    // 4 hidden, the rest split between head and tail.
+    let (head_len, tail_len) = if n >= 11 {
+        (3, 4)
+    } else {
+        let shown = n - 4;
+        (shown / 2, shown - shown / 2)
+    };
+    let head: String = chars[..head_len].iter().collect();
+    let tail: String = chars[n - tail_len..].iter().collect();
     format!("{head}****{tail}")
 }
 
@@ -253,7 +264,7 @@ mod tests {
         assert_eq!(l.last4(), "1234");
 
         let short = PhoneNumber::parse("1234567").unwrap();
-        assert_eq!(short.masked(), "123****4567");
+        assert_eq!(short.masked(), "1****67");
         assert_eq!(short.last4(), "4567");
     }
 
@@ -294,7 +305,7 @@ mod tests {
         assert_eq!(mask_phone("13812345678"), "138****5678");
         // Already masked: masked again the same way.
         assert_eq!(mask_phone("138****5678"), "138****5678");
-        assert_eq!(mask_phone("电话一二三四五六"), "电话一****三四五六");
+        assert_eq!(mask_phone("电话一二三四五六"), "电话****五六");
     }
 
     #[test]
@@ -398,9 +409,16 @@ mod tests {
             prop_assert_eq!(p.last4(), &digits[digits.len() - 4..]);
             let m = p.masked();
             prop_assert_eq!(m.clone(), mask_phone(&digits));
-            prop_assert_eq!(m.len(), 11);
-            prop_assert!(m.starts_with(&digits[..3]));
-            prop_assert!(m.ends_with(p.last4()));
+            prop_assert!(m.contains("****"));
+            if digits.len() >= 11 {
+                prop_assert_eq!(m.len(), 11);
+                prop_assert!(m.starts_with(&digits[..3]));
+                prop_assert!(m.ends_with(p.last4()));
+            } else {
+                // Never the whole number: four of its digits are always hidden.
+                prop_assert_eq!(m.len(), digits.len());
+                prop_assert_eq!(m.chars().filter(|c| c.is_ascii_digit()).count(), digits.len() - 4);
+            }
             let again = PhoneNumber::parse(p.as_str()).unwrap();
             prop_assert_eq!(again, p);
         }

@@ -80,6 +80,10 @@ pub fn router(app: App) -> Router {
             app.clone(),
             crate::web::refuse_control_characters_in_forms,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            crate::web::security_headers,
+        ))
         .layer(DefaultBodyLimit::max(limit))
         .layer(TraceLayer::new_for_http())
         .with_state(app)

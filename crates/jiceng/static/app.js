@@ -229,3 +229,12 @@
       }).catch(function () { alert("网络错误，请重试"); });
   });
 })();
+
+// Behaviour that pages used to carry inline (the Content-Security-Policy forbids inline
+// script): print buttons, and forms that scripts submit.
+document.querySelectorAll("[data-print]").forEach((b) =>
+  b.addEventListener("click", () => window.print()),
+);
+document.querySelectorAll("form[data-js-form]").forEach((f) =>
+  f.addEventListener("submit", (e) => e.preventDefault()),
+);

@@ -73,7 +73,7 @@ pub(crate) async fn sign_checkpoint(
     State(app): State<App>,
     user: ApiUser,
 ) -> AppResult<impl IntoResponse> {
-    if !user.0.role.reads_audit_log() {
+    if !user.actor().reads_audit_log() {
         return Err(audit::deny(
             &app,
             &user.actor(),

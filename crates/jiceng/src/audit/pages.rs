@@ -153,7 +153,7 @@ pub(crate) async fn checkpoints_page(
     user: WebUser,
     Query(p): Query<PageParams>,
 ) -> PageResult {
-    if !user.0.role.reads_audit_log() {
+    if !user.actor().reads_audit_log() {
         return Err(user.fail(
             &app,
             audit::deny(

@@ -58,7 +58,7 @@ pub async fn list(
     filter: &AuditFilter,
     page: PageParams,
 ) -> AppResult<Page<AuditView>> {
-    if !actor.role().is_some_and(|r| r.reads_audit_log()) && !matches!(actor, Actor::System(_)) {
+    if !actor.reads_audit_log() {
         return Err(deny(app, actor, "audit.list", "audit_log", "").await);
     }
     let mut q = audit_entry::Entity::find();
@@ -92,7 +92,7 @@ pub async fn list(
 
 /// One audit entry by its sequence number. Auditors and admins only.
 pub async fn get(app: &App, actor: &Actor, seq: i64) -> AppResult<AuditView> {
-    if !actor.role().is_some_and(|r| r.reads_audit_log()) && !matches!(actor, Actor::System(_)) {
+    if !actor.reads_audit_log() {
         return Err(deny(app, actor, "audit.read", "audit_log", &seq.to_string()).await);
     }
     audit_entry::Entity::find_by_id(seq)

@@ -130,7 +130,9 @@ pub(crate) async fn login_submit(
     match auth::login_web(&app, &username, &field(&form, "password")).await {
         Ok(s) => {
             let mut resp = Redirect::to("/").into_response();
-            let idle = app.config.session_idle_minutes * 60;
+            // No Max-Age: the cookie lasts while the browser does, and the server ends the
+            // session after the idle timeout, counted from the last request — so an active
+            // user is never signed out 30 minutes after signing in.
             resp.headers_mut().append(
                 header::SET_COOKIE,
                 set_cookie(
@@ -138,7 +140,7 @@ pub(crate) async fn login_submit(
                     &headers,
                     SESSION_COOKIE,
                     &s.cookie,
-                    Some(idle),
+                    None,
                     cookie::SameSite::Lax,
                 ),
             );

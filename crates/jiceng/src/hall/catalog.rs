@@ -208,7 +208,7 @@ async fn write_version(
 /// at once and nothing is written; an unchanged spec writes nothing either. Returns the
 /// current version and whether the matter is new.
 pub async fn save(app: &App, actor: &Actor, spec: MatterSpec) -> AppResult<(MatterView, bool)> {
-    if !actor.is_admin() {
+    if !actor.is_deployment_admin() {
         return Err(audit::deny(app, actor, "matter.save", "matter", &spec.code).await);
     }
     let spec = checked(spec).map_err(|fields| {
@@ -249,7 +249,7 @@ pub(crate) async fn save_many(
     specs: Vec<(String, MatterSpec)>,
     mut errors: Vec<FieldError>,
 ) -> AppResult<ImportReport> {
-    if !actor.is_admin() {
+    if !actor.is_deployment_admin() {
         return Err(audit::deny(app, actor, "matter.import", "matter", "").await);
     }
     let units = active_units(&app.db.conn).await?;
@@ -508,7 +508,7 @@ async fn bundle_view<C: ConnectionTrait>(db: &C, spec: BundleSpec) -> AppResult<
 /// Declares or changes a bundle (administrators): its matters must be in the catalog and its
 /// order free of cycles; every broken rule is reported at once and nothing is written.
 pub async fn save_bundle(app: &App, actor: &Actor, spec: BundleSpec) -> AppResult<BundleView> {
-    if !actor.is_admin() {
+    if !actor.is_deployment_admin() {
         return Err(audit::deny(app, actor, "bundle.save", "bundle", &spec.code).await);
     }
     let known: std::collections::BTreeSet<String> = current_specs(&app.db.conn, &spec.matters)

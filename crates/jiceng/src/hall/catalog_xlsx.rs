@@ -280,7 +280,7 @@ fn material(cells: &[String], problems: &mut Vec<String>) -> Material {
 /// Reads a workbook in the export's form and saves every matter in it, or nothing when any
 /// row is wrong (administrators).
 pub async fn import(app: &App, actor: &Actor, bytes: Vec<u8>) -> AppResult<ImportReport> {
-    if !actor.is_admin() {
+    if !actor.is_deployment_admin() {
         return Err(crate::kernel::audit::deny(app, actor, "matter.import", "matter", "").await);
     }
     use crate::kernel::sheet;

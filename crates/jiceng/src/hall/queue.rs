@@ -92,7 +92,7 @@ async fn group(app: &App, code: &str) -> AppResult<queue_group::Model> {
 
 /// Declares a service group (administrators).
 pub async fn set_group(app: &App, actor: &Actor, g: GroupInput) -> AppResult<GroupView> {
-    if !actor.is_admin() {
+    if !actor.is_deployment_admin() {
         return Err(audit::deny(app, actor, "queue.group", "queue_group", &g.code).await);
     }
     let code = g.code.trim();

@@ -63,4 +63,29 @@ impl Actor {
             Actor::System(_) => true,
         }
     }
+
+    /// Whether the actor's area is the whole deployment (a county account not bound to a
+    /// functional unit); the system's is.
+    pub fn covers_deployment(&self) -> bool {
+        match self {
+            Actor::User(u) => {
+                u.jurisdiction.region.level() == jiceng_core::RegionLevel::County
+                    && !u.jurisdiction.assigned_only
+            }
+            Actor::System(_) => true,
+        }
+    }
+
+    /// An administrator of the whole deployment: deployment-wide settings (notification
+    /// templates, the calendar, SLA policies, categories, the service catalog and bundles,
+    /// queue groups) and the outbox are theirs alone, not a township's or village's admin's.
+    pub fn is_deployment_admin(&self) -> bool {
+        self.is_admin() && self.covers_deployment()
+    }
+
+    /// Whether the actor may read the audit log: auditors and admins of the whole
+    /// deployment (the log is not divided by region).
+    pub fn reads_audit_log(&self) -> bool {
+        self.role().is_none_or(|r| r.reads_audit_log()) && self.covers_deployment()
+    }
 }

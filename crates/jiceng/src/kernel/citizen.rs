@@ -92,9 +92,33 @@ where
         .ok_or_else(not_found)
 }
 
-/// A client key as sent (`client_key`: letters, digits, `-` and `_`, at most 64), trimmed; an
-/// empty one is none. Work orders and applications both read it here.
-pub fn parse_client_key(k: Option<&str>) -> Result<Option<String>, &'static str> {
+/// Whose client keys a submission's key is among: an account's (staff, API clients), the
+/// system's, or a citizen's, known by a keyed digest of the phone they give (anonymous
+/// citizens share one space). Keys are stored with their scope, so resending someone else's
+/// key never answers with their case.
+pub fn client_key_scope(
+    actor: Option<&crate::kernel::actor::Actor>,
+    phone: Option<&str>,
+    key: &crate::kernel::crypto::DataKey,
+) -> String {
+    use crate::kernel::actor::Actor;
+    match actor {
+        Some(Actor::User(u)) => format!("u{}", u.user_id),
+        Some(Actor::System(s)) => format!("s:{s}"),
+        None => match phone.and_then(|p| PhoneNumber::parse(p).ok()) {
+            Some(p) => {
+                let d = key.lookup_digest(&format!("client-key:{}", p.as_str()));
+                format!("c{}", &d[..16])
+            }
+            None => "c".into(),
+        },
+    }
+}
+
+/// A client key as sent (`client_key`: letters, digits, `-` and `_`, at most 64), trimmed,
+/// and stored under its submitter's `scope` ([`client_key_scope`]); an empty one is none.
+/// Work orders and applications both read it here.
+pub fn parse_client_key(k: Option<&str>, scope: &str) -> Result<Option<String>, &'static str> {
     match k.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
         Some(k)
@@ -102,7 +126,7 @@ pub fn parse_client_key(k: Option<&str>) -> Result<Option<String>, &'static str>
                 && k.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
         {
-            Ok(Some(k.to_string()))
+            Ok(Some(format!("{scope}/{k}")))
         }
         Some(_) => Err("client_key 只能由字母、数字、- 和 _ 组成，最长64个字符"),
     }

@@ -18,6 +18,7 @@ pub use send::*;
 pub use templates::*;
 
 use crate::error::AppResult;
+use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
 use crate::store::entities::department;
 use crate::store::entities::notification_template;
@@ -160,8 +161,16 @@ pub struct MessageView {
     pub created_at: DateTime<Utc>,
 }
 
-/// Recent messages, newest first (admins).
-pub async fn recent(app: &App, recipient: Option<&str>, limit: u64) -> AppResult<Vec<MessageView>> {
+/// Recent messages, newest first (administrators of the whole deployment).
+pub async fn recent(
+    app: &App,
+    actor: &Actor,
+    recipient: Option<&str>,
+    limit: u64,
+) -> AppResult<Vec<MessageView>> {
+    if !actor.is_deployment_admin() {
+        return Err(crate::kernel::audit::deny(app, actor, "outbox.read", "outbox", "").await);
+    }
     let mut q = outbox::Entity::find()
         .order_by_desc(outbox::Column::Id)
         .limit(limit);

@@ -216,7 +216,7 @@ pub struct TemplateView {
 
 /// Templates hold for the whole deployment: administrators only.
 async fn require_admin(app: &App, actor: &Actor, action: &str, id: &str) -> AppResult<()> {
-    if actor.is_admin() {
+    if actor.is_deployment_admin() {
         Ok(())
     } else {
         Err(audit::deny(app, actor, action, "notification_template", id).await)

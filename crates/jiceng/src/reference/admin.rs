@@ -18,7 +18,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 fn require_admin(actor: &crate::kernel::actor::Actor) -> bool {
-    actor.is_admin()
+    actor.is_deployment_admin()
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -258,19 +258,35 @@ impl FromRequestParts<App> for MaybeApiUser {
     }
 }
 
-/// The citizen's address: the connection's, or the first `X-Forwarded-For` hop when the
-/// configuration trusts the proxy.
+/// The citizen's address: the connection's, or, when the configuration trusts the proxy in
+/// front, the address that proxy saw — the last `X-Forwarded-For` entry (the ones before it
+/// are whatever the client chose to send).
 pub fn client_addr(app: &App, headers: &HeaderMap, peer: std::net::SocketAddr) -> std::net::IpAddr {
     if app.config.trust_forwarded_for
         && let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty())
+            .and_then(|v| v.parse().ok())
     {
         return ip;
     }
     peer.ip()
+}
+
+/// The allowance bucket of an address: IPv4 addresses each, IPv6 by their /64 (one subscriber
+/// line gets a whole /64, so a bucket per address would be no limit at all).
+fn bucket_of(addr: std::net::IpAddr) -> std::net::IpAddr {
+    match addr {
+        std::net::IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            std::net::IpAddr::V6(std::net::Ipv6Addr::from(bits))
+        }
+        v4 => v4,
+    }
 }
 
 /// Refuses a citizen's report beyond the allowance of their address (429).
@@ -298,11 +314,16 @@ pub fn citizen_allowance(
     }
 }
 
-/// Citizens' report allowance per address: (tokens left, when counted). The web kit's runtime.
+/// Citizens' report allowance per address bucket: (tokens left, when counted), and when the
+/// map was last swept of idle buckets. The web kit's runtime.
 #[derive(Default)]
-pub struct CitizenAllowance(
-    std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (f64, std::time::Instant)>>,
-);
+pub struct CitizenAllowance(std::sync::Mutex<Buckets>);
+
+#[derive(Default)]
+pub struct Buckets {
+    map: std::collections::HashMap<std::net::IpAddr, (f64, std::time::Instant)>,
+    swept: Option<std::time::Instant>,
+}
 
 impl CitizenAllowance {
     /// Takes one report from an address's allowance (a bucket of `per_hour` filling at
@@ -313,11 +334,18 @@ impl CitizenAllowance {
         }
         let cap = per_hour as f64;
         let now = std::time::Instant::now();
-        let mut m = self.0.lock().expect("report allowance lock");
-        if m.len() > 100_000 {
-            m.retain(|_, (_, at)| now.duration_since(*at).as_secs() < 3600);
+        let mut b = self.0.lock().expect("report allowance lock");
+        // Full buckets carry no information: drop them, at most once a minute, so that a flood
+        // of addresses costs one sweep a minute rather than one per request.
+        if b.map.len() > 100_000
+            && b.swept
+                .is_none_or(|t| now.duration_since(t).as_secs() >= 60)
+        {
+            b.map
+                .retain(|_, (_, at)| now.duration_since(*at).as_secs() < 3600);
+            b.swept = Some(now);
         }
-        let (tokens, at) = m.entry(addr).or_insert((cap, now));
+        let (tokens, at) = b.map.entry(bucket_of(addr)).or_insert((cap, now));
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * cap / 3600.0).min(cap);
         *at = now;
         if *tokens >= 1.0 {
@@ -326,5 +354,27 @@ impl CitizenAllowance {
         } else {
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_line_is_one_bucket_and_sweeps_are_rare() {
+        let a: std::net::IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: std::net::IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let c: std::net::IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(bucket_of(a), bucket_of(b));
+        assert_ne!(bucket_of(a), bucket_of(c));
+        let allowance = CitizenAllowance::default();
+        assert!(allowance.take(a, 2));
+        assert!(allowance.take(b, 2));
+        // The line's allowance is spent, whichever address of it asks.
+        assert!(!allowance.take("2001:db8:1:2::77".parse().unwrap(), 2));
+        assert!(allowance.take(c, 2));
+        let v4: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(bucket_of(v4), v4);
     }
 }

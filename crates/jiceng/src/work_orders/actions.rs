@@ -264,12 +264,16 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
             let master_id = input.master_id.ok_or_else(|| {
                 AppError::field("master_id", Code::WorkOrderMasterRequired, "请指定主工单")
             })?;
+            let missing =
+                || AppError::field("master_id", Code::WorkOrderMasterNotFound, "主工单不存在");
             let master = work_order::Entity::find_by_id(master_id)
                 .one(&txn)
                 .await?
-                .ok_or_else(|| {
-                    AppError::field("master_id", Code::WorkOrderMasterNotFound, "主工单不存在")
-                })?;
+                .ok_or_else(missing)?;
+            // A master the actor may not see is as missing as one that does not exist.
+            if !visible(&txn, actor, &master).await? {
+                return Err(missing());
+            }
             if master.id == m.id || master.master_id.is_some() || master.status.is_final() {
                 return Err(AppError::field(
                     "master_id",
@@ -396,7 +400,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
                 .await?;
             }
             let plan = match input.unit_id {
-                Some(unit) => manual_plan(&txn, unit, &input.assisting, &note).await?,
+                Some(unit) => manual_plan(&txn, actor, unit, &input.assisting, &note).await?,
                 None if input.action == Action::AcceptSendBack => None,
                 None => {
                     return Err(AppError::field(
@@ -521,9 +525,11 @@ pub(crate) async fn extension_days(txn: &DatabaseTransaction, id: i64) -> AppRes
     })
 }
 
-/// A dispatcher's own choice of units.
+/// A dispatcher's own choice of units, among the active units of the dispatcher's area (a
+/// unit outside it reads as unknown, so ids are not probed).
 pub(crate) async fn manual_plan(
     txn: &DatabaseTransaction,
+    actor: &Actor,
     lead: i64,
     assisting: &[i64],
     note: &str,
@@ -533,6 +539,10 @@ pub(crate) async fn manual_plan(
             .one(txn)
             .await?
             .filter(|d| d.active)
+            .filter(|d| {
+                jiceng_core::RegionCode::parse(&d.region_code)
+                    .is_ok_and(|r| actor.covers_region(&r))
+            })
             .map(|d| Unit {
                 id: d.id,
                 name: d.name,

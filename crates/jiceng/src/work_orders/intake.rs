@@ -217,7 +217,12 @@ pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppRe
         errors.push(e);
         Vec::new()
     });
-    let client_key = crate::kernel::citizen::parse_client_key(input.client_key.as_deref())
+    let scope = crate::kernel::citizen::client_key_scope(
+        actor,
+        input.reporter.as_ref().map(|r| r.phone.as_str()),
+        &app.data_key,
+    );
+    let client_key = crate::kernel::citizen::parse_client_key(input.client_key.as_deref(), &scope)
         .unwrap_or_else(|message| {
             errors.push(FieldError {
                 field: "client_key".into(),

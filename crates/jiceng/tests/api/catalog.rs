@@ -5,7 +5,7 @@ use crate::helpers::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-fn pension() -> Value {
+pub(crate) fn pension() -> Value {
     json!({
         "basic_code": "000123456000",
         "code": "339902-rsj-0001",

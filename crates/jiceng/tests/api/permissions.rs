@@ -30,7 +30,8 @@ const VILLAGE1: &str = "339901001001";
 
 const PRINCIPALS: [Principal; 12] = [
     p("admin", COUNTY, true, true),
-    p("chengguan.admin", CHENGGUAN, true, true),
+    // The audit log is not divided by region: only the county's admin and auditor read it.
+    p("chengguan.admin", CHENGGUAN, true, false),
     p("auditor", COUNTY, false, true),
     p("leader", COUNTY, false, false),
     p("chengguan.leader", CHENGGUAN, false, false),

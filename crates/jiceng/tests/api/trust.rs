@@ -277,3 +277,265 @@ async fn a_county_department_sees_only_what_is_assigned_to_it_and_only_callers_r
     let (s, _) = app.get(&phone(lamp_id), &xf).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn deployment_wide_settings_and_logs_are_the_county_admins_alone() {
+    let app = TestApp::spawn().await;
+    let county = app.token("admin").await;
+    let township = app.token("chengguan.admin").await;
+    let (_, cats) = app.get("/api/v1/categories", &county).await;
+    let cat = cats["items"][0]["code"].as_str().unwrap().to_string();
+    let (_, policies) = app.get("/api/v1/sla-policies", &county).await;
+    let policy = policies["items"][0].clone();
+    let (_, days) = app
+        .call(Method::GET, "/api/v1/calendar/2026", None, None)
+        .await;
+    let writes: Vec<(Method, String, serde_json::Value)> = vec![
+        (
+            Method::PUT,
+            "/api/v1/notification-templates/work_order.received".into(),
+            json!({"subject": "受理回执", "body": "查询码{查询码}，请访问 http://evil.example"}),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/calendar/2026".into(),
+            json!({"days": days["days"]}),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/sla-policies".into(),
+            json!({"category_code": policy["category_code"], "priority": policy["priority"], "policy": policy["policy"]}),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/categories/{cat}"),
+            json!({"name": "乡镇改的分类"}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/matters".into(),
+            crate::catalog::pension(),
+        ),
+        (
+            Method::POST,
+            "/api/v1/queue/groups".into(),
+            json!({"code": "zz", "name": "乡镇改的分组", "prefix": "Z", "windows": ["1"]}),
+        ),
+    ];
+    for (m, path, body) in &writes {
+        let (s, b) = app
+            .call(m.clone(), path, Some(&township), Some(body.clone()))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{m} {path}: {b}");
+    }
+    for path in ["/api/v1/admin/outbox", "/api/v1/audit"] {
+        let (s, b) = app.get(path, &township).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {b}");
+        let (s, b) = app.get(path, &county).await;
+        assert_eq!(s, StatusCode::OK, "{path}: {b}");
+    }
+    // The county's admin still may (the body that changes nothing is accepted).
+    let (m, path, body) = &writes[1];
+    let (s, b) = app
+        .call(m.clone(), path, Some(&county), Some(body.clone()))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+}
+
+#[tokio::test]
+async fn a_client_key_answers_only_its_own_submitter() {
+    let app = TestApp::spawn().await;
+    let body = |phone: &str| {
+        json!({"description": "小区门口的路灯坏了一个星期，晚上一片漆黑",
+            "lat": 29.8125, "lon": 119.915, "client_key": "retry-1",
+            "reporter": {"name": "李四", "phone": phone}})
+    };
+    let post = |token: Option<String>, b: serde_json::Value| {
+        let app = &app;
+        async move {
+            let (s, o) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/work-orders",
+                    token.as_deref(),
+                    Some(b),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{o}");
+            assert!(o["tracking_code"].is_string(), "{o}");
+            o
+        }
+    };
+    let op = Some(app.token("operator").await);
+    let gw = Some(app.token("gw001").await);
+    let first = post(op.clone(), body("13900139000")).await;
+    // The same submitter retrying gets the same order.
+    assert_eq!(
+        post(op, body("13900139000")).await["tracking_code"],
+        first["tracking_code"]
+    );
+    // Someone else sending that key gets their own, and sees nothing of the first.
+    let other = post(gw, body("13700137000")).await;
+    assert_ne!(other["tracking_code"], first["tracking_code"]);
+    // Citizens: the same phone retries, another phone does not reach it.
+    let c1 = post(None, body("13600136000")).await;
+    assert_eq!(
+        post(None, body("13600136000")).await["tracking_code"],
+        c1["tracking_code"]
+    );
+    let c2 = post(None, body("13500135000")).await;
+    assert_ne!(c2["tracking_code"], c1["tracking_code"]);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_no_template_has_inline_script() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/",
+        "/login",
+        "/api/v1/categories",
+        "/healthz",
+        "/no-such-page",
+    ] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("{path}: no CSP"));
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+    }
+    // Behind TLS, HSTS too.
+    let r = app
+        .client
+        .get(app.url("/login"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().contains_key("strict-transport-security"));
+    // No inline script, event handler or style block left for the policy to break.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+    let inline = inline_code_in(dir);
+    assert!(inline.is_empty(), "inline script or style in: {inline:?}");
+}
+
+/// Templates holding `<script>` without `src`, an `on…=` handler attribute, or a `<style>`
+/// block.
+fn inline_code_in(dir: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lower = text.to_lowercase();
+        let script_inline = lower
+            .match_indices("<script")
+            .any(|(i, _)| !lower[i..].split('>').next().unwrap_or("").contains("src="));
+        let handler = lower.split_whitespace().any(|w| {
+            w.starts_with("on")
+                && w.contains("=\"")
+                && w[2..]
+                    .split('=')
+                    .next()
+                    .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase()))
+        });
+        if script_inline || handler || lower.contains("<style") || lower.contains(" style=\"") {
+            found.push(p.display().to_string());
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_merge_target_outside_the_jurisdiction_reads_as_missing() {
+    use crate::work_orders::report;
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let a = report(&app, Some(&gw), "13800138000", "normal").await;
+    let a_id = a["id"].as_i64().unwrap();
+    let a_row = jiceng::store::entities::work_order::Entity::find_by_id(a_id)
+        .one(&app.app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    // A township dispatcher of another township, and an order of theirs.
+    let users = jiceng::store::entities::user::Entity::find()
+        .all(&app.app.db.conn)
+        .await
+        .unwrap();
+    let d = users
+        .iter()
+        .find(|u| {
+            u.username.ends_with(".dispatcher")
+                && Some(u.region_code.as_str()) != a_row.township_code.as_deref()
+        })
+        .expect("another township's dispatcher");
+    let prefix = &d.region_code[..9];
+    let grid = jiceng::store::entities::grid::Entity::find()
+        .all(&app.app.db.conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|g| g.village_code.starts_with(prefix))
+        .expect("a grid of that township");
+    let geo: serde_json::Value = serde_json::from_str(&grid.geometry).unwrap();
+    let ring = geo["coordinates"][0].as_array().unwrap();
+    let n = (ring.len() - 1) as f64;
+    let (lon, lat) = ring[..ring.len() - 1].iter().fold((0.0, 0.0), |(x, y), p| {
+        (
+            x + p[0].as_f64().unwrap() / n,
+            y + p[1].as_f64().unwrap() / n,
+        )
+    });
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            Some(&app.token("operator").await),
+            Some(json!({"description": "路口的井盖松动，车辆经过时响声很大",
+                "lat": lat, "lon": lon,
+                "reporter": {"name": "赵六", "phone": "13600136001"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let b_id = b["id"].as_i64().unwrap();
+    let token = app.token(&d.username).await;
+    let (s, _) = app
+        .get(&format!("/api/v1/work-orders/{b_id}"), &token)
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the dispatcher sees their own township's order"
+    );
+    let merge = |master: i64| json!({"action": "merge", "master_id": master});
+    let (s, outside) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/work-orders/{b_id}/actions"),
+            Some(&token),
+            Some(merge(a_id)),
+        )
+        .await;
+    let (s2, missing) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/work-orders/{b_id}/actions"),
+            Some(&token),
+            Some(merge(999_999_999)),
+        )
+        .await;
+    // The same answer as for an id that does not exist: nothing to probe.
+    assert_eq!(
+        (s, &outside["code"]),
+        (s2, &missing["code"]),
+        "{outside} {missing}"
+    );
+    assert_eq!(outside["code"], "work_order.master_not_found", "{outside}");
+}

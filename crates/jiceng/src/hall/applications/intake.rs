@@ -71,8 +71,8 @@ pub(crate) fn bad(errors: &mut Vec<FieldError>, field: &str, message: impl Into<
     });
 }
 
-pub(crate) fn check_client_key(k: Option<&str>) -> AppResult<Option<String>> {
-    crate::kernel::citizen::parse_client_key(k)
+pub(crate) fn check_client_key(k: Option<&str>, scope: &str) -> AppResult<Option<String>> {
+    crate::kernel::citizen::parse_client_key(k, scope)
         .map_err(|m| AppError::field("client_key", Code::ApplicationBadClientKey, m))
 }
 
@@ -104,7 +104,12 @@ pub async fn submit(
         }
         _ => {}
     }
-    let client_key = check_client_key(input.client_key.as_deref())?;
+    let scope = crate::kernel::citizen::client_key_scope(
+        actor,
+        Some(input.applicant.phone.as_str()),
+        &app.data_key,
+    );
+    let client_key = check_client_key(input.client_key.as_deref(), &scope)?;
     let now = app.now();
     let today = now
         .with_timezone(&jiceng_core::clock::china_offset())
