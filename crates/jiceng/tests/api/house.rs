@@ -145,12 +145,13 @@ async fn an_unknown_stored_code_or_bad_json_is_an_internal_error_not_a_state() {
         ("priority = 'whenever'", Some("priority = 'normal'")),
         ("flags = 'not json'", Some("flags = '{}'")),
     ] {
-        let before: String = if restore.is_none() {
-            // Remember the real status to put it back.
-            let (_, o) = app.get(&path, &xf).await;
-            format!("status = '{}'", o["status"].as_str().unwrap())
-        } else {
-            restore.unwrap().to_string()
+        let before: String = match restore {
+            Some(r) => r.to_string(),
+            None => {
+                // Remember the real status to put it back.
+                let (_, o) = app.get(&path, &xf).await;
+                format!("status = '{}'", o["status"].as_str().unwrap())
+            }
         };
         app.app
             .db
