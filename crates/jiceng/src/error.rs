@@ -85,6 +85,7 @@ codes! {
     CategoryBadName = "category.bad_name" => UNPROCESSABLE_ENTITY,
     CategoryHasChildren = "category.has_children" => CONFLICT,
     CategoryNoParent = "category.no_parent" => UNPROCESSABLE_ENTITY,
+    CitizenPinLocked = "citizen.pin_locked" => TOO_MANY_REQUESTS,
     ClockBadAmount = "clock.bad_amount" => UNPROCESSABLE_ENTITY,
     DepartmentBadKind = "department.bad_kind" => UNPROCESSABLE_ENTITY,
     DepartmentDuplicateCode = "department.duplicate_code" => CONFLICT,

@@ -89,8 +89,15 @@
       if (refuse) { body.not_accepted = $("a-refuse").value; }
       var online = $("apply-form").dataset.after === "track";
       post("/api/v1/applications", body, csrf2).then(function (a) {
-        var phone = body.applicant.phone.replace(/\D/g, "");
-        location.href = online ? "/service/track?code=" + a.code + "&last4=" + phone.slice(-4) : "/window/applications/" + a.id;
+        if (!online) { location.href = "/window/applications/" + a.id; return; }
+        // The pin is shown this once, here, and never put into an address.
+        var done = $("apply-done");
+        done.querySelector("#apply-code").textContent = a.code;
+        done.querySelector("#apply-pin").textContent = a.tracking_pin || "";
+        done.querySelector("a").href = "/service/track?code=" + encodeURIComponent(a.code);
+        done.hidden = false;
+        $("apply-form").hidden = true;
+        done.scrollIntoView();
       })
         .catch(function (e) { fail(err, e); });
     }
@@ -165,7 +172,7 @@
     rate.addEventListener("click", function () {
       var f = $("rate-app-form"), dims = {};
       f.querySelectorAll(".r-dim").forEach(function (s) { dims[s.dataset.name] = Number(s.value); });
-      post("/api/v1/ratings", { code: f.dataset.code, last4: f.dataset.last4, channel: "offline", level: $("r-level").value,
+      post("/api/v1/ratings", { code: f.dataset.code, pin: f.dataset.pin, channel: "offline", level: $("r-level").value,
         dimensions: dims, comment: $("r-comment").value })
         .then(function (r) {
           $("r-message").textContent = "感谢您的评价！" + (r.rectification ? "相关单位将在1个工作日内与您联系。" : "");

@@ -152,11 +152,10 @@ pub async fn seed_service_history(app: &App, days: u32) -> AppResult<u64> {
                     2..=6 => ("satisfied", ""),
                     _ => ("very_satisfied", "一次办好，很方便"),
                 };
-                let r = ratings::rate(
+                let r = ratings::rate_seeded(
                     &hist,
                     ratings::RateInput {
                         code,
-                        last4: "0000".into(),
                         level: level.into(),
                         comment: comment.into(),
                         ..Default::default()

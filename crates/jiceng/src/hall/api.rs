@@ -125,25 +125,25 @@ async fn act(
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct CodeLast4 {
+struct CodePin {
     code: String,
-    last4: String,
+    pin: String,
     provided: Vec<String>,
 }
 
 async fn track(
     State(app): State<App>,
-    ApiJson(q): ApiJson<CodeLast4>,
+    ApiJson(q): ApiJson<CodePin>,
 ) -> AppResult<impl IntoResponse> {
-    Ok(Json(applications::track(&app, &q.code, &q.last4).await?))
+    Ok(Json(applications::track(&app, &q.code, &q.pin).await?))
 }
 
 async fn supplement_online(
     State(app): State<App>,
-    ApiJson(q): ApiJson<CodeLast4>,
+    ApiJson(q): ApiJson<CodePin>,
 ) -> AppResult<impl IntoResponse> {
     Ok(Json(
-        applications::supplement_online(&app, &q.code, &q.last4, q.provided).await?,
+        applications::supplement_online(&app, &q.code, &q.pin, q.provided).await?,
     ))
 }
 

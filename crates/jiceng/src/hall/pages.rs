@@ -54,7 +54,7 @@ pub fn routes() -> Router<App> {
         .route("/window/stats", get(stats))
         .route("/hall", get(hall))
         .route("/ticket", get(kiosk))
-        .route("/service/track", get(track))
+        .route("/service/track", get(track_form).post(track_lookup))
         .route("/service/apply", get(apply))
         .route("/static/service.js", get(js))
 }
@@ -415,7 +415,7 @@ async fn kiosk(State(app): State<App>) -> PageResult {
 struct TrackPage {
     chrome: Chrome,
     code: String,
-    last4: String,
+    pin: String,
     app: Option<ApplicationView>,
     message: Option<String>,
     dimensions: &'static [&'static str],
@@ -423,16 +423,26 @@ struct TrackPage {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct TrackQuery {
+struct TrackInput {
     code: String,
-    last4: String,
+    pin: String,
 }
 
-async fn track(State(app): State<App>, Query(q): Query<TrackQuery>) -> PageResult {
-    let (found, message) = if q.code.trim().is_empty() {
+/// The tracking form; a code in the address fills it in (the pin is never taken from one).
+async fn track_form(State(app): State<App>, Query(q): Query<TrackInput>) -> PageResult {
+    track_page(&app, q.code, String::new()).await
+}
+
+/// The applicant's code and pin, posted: the application's progress and the rating form.
+async fn track_lookup(State(app): State<App>, axum::Form(f): axum::Form<TrackInput>) -> PageResult {
+    track_page(&app, f.code, f.pin).await
+}
+
+async fn track_page(app: &App, code: String, pin: String) -> PageResult {
+    let (found, message) = if code.trim().is_empty() || pin.trim().is_empty() {
         (None, None)
     } else {
-        match applications::track(&app, &q.code, &q.last4).await {
+        match applications::track(app, &code, &pin).await {
             Ok(a) => (Some(a), None),
             Err(e) if e.is_internal() => return Err(e.into()),
             Err(e) => (None, Some(e.message)),
@@ -441,9 +451,9 @@ async fn track(State(app): State<App>, Query(q): Query<TrackQuery>) -> PageResul
     Ok(render(
         StatusCode::OK,
         &TrackPage {
-            chrome: chrome(&app, None, "/service/track", String::new()),
-            code: q.code,
-            last4: q.last4,
+            chrome: chrome(app, None, "/service/track", String::new()),
+            code,
+            pin,
             app: found,
             message,
             dimensions: RatingChannel::Offline.dimensions(),

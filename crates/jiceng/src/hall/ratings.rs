@@ -15,6 +15,7 @@ use crate::kernel::paging::Page;
 use crate::kernel::paging::PageParams;
 use crate::notify;
 use crate::org::departments::unit_names;
+use crate::store::entities::application;
 use crate::store::entities::application_part;
 use crate::store::entities::rating;
 use crate::store::entities::rectification;
@@ -35,8 +36,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub struct RateInput {
     /// The application's or work order's tracking code.
     pub code: String,
-    /// The last four digits of the phone given with it.
-    pub last4: String,
+    /// The citizen's 查询密码 for it.
+    pub pin: String,
     /// `offline` (default) or `online`.
     pub channel: Option<String>,
     /// `very_satisfied` … `very_dissatisfied`.
@@ -111,10 +112,19 @@ struct Rated {
     unit_id: Option<i64>,
 }
 
-async fn rated(app: &App, code: &str, last4: &str) -> AppResult<Rated> {
+/// What a rating names by its code: with the citizen's pin, or `None` for the demo's seeding,
+/// which rates on synthetic citizens' behalf.
+async fn rated(app: &App, code: &str, pin: Option<&str>) -> AppResult<Rated> {
     let code = code.trim().to_uppercase();
     if code.starts_with('S') {
-        let m = crate::hall::applications::read::by_code_and_last4(app, &code, last4).await?;
+        let m = match pin {
+            Some(pin) => crate::hall::applications::read::by_code_and_pin(app, &code, pin).await?,
+            None => application::Entity::find()
+                .filter(application::Column::Code.eq(code.clone()))
+                .one(&app.db.conn)
+                .await?
+                .ok_or_else(|| AppError::new(Code::ApplicationNotFound, "查询码不正确"))?,
+        };
         // The unit of the work: the matter's, or for a bundle the first matter's.
         let unit = application_part::Entity::find()
             .filter(application_part::Column::ApplicationId.eq(m.id))
@@ -133,8 +143,14 @@ async fn rated(app: &App, code: &str, last4: &str) -> AppResult<Rated> {
             unit_id: unit,
         })
     } else {
-        let m: work_order::Model =
-            crate::work_orders::read::by_code_and_last4(app, &code, last4).await?;
+        let m: work_order::Model = match pin {
+            Some(pin) => crate::work_orders::read::by_code_and_pin(app, &code, pin).await?,
+            None => work_order::Entity::find()
+                .filter(work_order::Column::TrackingCode.eq(code.clone()))
+                .one(&app.db.conn)
+                .await?
+                .ok_or_else(|| AppError::new(Code::WorkOrderNotFound, "查询码不正确"))?,
+        };
         Ok(Rated {
             kind: "work_order",
             id: m.id,
@@ -223,8 +239,18 @@ async fn insert_rating(
         .map_err(|e| AppError::unique_or_internal(e, duplicate))
 }
 
-/// A citizen rates an application or a work order; a 差评 opens a rectification task.
+/// A citizen rates an application or a work order, by its code and 查询密码; a 差评 opens a
+/// rectification task.
 pub async fn rate(app: &App, input: RateInput) -> AppResult<RatingView> {
+    rate_checked(app, input, true).await
+}
+
+/// The demo's seeding rates on its synthetic citizens' behalf, without their pins.
+pub(crate) async fn rate_seeded(app: &App, input: RateInput) -> AppResult<RatingView> {
+    rate_checked(app, input, false).await
+}
+
+async fn rate_checked(app: &App, input: RateInput, with_pin: bool) -> AppResult<RatingView> {
     let channel = match input.channel.as_deref().map(str::trim) {
         None | Some("") => RatingChannel::Offline,
         Some(c) => RatingChannel::parse(c).ok_or_else(|| {
@@ -236,7 +262,7 @@ pub async fn rate(app: &App, input: RateInput) -> AppResult<RatingView> {
         })?,
     };
     let level = check_rating(channel, &input.level, &input.dimensions, &input.comment)?;
-    let r = rated(app, &input.code, &input.last4).await?;
+    let r = rated(app, &input.code, with_pin.then_some(input.pin.as_str())).await?;
     let now = app.now();
     let txn = app.db.begin_write().await?;
     if rating::Entity::find()
@@ -633,7 +659,7 @@ async fn subject_phone(app: &App, r: &rating::Model) -> AppResult<(String, Strin
 #[serde(default)]
 pub struct ReRateInput {
     pub code: String,
-    pub last4: String,
+    pub pin: String,
     pub level: String,
     pub comment: String,
 }
@@ -650,7 +676,7 @@ pub async fn rate_rectification(app: &App, id: i64, input: ReRateInput) -> AppRe
         .one(&app.db.conn)
         .await?
         .ok_or_else(|| AppError::new(Code::RectificationNotFound, "没有这个整改任务"))?;
-    let r = rated(app, &input.code, &input.last4).await?;
+    let r = rated(app, &input.code, Some(&input.pin)).await?;
     if r.code != t.subject_code {
         return Err(AppError::new(
             Code::RectificationNotFound,

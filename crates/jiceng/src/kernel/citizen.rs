@@ -1,7 +1,8 @@
 //! One citizen plumbing for work orders and applications: tracking codes (made from the core's
-//! [`TrackingCode`] and kept unique inside the write transaction), and finding a case by its
-//! code and the last four digits of the phone, compared in constant time. The phone itself is
-//! the core's [`jiceng_core::citizen::PhoneNumber`].
+//! [`TrackingCode`] and kept unique inside the write transaction), the citizen's own 查询密码
+//! (six digits shown once, stored as a keyed digest, wrong ones counted per code), finding a
+//! case by code and pin in constant time, client keys per submitter, and phone numbers parsed
+//! once into the core's [`jiceng_core::citizen::PhoneNumber`].
 
 use crate::error::{AppError, AppResult, Code};
 use jiceng_core::citizen::{PhoneNumber, RANDOM_BYTES, TrackingCode, same_secret};
@@ -62,34 +63,125 @@ where
     }
 }
 
-/// The row a citizen names by its code and the last four digits of the phone. `last4_of`
-/// gives the stored digits, or `None` for a row that cannot be named this way (an anonymous
-/// report). A wrong code, wrong digits and a malformed code all answer `not_found`, so that
-/// nothing tells them apart.
-pub async fn by_code_and_last4<E, C>(
-    db: &C,
+/// Digits of a 查询密码.
+pub const PIN_DIGITS: usize = 6;
+
+/// A new 查询密码: six random digits, shown once to the citizen (the confirmation page, the
+/// receipt, the SMS) and stored only as [`pin_digest`].
+pub fn new_pin() -> String {
+    use rand::Rng;
+    format!("{:06}", rand::rng().random_range(0..1_000_000u32))
+}
+
+/// The stored form of a pin: keyed with the data key and salted with the case's code, so that
+/// the table alone cannot be searched for the million pins.
+pub fn pin_digest(key: &crate::kernel::crypto::DataKey, code: &str, pin: &str) -> String {
+    key.lookup_digest(&format!("pin:{code}:{pin}"))
+}
+
+/// Wrong pins: five within an hour lock the code for an hour.
+fn pin_policy() -> jiceng_core::lockout::LockoutPolicy {
+    jiceng_core::lockout::LockoutPolicy {
+        max_failures: 5,
+        window: chrono::Duration::hours(1),
+        lock_for: chrono::Duration::hours(1),
+    }
+}
+
+fn pin_locked() -> AppError {
+    AppError::new(
+        Code::CitizenPinLocked,
+        "查询密码错误次数过多，该查询码已锁定1小时；请稍后再试，或拨打12345查询",
+    )
+}
+
+/// The row a citizen names by its code and 查询密码. `digest_of` gives the stored pin digest,
+/// or `None` for a row that cannot be named this way (an anonymous report, a case from before
+/// pins). A wrong code, a wrong pin and a malformed one all answer `not_found`, so nothing
+/// tells them apart; wrong pins are counted per code, and the sixth within an hour is refused
+/// with 429 until the hour is over, whatever pin it brings.
+pub async fn by_code_and_pin<E>(
+    app: &crate::kernel::app::App,
     column: E::Column,
     code: &str,
-    last4: &str,
-    last4_of: impl Fn(&E::Model) -> Option<&str>,
+    pin: &str,
+    digest_of: impl Fn(&E::Model) -> Option<&str>,
     not_found: impl Fn() -> AppError,
 ) -> AppResult<E::Model>
 where
     E: EntityTrait,
-    C: ConnectionTrait,
 {
-    let (Ok(code), last4) = (TrackingCode::parse(code), last4.trim()) else {
+    use crate::store::entities::pin_throttle;
+    use sea_orm::ActiveValue::Set;
+    use sea_orm::{ActiveModelTrait, QuerySelect};
+    let Ok(code) = TrackingCode::parse(code) else {
         return Err(not_found());
     };
-    if last4.is_empty() {
-        return Err(not_found());
+    let code = code.as_str().to_string();
+    let pin = pin.trim();
+    let policy = pin_policy();
+    let state = |t: &pin_throttle::Model| jiceng_core::lockout::LockoutState {
+        failures: t.failures.max(0) as u32,
+        window_start: t.window_start,
+        locked_until: t.locked_until,
+    };
+    let seen = pin_throttle::Entity::find_by_id(code.clone())
+        .one(&app.db.conn)
+        .await?;
+    if seen
+        .as_ref()
+        .is_some_and(|t| policy.is_locked(&state(t), app.now()))
+    {
+        return Err(pin_locked());
     }
-    E::find()
+    let found = E::find()
         .filter(column.eq(code.as_str()))
-        .one(db)
+        .one(&app.db.conn)
+        .await?;
+    let well_formed = pin.len() == PIN_DIGITS && pin.bytes().all(|b| b.is_ascii_digit());
+    let expected = pin_digest(&app.data_key, &code, pin);
+    if let Some(m) = found.filter(|m| {
+        well_formed && digest_of(m).is_some_and(|stored| same_secret(stored, &expected))
+    }) {
+        if seen.is_some() {
+            pin_throttle::Entity::delete_by_id(code)
+                .exec(&app.db.conn)
+                .await?;
+        }
+        return Ok(m);
+    }
+    // A wrong pin counts, on the code's row locked for this transaction.
+    let txn = app.db.begin_write().await?;
+    pin_throttle::Entity::insert(pin_throttle::ActiveModel {
+        code: Set(code.clone()),
+        failures: Set(0),
+        window_start: Set(None),
+        locked_until: Set(None),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(pin_throttle::Column::Code)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let t = pin_throttle::Entity::find_by_id(code)
+        .lock_exclusive()
+        .one(&txn)
         .await?
-        .filter(|m| last4_of(m).is_some_and(|stored| same_secret(stored, last4)))
-        .ok_or_else(not_found)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("pin throttle row vanished")))?;
+    let now = app.now();
+    if policy.is_locked(&state(&t), now) {
+        return Err(pin_locked());
+    }
+    let (next, _) = policy.on_failure(&state(&t), now);
+    let mut am: pin_throttle::ActiveModel = t.into();
+    am.failures = Set(next.failures as i32);
+    am.window_start = Set(next.window_start);
+    am.locked_until = Set(next.locked_until);
+    am.update(&txn).await?;
+    txn.commit().await?;
+    Err(not_found())
 }
 
 /// Whose client keys a submission's key is among: an account's (staff, API clients), the

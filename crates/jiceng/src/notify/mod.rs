@@ -40,6 +40,9 @@ pub struct Message {
     pub address_enc: String,
     pub event: &'static str,
     pub vars: Vec<(&'static str, String)>,
+    /// Values only the recipient may read (a 查询密码): in the sent text, `******` in the
+    /// stored readable one.
+    pub secrets: Vec<(&'static str, String)>,
 }
 
 impl Message {
@@ -54,7 +57,13 @@ impl Message {
             address_enc: String::new(),
             event,
             vars,
+            secrets: Vec::new(),
         }
+    }
+
+    pub fn secret(mut self, name: &'static str, value: String) -> Self {
+        self.secrets.push((name, value));
+        self
     }
 
     pub fn address(mut self, sealed: &str) -> Self {
@@ -118,13 +127,26 @@ pub async fn enqueue_many(
             (None, Some(t)) => (t.subject, t.body),
             (None, None) => ("通知", ""),
         };
+        let shown: Vec<(&str, String)> = m
+            .vars
+            .iter()
+            .cloned()
+            .chain(m.secrets.iter().map(|(k, _)| (*k, "******".to_string())))
+            .collect();
+        let body_enc = if m.secrets.is_empty() {
+            String::new()
+        } else {
+            let full: Vec<(&str, String)> = m.vars.iter().chain(&m.secrets).cloned().collect();
+            app.data_key.seal(&render(body, &full))
+        };
         let row = |channel: &str, address_enc: String| outbox::Model {
             id: 0,
             channel: channel.into(),
             recipient: m.recipient.clone(),
             event: m.event.to_string(),
             subject: render(subject, &m.vars),
-            body: render(body, &m.vars),
+            body: render(body, &shown),
+            body_enc: body_enc.clone(),
             status: OutboxStatus::Pending,
             attempts: 0,
             next_attempt_at: now,

@@ -27,8 +27,8 @@ pub const TEMPLATES: &[Template] = &[
         event: "work_order.received",
         label: "诉求已受理（告知群众）",
         subject: "您的诉求已受理",
-        body: "您反映的问题已受理，查询码{查询码}。可凭查询码和手机号后四位查询办理进度。",
-        vars: &["查询码"],
+        body: "您反映的问题已受理，查询码{查询码}，查询密码{查询密码}（请妥善保管，工作人员不会向您索要）。可凭查询码和查询密码查询办理进度、评价办理结果。",
+        vars: &["查询码", "查询密码"],
     },
     Template {
         event: "work_order.dispatched",
@@ -108,10 +108,17 @@ pub const TEMPLATES: &[Template] = &[
         vars: &["查询码"],
     },
     Template {
+        event: "application.pin",
+        label: "办件查询密码（告知申请人）",
+        subject: "办件查询密码",
+        body: "您的办件编号{查询码}，查询密码{查询密码}（请妥善保管，工作人员不会向您索要）。可凭编号和查询密码查询进度、补正材料、评价服务。",
+        vars: &["查询码", "查询密码"],
+    },
+    Template {
         event: "application.accepted",
         label: "办件已受理（告知申请人）",
         subject: "办件已受理",
-        body: "您申请的“{事项}”已受理，受理编号{查询码}，承诺{承诺日期}前办结。可凭编号和手机号后四位查询进度。",
+        body: "您申请的“{事项}”已受理，受理编号{查询码}，承诺{承诺日期}前办结。可凭编号和查询密码查询进度。",
         vars: &["查询码", "事项", "承诺日期"],
     },
     Template {

@@ -28,7 +28,7 @@ use crate::work_orders::model::resolution_label;
 use crate::work_orders::model::satisfaction_label;
 use crate::work_orders::model::snapshot_of;
 use crate::work_orders::read::OrderView;
-use crate::work_orders::read::by_code_and_last4;
+use crate::work_orders::read::by_code_and_pin;
 use crate::work_orders::read::flags_of;
 use crate::work_orders::read::not_found;
 use crate::work_orders::read::view;
@@ -683,11 +683,11 @@ pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppR
 pub async fn citizen_callback(
     app: &App,
     code: &str,
-    last4: &str,
+    pin: &str,
     resolution: Resolution,
     satisfaction: Satisfaction,
 ) -> AppResult<OrderView> {
-    let m = by_code_and_last4(app, code, last4).await?;
+    let m = by_code_and_pin(app, code, pin).await?;
     if m.status != State::PendingCallback {
         return Err(AppError::new(
             Code::WorkOrderNotReadyForRating,

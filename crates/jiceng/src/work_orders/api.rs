@@ -45,7 +45,7 @@ pub fn routes() -> Router<App> {
             "/api/v1/notification-templates/{event}",
             axum::routing::put(set_template).delete(reset_template),
         )
-        .route("/api/v1/track", get(track))
+        .route("/api/v1/track", post(track))
         .route("/api/v1/track/rate", post(rate))
         .route("/api/v1/categories", get(categories))
         .route(
@@ -238,17 +238,18 @@ async fn suggest(
     ))
 }
 
+/// A citizen's code and 查询密码, in the body (never in a URL, where logs and histories keep it).
 #[derive(Deserialize)]
-struct TrackQuery {
+struct TrackInput {
     code: String,
-    phone4: String,
+    pin: String,
 }
 
 async fn track(
     State(app): State<App>,
-    ApiQuery(q): ApiQuery<TrackQuery>,
+    ApiJson(q): ApiJson<TrackInput>,
 ) -> AppResult<impl IntoResponse> {
-    Ok(Json(work_orders::track(&app, &q.code, &q.phone4).await?))
+    Ok(Json(work_orders::track(&app, &q.code, &q.pin).await?))
 }
 
 async fn categories(State(app): State<App>) -> impl IntoResponse {
@@ -396,7 +397,7 @@ async fn outbox_messages(
 #[derive(Deserialize)]
 struct RateInput {
     code: String,
-    phone4: String,
+    pin: String,
     resolution: jiceng_core::work_order::Resolution,
     satisfaction: jiceng_core::work_order::Satisfaction,
 }
@@ -407,8 +408,7 @@ async fn rate(
     ApiJson(r): ApiJson<RateInput>,
 ) -> AppResult<impl IntoResponse> {
     Ok(Json(
-        work_orders::citizen_callback(&app, &r.code, &r.phone4, r.resolution, r.satisfaction)
-            .await?,
+        work_orders::citizen_callback(&app, &r.code, &r.pin, r.resolution, r.satisfaction).await?,
     ))
 }
 

@@ -318,6 +318,9 @@ pub struct Intake {
     actor_name: String,
     /// The reporter's phone, encrypted with the data key.
     phone_enc: String,
+    /// The citizen's 查询密码, kept only until the order is stored (as a digest) and the
+    /// citizen told.
+    pin: String,
 }
 
 /// A registered order as the intake writer stored it.
@@ -391,9 +394,11 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
             .map(Actor::audit_name)
             .unwrap_or_else(|| "citizen".into()),
         phone_enc,
+        pin: crate::kernel::citizen::new_pin(),
     };
+    let pin = job.pin.clone();
     let created = app.wing::<IntakeQueue>().submit(app, job).await?;
-    view_with(
+    let mut v = view_with(
         &app.db.conn,
         app,
         &created.model,
@@ -402,12 +407,23 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
         false,
         actor,
     )
-    .await
+    .await?;
+    // The citizen sees the pin once, in this answer; staff who registered a call never do
+    // (the reporter gets it by SMS).
+    if actor.is_none() {
+        v.tracking_pin = Some(pin);
+    }
+    Ok(v)
 }
 
 impl Intake {
     /// The order as received, before dispatch.
-    pub(crate) fn accepted(&self, code: &str, now: DateTime<Utc>) -> work_order::ActiveModel {
+    pub(crate) fn accepted(
+        &self,
+        code: &str,
+        now: DateTime<Utc>,
+        key: &crate::kernel::crypto::DataKey,
+    ) -> work_order::ActiveModel {
         let c = &self.c;
         let phone = c.reporter.as_ref().map(|r| &r.1);
         work_order::ActiveModel {
@@ -451,6 +467,9 @@ impl Intake {
             updated_at: Set(now),
             reporter_phone_enc: Set(self.phone_enc.clone()),
             client_key: Set(c.client_key.clone()),
+            pin_digest: Set(Some(crate::kernel::citizen::pin_digest(
+                key, code, &self.pin,
+            ))),
             // Assigned by the database on insert.
             id: Set(0),
         }
@@ -524,7 +543,7 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
     let mut outcomes = Vec::with_capacity(jobs.len());
     for (j, code) in jobs.iter().zip(&codes) {
         let outcome = data.plan(&reference, &j.c.category.0, &j.place, &j.county);
-        let mut am = j.accepted(code, now);
+        let mut am = j.accepted(code, now, &app.data_key);
         match &outcome {
             Outcome::Dispatch(p) => {
                 set_dispatched(
@@ -621,11 +640,14 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
             j.actor_name.clone(),
             Event::new("work_order.create", "work_order", m.id.to_string()).state(&snapshot_of(m)),
         ));
-        messages.extend(to_reporter(
-            m,
-            "work_order.received",
-            vec![("查询码", m.tracking_code.clone())],
-        ));
+        messages.extend(
+            to_reporter(
+                m,
+                "work_order.received",
+                vec![("查询码", m.tracking_code.clone())],
+            )
+            .map(|msg| msg.secret("查询密码", j.pin.clone())),
+        );
     }
     bulk::insert_models::<order_event::Entity, _>(&txn, &events, "").await?;
     let mut units: std::collections::HashMap<i64, Vec<assignment::Model>> =

@@ -45,7 +45,7 @@ pub fn routes() -> Router<App> {
         .route("/work-orders/{id}", get(detail))
         .route("/work-orders/{id}/act", post(act))
         .route("/report", get(report_page).post(report_submit))
-        .route("/track", get(track_page))
+        .route("/track", get(track_page).post(track_lookup))
         .route("/track/rate", post(rate))
         .route("/rankings", get(rankings))
         .route("/supervision", get(supervision))
@@ -588,20 +588,15 @@ async fn report_submit(
     }
     match work_orders::create(&app, None, order_from_form(&form, false)).await {
         Ok(o) => {
-            let phone = field(&form, "reporter_phone");
-            let last4: String = phone
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            Ok(Redirect::to(&format!(
-                "/track?code={}&phone4={}&new=1",
-                o.tracking_code, last4
-            ))
-            .into_response())
+            // The confirmation is this page, not a redirect: the pin never goes into a URL,
+            // and is shown this once.
+            let pin = o.tracking_pin.clone().unwrap_or_default();
+            let message = format!(
+                "您的诉求已受理。查询码 {}，查询密码 {}——查询密码只显示这一次，请记下；工作人员不会向您索要。",
+                o.tracking_code, pin
+            );
+            let page = track_view(&app, token, o.tracking_code, pin, Some(message), true).await;
+            Ok(render(StatusCode::OK, &page))
         }
         Err(e) if e.is_internal() => Err(e.into()),
         Err(e) => Ok(render(
@@ -620,7 +615,7 @@ async fn report_submit(
 struct TrackPage {
     chrome: Chrome,
     code: String,
-    phone4: String,
+    pin: String,
     order: Option<OrderView>,
     resolve_by: String,
     timeline: Vec<(String, String, String)>,
@@ -633,14 +628,14 @@ async fn track_view(
     app: &App,
     token: String,
     code: String,
-    phone4: String,
+    pin: String,
     message: Option<String>,
     ok: bool,
 ) -> TrackPage {
     let mut page = TrackPage {
         chrome: chrome(app, None, "/track", token),
         code,
-        phone4,
+        pin,
         order: None,
         resolve_by: String::new(),
         timeline: Vec::new(),
@@ -648,10 +643,10 @@ async fn track_view(
         message,
         ok,
     };
-    if page.code.is_empty() {
+    if page.code.is_empty() || page.pin.is_empty() {
         return page;
     }
-    match work_orders::track(app, &page.code, &page.phone4).await {
+    match work_orders::track(app, &page.code, &page.pin).await {
         Ok(o) => {
             page.resolve_by = o.deadlines.resolve_by.map(format_local).unwrap_or_default();
             page.timeline = o
@@ -672,20 +667,31 @@ async fn track_view(
     page
 }
 
+/// The tracking form; a code in the address fills it in (the pin is never taken from one).
 async fn track_page(
     State(app): State<App>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> PageResult {
     let (token, cookie) = public_csrf(&app, &headers);
-    let message = (q.get("new").map(String::as_str) == Some("1"))
-        .then(|| "您的诉求已受理，请记下查询码。".to_string());
+    let page = track_view(&app, token, field(&q, "code"), String::new(), None, true).await;
+    Ok(with_cookie(render(StatusCode::OK, &page), cookie))
+}
+
+/// The citizen's code and pin, posted: the order's progress.
+async fn track_lookup(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    check_public_csrf(&headers, &form)?;
+    let (token, cookie) = public_csrf(&app, &headers);
     let page = track_view(
         &app,
         token,
-        field(&q, "code"),
-        field(&q, "phone4"),
-        message,
+        field(&form, "code"),
+        field(&form, "pin"),
+        None,
         true,
     )
     .await;
@@ -702,15 +708,15 @@ async fn rate(
     let (Some(r), Some(s)) = (enum_of(&form, "resolution"), enum_of(&form, "satisfaction")) else {
         return Err(AppError::new(Code::WorkOrderBadRating, "请选择解决情况和满意度").into());
     };
-    let (code, phone4) = (field(&form, "code"), field(&form, "phone4"));
-    let (message, ok) = match work_orders::citizen_callback(&app, &code, &phone4, r, s).await {
+    let (code, pin) = (field(&form, "code"), field(&form, "pin"));
+    let (message, ok) = match work_orders::citizen_callback(&app, &code, &pin, r, s).await {
         Ok(_) => ("感谢您的评价！".to_string(), true),
         Err(e) if e.is_internal() => return Err(e.into()),
         Err(e) => (e.message, false),
     };
     Ok(render(
         StatusCode::OK,
-        &track_view(&app, token, code, phone4, Some(message), ok).await,
+        &track_view(&app, token, code, pin, Some(message), ok).await,
     ))
 }
 

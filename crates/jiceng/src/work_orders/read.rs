@@ -98,6 +98,9 @@ pub struct EventView {
 pub struct OrderView {
     pub id: i64,
     pub tracking_code: String,
+    /// The citizen's 查询密码: only in the answer to a citizen's own report, never stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_pin: Option<String>,
     pub status: String,
     pub status_label: &'static str,
     pub title: String,
@@ -269,6 +272,7 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
     Ok(OrderView {
         id: m.id,
         tracking_code: m.tracking_code.clone(),
+        tracking_pin: None,
         status: m.status.code().to_string(),
         status_label: state.label(),
         title: m.title.clone(),
@@ -581,25 +585,25 @@ pub async fn list(
 
 /// The order a citizen names by its tracking code and the last four digits of the phone;
 /// anonymous orders cannot be named this way.
-pub(crate) async fn by_code_and_last4(
+pub(crate) async fn by_code_and_pin(
     app: &App,
     code: &str,
-    last4: &str,
+    pin: &str,
 ) -> AppResult<work_order::Model> {
-    crate::kernel::citizen::by_code_and_last4::<work_order::Entity, _>(
-        &app.db.conn,
+    crate::kernel::citizen::by_code_and_pin::<work_order::Entity>(
+        app,
         work_order::Column::TrackingCode,
         code,
-        last4,
-        |m| (!m.anonymous).then_some(m.reporter_phone_last4.as_str()),
-        || AppError::new(Code::WorkOrderNotFound, "查询码或手机号后四位不正确"),
+        pin,
+        |m| m.pin_digest.as_deref(),
+        || AppError::new(Code::WorkOrderNotFound, "查询码或查询密码不正确"),
     )
     .await
 }
 
-/// A citizen tracks an order by its code and the last four digits of the phone.
-pub async fn track(app: &App, code: &str, last4: &str) -> AppResult<OrderView> {
-    let m = by_code_and_last4(app, code, last4).await?;
+/// A citizen tracks an order by its code and 查询密码.
+pub async fn track(app: &App, code: &str, pin: &str) -> AppResult<OrderView> {
+    let m = by_code_and_pin(app, code, pin).await?;
     let mut v = view(&app.db.conn, app, &m, true, None).await?;
     // Citizens see the progress, not the names of staff.
     if let Some(t) = v.timeline.as_mut() {

@@ -322,10 +322,11 @@ async fn browser_operator_registers_handler_replies_citizen_tracks_and_rates() {
         .send_keys(&code)
         .await
         .unwrap();
-    c.find(Locator::Id("track-phone4"))
+    let pin = app.pin_of(&code).await;
+    c.find(Locator::Id("track-pin"))
         .await
         .unwrap()
-        .send_keys("8000")
+        .send_keys(&pin)
         .await
         .unwrap();
     c.find(Locator::Id("track-submit"))
@@ -491,7 +492,20 @@ async fn browser_clerk_calls_a_ticket_receives_a_bundle_prints_the_receipt_and_t
     logout(&c).await;
 
     // The citizen tracks it and rates the service.
-    c.goto(&app.url(&format!("/service/track?code={code}&last4=6688")))
+    c.goto(&app.url(&format!("/service/track?code={code}")))
+        .await
+        .unwrap();
+    let pin = app.pin_of(&code).await;
+    c.find(Locator::Id("st-pin"))
+        .await
+        .unwrap()
+        .send_keys(&pin)
+        .await
+        .unwrap();
+    c.find(Locator::Id("st-submit"))
+        .await
+        .unwrap()
+        .click()
         .await
         .unwrap();
     let status = wait_until_text(&c, "st-status", |t| !t.is_empty()).await;

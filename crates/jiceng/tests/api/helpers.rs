@@ -248,6 +248,39 @@ impl TestApp {
     }
 
     /// Audit entries after `seq`, oldest first.
+    /// The 查询密码 a case's citizen was sent by SMS: read as the phone gateway would, from
+    /// the outbox's sealed text (staff never see it).
+    pub async fn pin_of(&self, code: &str) -> String {
+        use jiceng::store::entities::outbox::{Column, Entity};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let code = code.to_uppercase();
+        let rows = Entity::find()
+            .filter(Column::Event.is_in(["work_order.received", "application.pin"]))
+            .filter(Column::BodyEnc.ne(""))
+            .all(&self.app.db.conn)
+            .await
+            .unwrap();
+        for r in rows {
+            let text = self.app.data_key.open(&r.body_enc).unwrap_or_default();
+            if !text.contains(&code) {
+                continue;
+            }
+            let after = text.split("查询密码").nth(1).unwrap_or("");
+            let pin: String = after
+                .chars()
+                .skip_while(|c| !c.is_ascii_digit())
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            assert!(
+                !r.body.contains(&pin),
+                "the readable body shows the pin: {}",
+                r.body
+            );
+            return pin;
+        }
+        panic!("no pin was sent for {code}");
+    }
+
     pub async fn audit_since(&self, seq: i64) -> Vec<jiceng::store::entities::audit_entry::Model> {
         use jiceng::store::entities::audit_entry::{Column, Entity};
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};

@@ -227,7 +227,9 @@ async fn the_birth_bundle_runs_from_one_submission_to_every_result_in_dag_order(
             Method::POST,
             "/api/v1/applications/track",
             None,
-            Some(json!({"code": code.to_lowercase(), "last4": "0042"})),
+            Some(
+                json!({"code": code.to_lowercase(), "pin": app.pin_of(&code.to_lowercase()).await}),
+            ),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{t}");
@@ -244,7 +246,7 @@ async fn the_birth_bundle_runs_from_one_submission_to_every_result_in_dag_order(
             Method::POST,
             "/api/v1/applications/track",
             None,
-            Some(json!({"code": code, "last4": "0000"})),
+            Some(json!({"code": code, "pin": wrong_pin(&app.pin_of(&code).await)})),
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -581,7 +583,9 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             Method::POST,
             "/api/v1/ratings",
             None,
-            Some(json!({"code": code, "last4": "0042", "level": "very_dissatisfied"})),
+            Some(
+                json!({"code": code, "pin": app.pin_of(&code).await, "level": "very_dissatisfied"}),
+            ),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
@@ -590,7 +594,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             Method::POST,
             "/api/v1/ratings",
             None,
-            Some(json!({"code": code, "last4": "0042", "level": "satisfied", "dimensions": {"平台操作性": 5}})),
+            Some(json!({"code": code, "pin": app.pin_of(&code).await, "level": "satisfied", "dimensions": {"平台操作性": 5}})),
         )
         .await;
     assert_eq!(
@@ -604,7 +608,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             "/api/v1/ratings",
             None,
             Some(
-                json!({"code": code, "last4": "0042", "level": "dissatisfied",
+                json!({"code": code, "pin": app.pin_of(&code).await, "level": "dissatisfied",
                         "dimensions": {"整体满意度": 2, "服务态度": 1},
                         "comment": "窗口人员态度生硬，让我回去再复印一遍"}),
             ),
@@ -620,7 +624,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             Method::POST,
             "/api/v1/ratings",
             None,
-            Some(json!({"code": code, "last4": "0042", "level": "very_satisfied"})),
+            Some(json!({"code": code, "pin": app.pin_of(&code).await, "level": "very_satisfied"})),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
@@ -648,7 +652,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             Method::POST,
             &format!("/api/v1/rectifications/{rid}/rating"),
             None,
-            Some(json!({"code": code, "last4": "0042", "level": "satisfied"})),
+            Some(json!({"code": code, "pin": app.pin_of(&code).await, "level": "satisfied"})),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
@@ -685,7 +689,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             &format!("/api/v1/rectifications/{rid}/rating"),
             None,
             Some(
-                json!({"code": code, "last4": "0042", "level": "satisfied", "comment": "整改及时"}),
+                json!({"code": code, "pin": app.pin_of(&code).await, "level": "satisfied", "comment": "整改及时"}),
             ),
         )
         .await;
@@ -698,7 +702,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             Method::POST,
             &format!("/api/v1/rectifications/{rid}/rating"),
             None,
-            Some(json!({"code": code, "last4": "0042", "level": "satisfied"})),
+            Some(json!({"code": code, "pin": app.pin_of(&code).await, "level": "satisfied"})),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
@@ -720,7 +724,7 @@ async fn rate_month(app: &TestApp, clerk: &str, seq: &mut u32) {
                     Method::POST,
                     "/api/v1/ratings",
                     None,
-                    Some(json!({"code": v["code"], "last4": "0042", "level": level, "comment": comment})),
+                    Some(json!({"code": v["code"], "pin": app.pin_of(v["code"].as_str().unwrap()).await, "level": level, "comment": comment})),
                 )
                 .await;
             assert_eq!(s, StatusCode::CREATED, "{r}");
@@ -1022,7 +1026,7 @@ async fn citizens_apply_online_and_at_the_kiosk_and_rate_work_orders_too() {
             Method::POST,
             "/api/v1/applications/supplement",
             None,
-            Some(json!({"code": v["code"], "last4": "0042", "provided": ["居民身份证"]})),
+            Some(json!({"code": v["code"], "pin": app.pin_of(v["code"].as_str().unwrap()).await, "provided": ["居民身份证"]})),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -1096,7 +1100,7 @@ async fn citizens_apply_online_and_at_the_kiosk_and_rate_work_orders_too() {
             Method::POST,
             "/api/v1/ratings",
             None,
-            Some(json!({"code": o["tracking_code"], "last4": "1111", "channel": "online", "level": "satisfied",
+            Some(json!({"code": o["tracking_code"], "pin": app.pin_of(o["tracking_code"].as_str().unwrap()).await, "channel": "online", "level": "satisfied",
                         "dimensions": {"办事效率": 4}})),
         )
         .await;
@@ -1166,7 +1170,7 @@ async fn the_window_pages_render_for_the_clerk() {
             Method::POST,
             "/api/v1/ratings",
             None,
-            Some(json!({"code": v["code"], "last4": "0042", "level": "dissatisfied", "comment": "态度不好"})),
+            Some(json!({"code": v["code"], "pin": app.pin_of(v["code"].as_str().unwrap()).await, "level": "dissatisfied", "comment": "态度不好"})),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
@@ -1323,4 +1327,9 @@ async fn an_application_sent_twice_with_its_key_is_received_once() {
     assert_eq!(a["code"], b["code"]);
     assert_eq!(a["code"], c["code"]);
     assert_eq!(count::<application::Entity>(&app).await, 1);
+}
+
+/// A pin that is not `pin`.
+pub(crate) fn wrong_pin(pin: &str) -> String {
+    format!("{:06}", (pin.parse::<u32>().unwrap() + 1) % 1_000_000)
 }

@@ -392,29 +392,25 @@ async fn an_unresolved_callback_reopens_then_closes() {
         (s, b["code"].as_str().unwrap()),
         (StatusCode::CONFLICT, "work_order.illegal_transition")
     );
-    // The citizen tracks it with the code and the phone's last four digits.
+    // The citizen tracks it with the code and the 查询密码 sent to them.
+    let code = o["tracking_code"].as_str().unwrap();
+    let pin = app.pin_of(code).await;
     let (s, t) = app
         .call(
-            Method::GET,
-            &format!(
-                "/api/v1/track?code={}&phone4=9000",
-                o["tracking_code"].as_str().unwrap()
-            ),
+            Method::POST,
+            "/api/v1/track",
             None,
-            None,
+            Some(json!({"code": code, "pin": pin})),
         )
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(t["status"], "closed");
     let (s, _) = app
         .call(
-            Method::GET,
-            &format!(
-                "/api/v1/track?code={}&phone4=1234",
-                o["tracking_code"].as_str().unwrap()
-            ),
+            Method::POST,
+            "/api/v1/track",
             None,
-            None,
+            Some(json!({"code": code, "pin": crate::service::wrong_pin(&pin)})),
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);

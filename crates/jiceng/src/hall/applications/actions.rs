@@ -19,7 +19,7 @@ use crate::hall::applications::model::handles;
 use crate::hall::applications::model::limit_of;
 use crate::hall::applications::model::receives;
 use crate::hall::applications::model::steps_of;
-use crate::hall::applications::read::by_code_and_last4;
+use crate::hall::applications::read::by_code_and_pin;
 use crate::hall::applications::read::load_view;
 use crate::hall::applications::read::not_found;
 use crate::hall::applications::read::seen_by;
@@ -150,10 +150,10 @@ pub async fn change(
 pub async fn supplement_online(
     app: &App,
     code: &str,
-    last4: &str,
+    pin: &str,
     provided: Vec<String>,
 ) -> AppResult<ApplicationView> {
-    let m = by_code_and_last4(app, code, last4).await?;
+    let m = by_code_and_pin(app, code, pin).await?;
     apply(
         app,
         m.id,

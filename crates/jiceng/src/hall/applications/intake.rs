@@ -47,6 +47,8 @@ pub struct Job {
     subject: std::sync::Arc<Subject>,
     accept: bool,
     actor_name: String,
+    /// The applicant's 查询密码, kept only until it is stored (as a digest) and sent.
+    pin: String,
 }
 
 /// What the writer stored.
@@ -277,6 +279,8 @@ pub async fn submit(
         received_by,
         ticket_id: input.ticket_id,
         client_key,
+        // Set by the writer, once the code is known.
+        pin_digest: None,
         received_at: now,
         accepted_at: None,
         promised_at: None,
@@ -288,15 +292,23 @@ pub async fn submit(
         model,
         subject,
         actor_name,
+        pin: crate::kernel::citizen::new_pin(),
     };
+    let pin = job.pin.clone();
     let stored = app.wing::<IntakeQueue>().submit(app, job).await?;
-    view(
+    let mut v = view(
         &stored.model,
         &stored.parts,
         &stored.events,
         &stored.units,
         now,
-    )
+    )?;
+    // An applicant online or at a kiosk sees the pin once, in this answer; at the window it
+    // goes to the applicant's phone, not to the clerk.
+    if actor.is_none() {
+        v.tracking_pin = Some(pin);
+    }
+    Ok(v)
 }
 
 pub(crate) fn check_agent(
@@ -690,6 +702,11 @@ async fn write_fresh(
     let mut job_parts: Vec<Vec<application_part::Model>> = Vec::with_capacity(jobs.len());
     for (j, code) in jobs.iter().zip(codes) {
         let mut m = j.model.clone();
+        m.pin_digest = Some(crate::kernel::citizen::pin_digest(
+            &app.data_key,
+            &code,
+            &j.pin,
+        ));
         m.code = code;
         m.received_at = now;
         m.updated_at = now;
@@ -779,6 +796,15 @@ async fn write_fresh(
             messages.push(assigned_message(m, p));
         }
         messages.push(outcome_message(m)?);
+        messages.push(
+            notify::Message::new(
+                format!("phone:{}", m.applicant_phone_masked),
+                "application.pin",
+                vec![("查询码", m.code.clone())],
+            )
+            .address(&m.applicant_phone_enc)
+            .secret("查询密码", j.pin.clone()),
+        );
         audits.push((
             j.actor_name.clone(),
             Event::new("application.submit", "application", m.code.clone())

@@ -133,6 +133,9 @@ pub struct EventView {
 pub struct ApplicationView {
     pub id: i64,
     pub code: String,
+    /// The applicant's 查询密码: only in the answer to an applicant's own submission.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking_pin: Option<String>,
     pub subject_kind: String,
     pub subject_code: String,
     pub title: String,

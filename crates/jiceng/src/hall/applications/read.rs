@@ -106,6 +106,7 @@ pub(crate) fn view(
     Ok(ApplicationView {
         id: m.id,
         code: m.code.clone(),
+        tracking_pin: None,
         subject_kind: m.subject_kind.clone(),
         subject_code: m.subject_code.clone(),
         title: m.title.clone(),
@@ -210,25 +211,26 @@ pub async fn get(app: &App, actor: &Actor, id: i64) -> AppResult<ApplicationView
 }
 
 /// A citizen's application by its code and the last four digits of the phone.
-pub(crate) async fn by_code_and_last4(
+pub(crate) async fn by_code_and_pin(
     app: &App,
     code: &str,
-    last4: &str,
+    pin: &str,
 ) -> AppResult<application::Model> {
-    crate::kernel::citizen::by_code_and_last4::<application::Entity, _>(
-        &app.db.conn,
+    crate::kernel::citizen::by_code_and_pin::<application::Entity>(
+        app,
         application::Column::Code,
         code,
-        last4,
-        |m| Some(m.phone_last4.as_str()),
-        || AppError::new(Code::ApplicationNotFound, "查询码或手机号后四位不正确"),
+        pin,
+        |m| m.pin_digest.as_deref(),
+        || AppError::new(Code::ApplicationNotFound, "查询码或查询密码不正确"),
     )
     .await
 }
 
-/// A citizen tracks an application: the progress, without the names of staff.
-pub async fn track(app: &App, code: &str, last4: &str) -> AppResult<ApplicationView> {
-    let m = by_code_and_last4(app, code, last4).await?;
+/// A citizen tracks an application by its code and 查询密码: the progress, without the names
+/// of staff.
+pub async fn track(app: &App, code: &str, pin: &str) -> AppResult<ApplicationView> {
+    let m = by_code_and_pin(app, code, pin).await?;
     let mut v = load_view(&app.db.conn, &m, app.now()).await?;
     for e in v.timeline.iter_mut() {
         e.actor = String::new();

@@ -1,4 +1,4 @@
-//! Accounts, login throttling, sessions and API tokens.
+//! Accounts, login throttling, sessions and API tokens, and the citizens' pin throttle.
 
 pub mod user {
     use sea_orm::entity::prelude::*;
@@ -73,6 +73,22 @@ pub mod api_token {
         pub expires_at: DateTimeUtc,
         pub last_used_at: Option<DateTimeUtc>,
         pub revoked_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
+/// Wrong 查询密码 counted per tracking code.
+pub mod pin_throttle {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "citizen_pin_throttle")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        pub failures: i32,
+        pub window_start: Option<DateTimeUtc>,
+        pub locked_until: Option<DateTimeUtc>,
     }
     no_relations!();
 }

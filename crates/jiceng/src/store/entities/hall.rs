@@ -74,6 +74,8 @@ pub mod application {
         pub received_by: String,
         pub ticket_id: Option<i64>,
         pub client_key: Option<String>,
+        /// A keyed digest of the citizen's 查询密码 (never the pin itself).
+        pub pin_digest: Option<String>,
         pub received_at: DateTimeUtc,
         pub accepted_at: Option<DateTimeUtc>,
         pub promised_at: Option<DateTimeUtc>,

@@ -24,6 +24,9 @@ pub mod outbox {
         /// The delivery address (phone number or e-mail), encrypted; empty when the
         /// recipient is resolved at sending.
         pub address_enc: String,
+        /// The full text when it carries a secret (a 查询密码), sealed; `body` then shows the
+        /// secret as `******`. Empty otherwise.
+        pub body_enc: String,
     }
     no_relations!();
 }

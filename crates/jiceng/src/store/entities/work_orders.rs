@@ -98,6 +98,8 @@ pub mod work_order {
         pub reporter_phone_enc: String,
         /// The client's key for the report (idempotent retries).
         pub client_key: Option<String>,
+        /// A keyed digest of the citizen's 查询密码 (never the pin itself).
+        pub pin_digest: Option<String>,
     }
     no_relations!();
 }

@@ -10,6 +10,7 @@ mod m0006_applications;
 mod m0007_settings;
 mod m0008_timeline_codes;
 mod m0009_login_hardening;
+mod m0010_tracking_pins;
 mod schema;
 
 use crate::store::Db;
@@ -22,6 +23,7 @@ use crate::store::migrations::m0006_applications::applications;
 use crate::store::migrations::m0007_settings::settings;
 use crate::store::migrations::m0008_timeline_codes::timeline_codes;
 use crate::store::migrations::m0009_login_hardening::login_hardening;
+use crate::store::migrations::m0010_tracking_pins::tracking_pins;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
@@ -84,6 +86,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 9,
         name: "0009_login_hardening",
         statements: login_hardening,
+    },
+    Migration {
+        version: 10,
+        name: "0010_tracking_pins",
+        statements: tracking_pins,
     },
 ];
 
