@@ -246,7 +246,7 @@ async fn the_birth_bundle_runs_from_one_submission_to_every_result_in_dag_order(
             Method::POST,
             "/api/v1/applications/track",
             None,
-            Some(json!({"code": code, "pin": wrong_pin(&app.pin_of(&code).await)})),
+            Some(json!({"code": code, "pin": wrong_pin(&app.pin_of(code).await)})),
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
@@ -584,7 +584,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             "/api/v1/ratings",
             None,
             Some(
-                json!({"code": code, "pin": app.pin_of(&code).await, "level": "very_dissatisfied"}),
+                json!({"code": code, "pin": app.pin_of(code).await, "level": "very_dissatisfied"}),
             ),
         )
         .await;
@@ -594,7 +594,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             Method::POST,
             "/api/v1/ratings",
             None,
-            Some(json!({"code": code, "pin": app.pin_of(&code).await, "level": "satisfied", "dimensions": {"平台操作性": 5}})),
+            Some(json!({"code": code, "pin": app.pin_of(code).await, "level": "satisfied", "dimensions": {"平台操作性": 5}})),
         )
         .await;
     assert_eq!(
@@ -608,7 +608,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             "/api/v1/ratings",
             None,
             Some(
-                json!({"code": code, "pin": app.pin_of(&code).await, "level": "dissatisfied",
+                json!({"code": code, "pin": app.pin_of(code).await, "level": "dissatisfied",
                         "dimensions": {"整体满意度": 2, "服务态度": 1},
                         "comment": "窗口人员态度生硬，让我回去再复印一遍"}),
             ),
@@ -624,7 +624,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             Method::POST,
             "/api/v1/ratings",
             None,
-            Some(json!({"code": code, "pin": app.pin_of(&code).await, "level": "very_satisfied"})),
+            Some(json!({"code": code, "pin": app.pin_of(code).await, "level": "very_satisfied"})),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
@@ -652,7 +652,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             Method::POST,
             &format!("/api/v1/rectifications/{rid}/rating"),
             None,
-            Some(json!({"code": code, "pin": app.pin_of(&code).await, "level": "satisfied"})),
+            Some(json!({"code": code, "pin": app.pin_of(code).await, "level": "satisfied"})),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
@@ -689,7 +689,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             &format!("/api/v1/rectifications/{rid}/rating"),
             None,
             Some(
-                json!({"code": code, "pin": app.pin_of(&code).await, "level": "satisfied", "comment": "整改及时"}),
+                json!({"code": code, "pin": app.pin_of(code).await, "level": "satisfied", "comment": "整改及时"}),
             ),
         )
         .await;
@@ -702,7 +702,7 @@ async fn a_bad_rating_opens_a_rectification_and_the_citizen_rates_again() {
             Method::POST,
             &format!("/api/v1/rectifications/{rid}/rating"),
             None,
-            Some(json!({"code": code, "pin": app.pin_of(&code).await, "level": "satisfied"})),
+            Some(json!({"code": code, "pin": app.pin_of(code).await, "level": "satisfied"})),
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
