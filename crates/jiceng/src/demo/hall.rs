@@ -239,5 +239,54 @@ pub async fn seed_service_history(app: &App, days: u32) -> AppResult<u64> {
             }
         }
     }
+    // The townships' 便民服务中心: a few applications each, received by their own clerk, so
+    // that a township's clerk sees its hall's work and not the county's.
+    use crate::store::entities::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let (matter, bundle) = (m("mzj-0009"), None::<String>);
+    let provided = checklists[&format!("{matter:?}{bundle:?}")].clone();
+    for tw in crate::demo::org::TOWNSHIPS.iter() {
+        let Some(u) = user::Entity::find()
+            .filter(user::Column::Username.eq(format!("{}.clerk", tw.slug)))
+            .one(&app.db.conn)
+            .await?
+        else {
+            continue;
+        };
+        let actor = Actor::User(crate::auth::actor_from_user(
+            &u,
+            crate::auth::unit_kind(&app.db.conn, &u).await?,
+            crate::kernel::actor::AuthVia::Token { id: 0 },
+        )?);
+        for _ in 0..3 {
+            let first17 = format!(
+                "330105{}{:03}",
+                19_600_101 + rng.random_range(0..28) + 10_000 * rng.random_range(0..40),
+                rng.random_range(0..1000)
+            );
+            let id_number = format!(
+                "{first17}{}",
+                jiceng_core::id_card::check_char(first17.as_bytes())
+            );
+            applications::submit(
+                &hist,
+                Some(&actor),
+                NewApplication {
+                    matter: matter.clone(),
+                    bundle: bundle.clone(),
+                    applicant: ApplicantInput {
+                        name: person(&mut rng),
+                        id_number,
+                        phone: format!("139{:04}0000", rng.random_range(0..10_000)),
+                    },
+                    provided: provided.clone(),
+                    window: format!("{}便民服务中心1号窗口", tw.name),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            n += 1;
+        }
+    }
     Ok(n)
 }

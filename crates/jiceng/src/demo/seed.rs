@@ -283,6 +283,16 @@ pub async fn seed(
             tw.name,
         )
         .await?;
+        // The township's 便民服务中心 has a window clerk of its own.
+        add_user(
+            &txn,
+            &format!("{}.clerk", tw.slug),
+            person(&mut rng),
+            WindowClerk,
+            &format!("{}-office", tw.slug),
+            tw.name,
+        )
+        .await?;
         tick(tw.name);
     }
     add_user(

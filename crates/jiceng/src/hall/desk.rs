@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use jiceng_core::calendar::Limit;
 use jiceng_core::rating::DeskStatus;
 use sea_orm::ActiveValue::Set;
+use sea_orm::QuerySelect;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
@@ -235,17 +236,19 @@ pub async fn list(
 pub async fn resolve(app: &App, actor: &Actor, id: i64, resolution: &str) -> AppResult<DeskView> {
     let now = app.now();
     let txn = app.db.begin_write().await?;
+    // Locked for this transaction, so that two resolutions never both see it open.
     let m = desk_case::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::new(Code::DeskNotFound, "没有这个事项"))?;
     let mine = match actor {
         Actor::User(u) => {
             u.username == m.owner
-                || matches!(
+                || (matches!(
                     u.role,
                     jiceng_core::Role::Admin | jiceng_core::Role::Supervisor
-                )
+                ) && actor.covers_deployment())
         }
         Actor::System(_) => true,
     };

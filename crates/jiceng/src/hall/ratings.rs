@@ -27,6 +27,7 @@ use jiceng_core::clock::china_offset;
 use jiceng_core::rating::RectStatus;
 use jiceng_core::rating::{Group, Level, Ranked, RatingChannel, rank};
 use sea_orm::ActiveValue::Set;
+use sea_orm::QuerySelect;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -438,11 +439,13 @@ fn oversees(actor: &Actor) -> bool {
     }
 }
 
+/// Who answers a 差评's rectification: the unit's own staff, or the county's admins and
+/// supervision office (a township's admin is not the unit, and does not answer for it).
 fn may_handle(actor: &Actor, unit: Option<i64>) -> bool {
     match actor {
         Actor::System(_) => true,
         Actor::User(u) => {
-            matches!(u.role, Role::Admin | Role::Supervisor)
+            (matches!(u.role, Role::Admin | Role::Supervisor) && actor.covers_deployment())
                 || (unit.is_some() && u.jurisdiction.department_id == unit)
         }
     }
@@ -542,7 +545,9 @@ pub async fn act(
 ) -> AppResult<RectificationView> {
     let now = app.now();
     let txn = app.db.begin_write().await?;
+    // Locked for this transaction, so that two answers never both see it open.
     let t = rectification::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::new(Code::RectificationNotFound, "没有这个整改任务"))?;

@@ -19,6 +19,7 @@ use jiceng_core::RegionCode;
 use jiceng_core::dispatch::ListStatus;
 use jiceng_core::dispatch::{ListItem, PublishLimits, UnitRef, check_publish};
 use sea_orm::ActiveValue::Set;
+use sea_orm::QuerySelect;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
 };
@@ -233,6 +234,13 @@ pub async fn publish(
     };
     let now = app.now();
     let txn = app.db.begin_write().await?;
+    // Read again, locked for this transaction: two publishers of one draft (or of two drafts
+    // of one region) run one after the other, not both over the same version in force.
+    let l = resp_list::Entity::find_by_id(l.id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(not_found)?;
     if l.status != ListStatus::Draft {
         return Err(AppError::new(Code::RespListNotDraft, "只能发布草稿版本"));
     }

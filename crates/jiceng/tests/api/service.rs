@@ -21,7 +21,7 @@ pub fn id_number(birth: &str, seq: u32) -> String {
     format!("{first17}{c}")
 }
 
-fn applicant(seq: u32) -> Value {
+pub(crate) fn applicant(seq: u32) -> Value {
     json!({"name": "陈静", "id_number": id_number("19900512", seq), "phone": "13905710042"})
 }
 
@@ -46,7 +46,7 @@ where
     E::find().count(&app.app.db.conn).await.unwrap()
 }
 
-fn part<'a>(v: &'a Value, matter: &str) -> &'a Value {
+pub(crate) fn part<'a>(v: &'a Value, matter: &str) -> &'a Value {
     v["parts"]
         .as_array()
         .unwrap()

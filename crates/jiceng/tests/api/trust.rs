@@ -631,3 +631,104 @@ async fn a_citizen_tracks_with_a_pin_only_they_hold_and_the_sixth_wrong_pin_is_r
     let (s, _) = track(pin.clone()).await;
     assert_eq!(s, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_township_hall_sees_its_own_applications_and_only_a_unit_works_its_part() {
+    use crate::service::{applicant, part};
+    let app = TestApp::spawn().await;
+    let county_clerk = app.token("clerk").await;
+    let town_clerk = app.token("chengguan.clerk").await;
+    let (_, list) = app
+        .call(
+            Method::GET,
+            "/api/v1/applications/checklist?bundle=birth",
+            None,
+            None,
+        )
+        .await;
+    let required: Vec<serde_json::Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["required"] == true)
+        .map(|i| i["name"].clone())
+        .collect();
+    let submit =
+        |token: String, n: u32| {
+            let app = &app;
+            let required = required.clone();
+            async move {
+                let (s, v) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/applications",
+                    Some(&token),
+                    Some(json!({"bundle": "birth", "applicant": applicant(n), "provided": required,
+                        "window": "1号窗口", "delivery": "electronic"})),
+                )
+                .await;
+                assert_eq!(s, StatusCode::CREATED, "{v}");
+                v
+            }
+        };
+    let county = submit(county_clerk.clone(), 31).await;
+    let town = submit(town_clerk.clone(), 32).await;
+    let ids = |list: &serde_json::Value| -> Vec<i64> {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_i64().unwrap())
+            .collect()
+    };
+    let (s, mine) = app
+        .get("/api/v1/applications?per_page=100", &town_clerk)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{mine}");
+    assert!(ids(&mine).contains(&town["id"].as_i64().unwrap()));
+    assert!(!ids(&mine).contains(&county["id"].as_i64().unwrap()));
+    let (s, _) = app
+        .get(
+            &format!("/api/v1/applications/{}", county["id"]),
+            &town_clerk,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The county's hall sees the townships' too; so does the unit doing a part.
+    let (_, all) = app
+        .get("/api/v1/applications?per_page=100", &county_clerk)
+        .await;
+    assert!(ids(&all).contains(&town["id"].as_i64().unwrap()));
+    let wjj = app.token("handler.wjj").await;
+    let (s, _) = app
+        .get(&format!("/api/v1/applications/{}", town["id"]), &wjj)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // An administrator is not the unit: no result number set in its name.
+    let pid = part(&county, "wjj-0001")["id"].clone();
+    let act =
+        json!({"action": "advance", "part": pid, "result_no": "伪造001", "delivery": "electronic"});
+    for who in ["admin", "chengguan.admin"] {
+        let (s, b) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/applications/{}/actions", county["id"]),
+                Some(&app.token(who).await),
+                Some(act.clone()),
+            )
+            .await;
+        assert!(
+            s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
+            "{who}: {s} {b}"
+        );
+    }
+    let (s, b) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/applications/{}/actions", county["id"]),
+            Some(&wjj),
+            Some(json!({"action": "advance", "part": pid, "note": "材料审核通过"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+}

@@ -252,8 +252,18 @@ pub async fn submit(
         Some(Actor::System(s)) => s.to_string(),
         None => channel.label().to_string(),
     };
+    // The hall's region: the receiving clerk's; online and kiosk applications belong to the
+    // county's hall.
+    let region_code = match actor {
+        Some(Actor::User(u)) => u.jurisdiction.region.to_string(),
+        _ => crate::org::locate::of(app)
+            .snapshot()
+            .first_county()
+            .unwrap_or_default(),
+    };
     let model = application::Model {
         id: 0,
+        region_code,
         code: String::new(),
         subject_kind: subject.kind.into(),
         subject_code: subject.code.clone(),

@@ -229,20 +229,41 @@ pub(crate) fn receives(actor: &Actor) -> bool {
     }
 }
 
-pub(crate) fn sees_all(actor: &Actor) -> bool {
+/// Whether the actor sees the applications of a hall's region by place: clerks, admins,
+/// leaders, supervisors and auditors see their region subtree's halls (a township's clerk
+/// their 便民服务中心, not the county's hall); the back offices see only the applications that
+/// have a part for their unit.
+pub(crate) fn sees_region(actor: &Actor, region: &str) -> bool {
     match actor {
         Actor::System(_) => true,
-        Actor::User(u) => matches!(
-            u.role,
-            Role::WindowClerk | Role::Admin | Role::Leader | Role::Supervisor | Role::Auditor
-        ),
+        Actor::User(u) => {
+            matches!(
+                u.role,
+                Role::WindowClerk | Role::Admin | Role::Leader | Role::Supervisor | Role::Auditor
+            ) && jiceng_core::RegionCode::parse(region)
+                .is_ok_and(|r| u.jurisdiction.covers_work_in(&r))
+        }
     }
 }
 
-/// Whether the actor does the work of a unit's back office.
+/// The region subtree whose halls' applications the actor sees by place, as a `LIKE` pattern;
+/// `None` for an actor who sees none by place (back-office staff), `Some("%")` for the system.
+pub(crate) fn region_pattern(actor: &Actor) -> Option<String> {
+    match actor {
+        Actor::System(_) => Some("%".into()),
+        Actor::User(u) => (matches!(
+            u.role,
+            Role::WindowClerk | Role::Admin | Role::Leader | Role::Supervisor | Role::Auditor
+        ) && !u.jurisdiction.assigned_only)
+            .then(|| u.jurisdiction.region_like_pattern()),
+    }
+}
+
+/// Whether the actor does the work of a unit's back office: that unit's own staff (an
+/// administrator is not the unit, and does not set licence numbers in its name).
 pub(crate) fn handles(actor: &Actor, unit_id: i64) -> bool {
     match actor {
         Actor::System(_) => true,
-        Actor::User(u) => u.role == Role::Admin || u.jurisdiction.department_id == Some(unit_id),
+        Actor::User(u) => u.jurisdiction.department_id == Some(unit_id),
     }
 }

@@ -12,7 +12,8 @@ use crate::hall::applications::model::PartView;
 use crate::hall::applications::model::Progress;
 use crate::hall::applications::model::event_label;
 use crate::hall::applications::model::first_step;
-use crate::hall::applications::model::sees_all;
+use crate::hall::applications::model::region_pattern;
+use crate::hall::applications::model::sees_region;
 use crate::hall::applications::model::steps_of;
 use crate::kernel::actor::Actor;
 use crate::kernel::app::App;
@@ -181,13 +182,14 @@ pub(crate) async fn load_view<C: ConnectionTrait>(
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-/// Loads an application the actor may see.
+/// Loads an application the actor may see: one of a hall in the actor's region subtree, or
+/// one with a part for the actor's unit; any other reads as missing.
 pub(crate) async fn seen_by(app: &App, actor: &Actor, id: i64) -> AppResult<application::Model> {
     let m = application::Entity::find_by_id(id)
         .one(&app.db.conn)
         .await?
         .ok_or_else(not_found)?;
-    if sees_all(actor) {
+    if sees_region(actor, &m.region_code) {
         return Ok(m);
     }
     let Some(dept) = actor.jurisdiction().and_then(|j| j.department_id) else {
@@ -261,16 +263,27 @@ pub async fn list(
     f: &ListFilter,
     page: PageParams,
 ) -> AppResult<Page<ApplicationSummary>> {
-    let unit = match (sees_all(actor), f.unit) {
-        (true, u) => u,
-        (false, _) => Some(
-            actor
-                .jurisdiction()
-                .and_then(|j| j.department_id)
-                .ok_or_else(AppError::forbidden)?,
-        ),
-    };
-    let mut q = application::Entity::find();
+    // What the actor sees at all: its halls' applications, and those with a part for its unit.
+    let by_place = region_pattern(actor);
+    let own_unit = actor.jurisdiction().and_then(|j| j.department_id);
+    if by_place.is_none() && own_unit.is_none() {
+        return Err(AppError::forbidden());
+    }
+    let mut scope = Condition::any();
+    if let Some(p) = &by_place {
+        scope = scope.add(application::Column::RegionCode.like(p.as_str()));
+    }
+    if let Some(d) = own_unit {
+        let mine = application_part::Entity::find()
+            .select_only()
+            .column(application_part::Column::ApplicationId)
+            .filter(application_part::Column::UnitId.eq(d));
+        scope =
+            scope.add(application::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(mine)));
+    }
+    let mut q = application::Entity::find().filter(scope);
+    // Back-office staff look at their unit's work; others may narrow to a unit.
+    let unit = if by_place.is_some() { f.unit } else { own_unit };
     if let Some(u) = unit {
         let mut parts = application_part::Entity::find()
             .select_only()

@@ -76,6 +76,8 @@ pub mod application {
         pub client_key: Option<String>,
         /// A keyed digest of the citizen's 查询密码 (never the pin itself).
         pub pin_digest: Option<String>,
+        /// The region of the hall that received it (its jurisdiction).
+        pub region_code: String,
         pub received_at: DateTimeUtc,
         pub accepted_at: Option<DateTimeUtc>,
         pub promised_at: Option<DateTimeUtc>,

@@ -11,6 +11,7 @@ mod m0007_settings;
 mod m0008_timeline_codes;
 mod m0009_login_hardening;
 mod m0010_tracking_pins;
+mod m0011_application_regions;
 mod schema;
 
 use crate::store::Db;
@@ -24,6 +25,7 @@ use crate::store::migrations::m0007_settings::settings;
 use crate::store::migrations::m0008_timeline_codes::timeline_codes;
 use crate::store::migrations::m0009_login_hardening::login_hardening;
 use crate::store::migrations::m0010_tracking_pins::tracking_pins;
+use crate::store::migrations::m0011_application_regions::application_regions;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
@@ -91,6 +93,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 10,
         name: "0010_tracking_pins",
         statements: tracking_pins,
+    },
+    Migration {
+        version: 11,
+        name: "0011_application_regions",
+        statements: application_regions,
     },
 ];
 
