@@ -410,6 +410,47 @@ pub async fn window(
     )])
 }
 
+/// Logins end to end (throttle check, bounded argon2 verification, session row, audit entry),
+/// `concurrency` at a time, spread over the demo's accounts.
+pub async fn login(
+    config: crate::config::Config,
+    logins: u64,
+    concurrency: usize,
+) -> anyhow::Result<Vec<String>> {
+    use sea_orm::EntityTrait;
+    let app = demo_app(config).await?;
+    let names: std::sync::Arc<Vec<String>> = std::sync::Arc::new(
+        crate::store::entities::user::Entity::find()
+            .all(&app.db.conn)
+            .await?
+            .into_iter()
+            .map(|u| u.username)
+            .collect(),
+    );
+    let app2 = app.clone();
+    let figures = load(logins, concurrency, move |i| {
+        let app = app2.clone();
+        let name = names[i as usize % names.len()].clone();
+        async move {
+            crate::auth::login_web(&app, &name, BENCH_PASSWORD)
+                .await
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(vec![format!(
+        "login: {logins} logins in {:.2} s with {concurrency} in flight = {:.0} logins/s in-process ({} backend, argon2 default, at most {} verifications at once); latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        figures.seconds,
+        logins as f64 / figures.seconds,
+        app.db.backend.name(),
+        crate::auth::PasswordGate::default().permits(),
+        figures.quantile(0.5),
+        figures.quantile(0.99),
+        figures.quantile(1.0),
+    )])
+}
+
 /// Latencies of a load run.
 struct LoadFigures {
     seconds: f64,

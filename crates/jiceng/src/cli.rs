@@ -169,6 +169,13 @@ enum BenchCommand {
         #[arg(long, default_value_t = 256)]
         concurrency: usize,
     },
+    /// Logins (password check, session, audit), in-process, on the demo county
+    Login {
+        #[arg(long, default_value_t = 2_000)]
+        logins: u64,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
     /// A service guide page rendered from the database, in-process
     Guide {
         #[arg(long, default_value_t = 2_000)]
@@ -564,6 +571,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let (config, dir) = scratch_config(&cli, "bench-window.db")?;
             let result = crate::bench::window(config, *applications, *concurrency).await;
+            print_bench(result, &dir)
+        }
+        Command::Bench(BenchCommand::Login {
+            logins,
+            concurrency,
+        }) => {
+            let (config, dir) = scratch_config(&cli, "bench-login.db")?;
+            let result = crate::bench::login(config, *logins, *concurrency).await;
             print_bench(result, &dir)
         }
         Command::Bench(BenchCommand::Guide { renders }) => {

@@ -105,8 +105,19 @@ const GATE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Default for PasswordGate {
     fn default() -> Self {
+        Self(tokio::sync::Semaphore::new(Self::default_permits()))
+    }
+}
+
+impl PasswordGate {
+    fn default_permits() -> usize {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self(tokio::sync::Semaphore::new((cores * 2).max(2)))
+        (cores * 2).max(2)
+    }
+
+    /// How many verifications may run at once.
+    pub fn permits(&self) -> usize {
+        Self::default_permits()
     }
 }
 

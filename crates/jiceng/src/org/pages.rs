@@ -58,7 +58,10 @@ pub(crate) struct HomePage {
     pub(crate) coming: Vec<&'static str>,
 }
 
-pub(crate) fn cards_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
+pub(crate) fn cards_for(
+    u: &crate::kernel::actor::UserActor,
+) -> Vec<(&'static str, &'static str, &'static str)> {
+    let role = u.role;
     let mut cards = vec![
         (
             "/work-orders",
@@ -85,7 +88,7 @@ pub(crate) fn cards_for(role: Role) -> Vec<(&'static str, &'static str, &'static
     if role.manages_organisation() {
         cards.push(("/admin/users", "账号管理", "新增账号、分配角色和所属单位"));
     }
-    if role.reads_audit_log() {
+    if crate::kernel::actor::Actor::User(u.clone()).reads_audit_log() {
         cards.push(("/audit", "审计日志", "每一次登录、变更和拒绝访问的完整记录"));
     }
     cards
@@ -122,7 +125,7 @@ pub(crate) async fn home(State(app): State<App>, user: WebUser) -> PageResult {
             ("网格", s.grids),
             ("部门与单位", s.departments),
         ],
-        cards: cards_for(u.role),
+        cards: cards_for(u),
         coming: coming_for(u.role),
     };
     Ok(render(StatusCode::OK, &page))

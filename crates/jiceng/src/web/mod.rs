@@ -15,7 +15,6 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use jiceng_core::Role;
 use jiceng_core::clock::format_local;
 use std::collections::HashMap;
 
@@ -122,7 +121,11 @@ pub struct Chrome {
     pub sim_time: Option<String>,
 }
 
-pub(crate) fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
+/// The navigation a user sees: only what they may open (deployment-wide settings, the outbox
+/// and the audit log for the county's admins and auditors).
+pub(crate) fn nav_for(u: &UserActor) -> Vec<(&'static str, &'static str)> {
+    let role = u.role;
+    let actor = Actor::User(u.clone());
     let mut nav = vec![
         ("/", "首页"),
         ("/work-orders", "工单"),
@@ -136,11 +139,13 @@ pub(crate) fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     ];
     if role.manages_organisation() {
         nav.push(("/admin/users", "账号"));
+    }
+    if actor.is_deployment_admin() {
         nav.push(("/admin/outbox", "通知"));
         nav.push(("/admin/templates", "通知模板"));
         nav.push(("/admin/categories", "诉求分类"));
     }
-    if role.reads_audit_log() {
+    if actor.reads_audit_log() {
         nav.push(("/audit", "审计日志"));
     }
     nav
@@ -153,7 +158,7 @@ pub(crate) fn chrome(
     csrf: String,
 ) -> Chrome {
     Chrome {
-        nav: user.map(|u| nav_for(u.role)).unwrap_or_default(),
+        nav: user.map(nav_for).unwrap_or_default(),
         current,
         user: user.map(|u| (u.display_name.clone(), u.role.label())),
         csrf,
