@@ -163,6 +163,37 @@ async fn every_role_by_token_and_session_inside_and_outside() {
     let mut failures = Vec::new();
     let mut serial = 0;
     let root = app.token("admin").await;
+    // Work to leak: an order in 城关 and one in another township, an application at the
+    // county's hall and one at 城关's.
+    let gw = app.token("gw001").await;
+    crate::work_orders::report(&app, Some(&gw), "13800138000", "normal").await;
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            Some(&app.token("operator").await),
+            Some(json!({"description": "路口的井盖松动，车辆经过时响声很大",
+                "lat": 29.87, "lon": 120.02,
+                "reporter": {"name": "赵六", "phone": "13600136001"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    for clerk in ["clerk", "chengguan.clerk"] {
+        let (s, b) = app
+            .call(
+                Method::POST,
+                "/api/v1/applications",
+                Some(&app.token(clerk).await),
+                Some(json!({"matter": format!("{COUNTY}-mzj-0009"),
+                    "applicant": crate::service::applicant(41), "provided": [],
+                    "window": "1号窗口"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{clerk}: {b}");
+    }
+    let (_, days) = app
+        .call(Method::GET, "/api/v1/calendar/2026", None, None)
+        .await;
     for pr in &PRINCIPALS {
         let (v_in, v_out) = villages(pr.scope);
         let scope_prefix = prefix(pr.scope);
@@ -376,6 +407,57 @@ async fn every_role_by_token_and_session_inside_and_outside() {
                     .await;
                 check!(&format!("import into {v}"), want_import, s, &Value::Null);
             }
+            // Work orders and applications: whatever a list returns lies in the jurisdiction,
+            // or is assigned to the caller's unit.
+            let me = user_row(&app, pr.username).await;
+            let (s, b) = c
+                .call(&app, Method::GET, "/api/v1/work-orders?per_page=200", None)
+                .await;
+            if s == StatusCode::OK {
+                for o in b["items"].as_array().cloned().unwrap_or_default() {
+                    let id = o["id"].as_i64().unwrap();
+                    if !order_is_theirs(&app, id, scope_prefix, pr.scope, me.department_id).await {
+                        failures.push(format!("{ctx}: work-order list leaks {id}"));
+                    }
+                }
+            }
+            let (s, b) = c
+                .call(&app, Method::GET, "/api/v1/applications?per_page=200", None)
+                .await;
+            if s == StatusCode::OK {
+                for a in b["items"].as_array().cloned().unwrap_or_default() {
+                    let id = a["id"].as_i64().unwrap();
+                    if !application_is_theirs(&app, id, scope_prefix, me.department_id).await {
+                        failures.push(format!("{ctx}: application list leaks {id}"));
+                    }
+                }
+            }
+            // Deployment-wide: the county's admin alone.
+            let county_admin = pr.admin && pr.scope == COUNTY;
+            let (s, b) = c
+                .call(&app, Method::GET, "/api/v1/admin/outbox", None)
+                .await;
+            check!(
+                "outbox",
+                expect(county_admin, StatusCode::OK, StatusCode::FORBIDDEN),
+                s,
+                &b
+            );
+            let (s, b) = c
+                .call(
+                    &app,
+                    Method::PUT,
+                    "/api/v1/calendar/2026",
+                    Some(json!({"days": days["days"]})),
+                )
+                .await;
+            check!(
+                "PUT calendar",
+                expect(county_admin, StatusCode::OK, StatusCode::FORBIDDEN),
+                s,
+                &b
+            );
+
             let (s, b) = c
                 .call(
                     &app,
@@ -474,4 +556,70 @@ async fn every_role_lands_on_a_working_home_page() {
         .page("/locate?lat=29.8125&lon=119.915")
         .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+async fn user_row(app: &TestApp, username: &str) -> jiceng::store::entities::user::Model {
+    use jiceng::store::entities::user;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(&app.app.db.conn)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Whether an order lies in the caller's region subtree (a county account also sees orders
+/// without a place), or is assigned to the caller's unit.
+async fn order_is_theirs(
+    app: &TestApp,
+    id: i64,
+    prefix: &str,
+    scope: &str,
+    unit: Option<i64>,
+) -> bool {
+    use jiceng::store::entities::{assignment, work_order};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let o = work_order::Entity::find_by_id(id)
+        .one(&app.app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let place = o.village_code.clone().or(o.township_code.clone());
+    if place.as_deref().is_some_and(|p| p.starts_with(prefix))
+        || (place.is_none() && scope == COUNTY)
+    {
+        return true;
+    }
+    let Some(unit) = unit else { return false };
+    !assignment::Entity::find()
+        .filter(assignment::Column::OrderId.eq(id))
+        .filter(assignment::Column::UnitId.eq(unit))
+        .all(&app.app.db.conn)
+        .await
+        .unwrap()
+        .is_empty()
+}
+
+/// Whether an application is of a hall in the caller's region subtree, or has a part for the
+/// caller's unit.
+async fn application_is_theirs(app: &TestApp, id: i64, prefix: &str, unit: Option<i64>) -> bool {
+    use jiceng::store::entities::{application, application_part};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let a = application::Entity::find_by_id(id)
+        .one(&app.app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    if a.region_code.starts_with(prefix) {
+        return true;
+    }
+    let Some(unit) = unit else { return false };
+    !application_part::Entity::find()
+        .filter(application_part::Column::ApplicationId.eq(id))
+        .filter(application_part::Column::UnitId.eq(unit))
+        .all(&app.app.db.conn)
+        .await
+        .unwrap()
+        .is_empty()
 }
