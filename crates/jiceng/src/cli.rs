@@ -287,7 +287,36 @@ async fn serve(app: App) -> anyhow::Result<()> {
 }
 
 /// Deletes the demo database: the SQLite file with its WAL, or every table on PostgreSQL.
+/// Only a database the demo made (the default demo file, or one carrying the demo's mark) is
+/// deleted; any other — a county's own, named by the environment — is refused.
 async fn reset_database(url: &str) -> anyhow::Result<()> {
+    if url != DEMO_DATABASE {
+        // A SQLite file that does not exist yet has nothing to lose (checked before connecting,
+        // which may create it).
+        let no_file = matches!(Backend::from_url(url)?, Backend::Sqlite) && {
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or(path);
+            !std::path::Path::new(path).exists()
+        };
+        let marked = !no_file
+            && match Db::connect(url).await {
+                Ok(db) => db
+                    .setting(crate::demo::seed::DEMO_MARK)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|v| v == "true"),
+                Err(_) => false,
+            };
+        if !marked && !no_file {
+            anyhow::bail!(
+                "拒绝重置：{} 不是演示数据库（没有演示标记），--reset 只删除 jiceng demo 建立的数据库。\nRefusing to reset a database the demo did not create.",
+                crate::store::redact_url(url)
+            );
+        }
+    }
     match Backend::from_url(url)? {
         Backend::Sqlite => {
             let path = url

@@ -41,12 +41,17 @@ pub async fn is_seeded(app: &App) -> AppResult<bool> {
 }
 
 /// Seeds the demo county in one transaction. `progress(step, total, what)` reports progress.
+/// The setting that marks a database as one the demo made.
+pub const DEMO_MARK: &str = "demo_database";
+
 pub async fn seed(
     app: &App,
     password: &str,
     progress: &(dyn Fn(u64, u64, &str) + Sync),
 ) -> AppResult<Vec<DemoAccount>> {
     let actor = Actor::System("demo");
+    // The mark that lets `jiceng demo --reset` delete this database, and no other.
+    app.db.put_setting_once(DEMO_MARK, "true").await?;
     let pw = password.to_string();
     // One hash for every demo account: they share a password by design, and hashing 150
     // times would only slow seeding down.

@@ -732,3 +732,39 @@ async fn a_township_hall_sees_its_own_applications_and_only_a_unit_works_its_par
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
 }
+
+#[tokio::test]
+async fn demo_reset_refuses_a_database_the_demo_did_not_make() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    // A county's own database: migrated, with accounts, but never seeded by the demo.
+    let app = TestApp::spawn_with(Options {
+        seed_demo: false,
+        ..Default::default()
+    })
+    .await;
+    let before = jiceng::store::entities::user::Entity::find()
+        .count(&app.app.db.conn)
+        .await
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jiceng"))
+        .args([
+            "demo",
+            "--reset",
+            "--database",
+            &app.db_url,
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env("JICENG_DATA_DIR", &app.data_dir)
+        .env_remove("JICENG_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "reset went ahead");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("不是演示数据库"), "{err}");
+    let after = jiceng::store::entities::user::Entity::find()
+        .count(&app.app.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(before, after, "the database was touched");
+}
