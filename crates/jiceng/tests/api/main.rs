@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod catalog;
 mod demo;
+mod fuzz;
 mod house;
 mod intake;
 mod org;
