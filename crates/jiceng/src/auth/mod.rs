@@ -87,11 +87,7 @@ pub fn normalise_username(s: &str) -> String {
 }
 
 fn state_of(r: &login_throttle::Model) -> LockoutState {
-    LockoutState {
-        failures: r.failures.max(0) as u32,
-        window_start: r.window_start,
-        locked_until: r.locked_until,
-    }
+    crate::kernel::throttle::state(r.failures, r.window_start, r.locked_until)
 }
 
 /// The longest user name accepted at login; longer ones are refused before anything is written.
@@ -99,25 +95,28 @@ pub const MAX_USERNAME_CHARS: usize = 64;
 
 /// At most this many password verifications run at once (argon2 takes ~19 MiB each); more
 /// wait up to [`GATE_WAIT`] for a turn, then get 503.
-pub struct PasswordGate(tokio::sync::Semaphore);
+pub struct PasswordGate {
+    turns: std::sync::Arc<tokio::sync::Semaphore>,
+    permits: usize,
+}
 
 const GATE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Default for PasswordGate {
     fn default() -> Self {
-        Self(tokio::sync::Semaphore::new(Self::default_permits()))
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let permits = (cores * 2).max(2);
+        Self {
+            turns: std::sync::Arc::new(tokio::sync::Semaphore::new(permits)),
+            permits,
+        }
     }
 }
 
 impl PasswordGate {
-    fn default_permits() -> usize {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        (cores * 2).max(2)
-    }
-
     /// How many verifications may run at once.
     pub fn permits(&self) -> usize {
-        Self::default_permits()
+        self.permits
     }
 }
 
@@ -130,46 +129,41 @@ fn throttle_key(app: &App, username: &str) -> String {
 /// Verifies a password off the async threads, bounded by the [`PasswordGate`].
 async fn verify_bounded(app: &App, hash: String, password: &str) -> AppResult<bool> {
     let gate = app.wing::<PasswordGate>();
-    let permit = tokio::time::timeout(GATE_WAIT, gate.0.acquire())
+    let permit = tokio::time::timeout(GATE_WAIT, gate.turns.clone().acquire_owned())
         .await
         .map_err(|_| AppError::new(Code::AuthBusy, "登录人数较多，请稍后再试"))?
         .map_err(AppError::internal)?;
     let pw = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&hash, &pw))
-        .await
-        .map_err(AppError::internal)?;
-    drop(permit);
-    Ok(ok)
+    // The turn goes with the verification: a request dropped while argon2 runs still holds it
+    // until the hash is done, so cancelling cannot start more than the gate allows.
+    tokio::task::spawn_blocking(move || {
+        let ok = verify_password(&hash, &pw);
+        drop(permit);
+        ok
+    })
+    .await
+    .map_err(AppError::internal)
 }
 
-/// The name's throttle row, locked for this transaction (`FOR UPDATE` on PostgreSQL; SQLite's
-/// write transaction holds the whole database): made first when missing, so that concurrent
-/// failures queue on one row and every one of them counts.
+/// The name's throttle row, locked for this transaction ([`crate::kernel::throttle`]).
 async fn lock_throttle(
     txn: &sea_orm::DatabaseTransaction,
     key: &str,
 ) -> AppResult<login_throttle::Model> {
-    use sea_orm::QuerySelect;
-    use sea_orm::sea_query::OnConflict;
-    login_throttle::Entity::insert(login_throttle::ActiveModel {
-        username: Set(key.to_string()),
-        failures: Set(0),
-        window_start: Set(None),
-        locked_until: Set(None),
-        refusal_logged: Set(false),
-    })
-    .on_conflict(
-        OnConflict::column(login_throttle::Column::Username)
-            .do_nothing()
-            .to_owned(),
+    crate::kernel::throttle::lock_row(
+        txn,
+        login_throttle::ActiveModel {
+            username: Set(key.to_string()),
+            failures: Set(0),
+            window_start: Set(None),
+            locked_until: Set(None),
+            refusal_logged: Set(false),
+        },
+        login_throttle::Column::Username,
+        login_throttle::Column::Failures,
+        login_throttle::Entity::find_by_id(key.to_string()),
     )
-    .exec_without_returning(txn)
-    .await?;
-    login_throttle::Entity::find_by_id(key.to_string())
-        .lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("throttle row vanished")))
+    .await
 }
 
 /// Checks a user name and password, counting failures per name (whether or not the name
@@ -205,16 +199,13 @@ pub async fn authenticate(app: &App, username: &str, password: &str) -> AppResul
     let seen = login_throttle::Entity::find_by_id(key.clone())
         .one(&app.db.conn)
         .await?;
-    if let Some(t) = &seen
-        && policy.is_locked(&state_of(t), app.now())
-        && t.refusal_logged
-    {
+    let locked_now = seen
+        .as_ref()
+        .filter(|t| policy.is_locked(&state_of(t), app.now()));
+    if locked_now.is_some_and(|t| t.refusal_logged) {
         return Err(locked());
     }
-    let ok = if seen
-        .as_ref()
-        .is_some_and(|t| policy.is_locked(&state_of(t), app.now()))
-    {
+    let ok = if locked_now.is_some() {
         false
     } else {
         let hash = found
@@ -327,6 +318,15 @@ pub fn actor_from_user(
     })
 }
 
+/// The actor a stored user acts as, with their unit's kind read from the database.
+pub async fn actor_for<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    u: &user::Model,
+    via: AuthVia,
+) -> AppResult<UserActor> {
+    actor_from_user(u, unit_kind(db, u).await?, via)
+}
+
 /// The kind of a user's department, if the user belongs to one.
 pub async fn unit_kind<C: sea_orm::ConnectionTrait>(
     db: &C,
@@ -374,14 +374,15 @@ pub async fn resolve_session(app: &App, cookie: &str) -> AppResult<Option<UserAc
             .exec(&app.db.conn)
             .await?;
     }
-    actor_from_user(
+    actor_for(
+        &app.db.conn,
         &u,
-        unit_kind(&app.db.conn, &u).await?,
         AuthVia::Session {
             id_hash,
             csrf_token: s.csrf_token,
         },
     )
+    .await
     .map(Some)
 }
 
@@ -471,11 +472,7 @@ pub async fn resolve_token(app: &App, token: &str) -> AppResult<UserActor> {
             .exec(&app.db.conn)
             .await?;
     }
-    let actor = actor_from_user(
-        &u,
-        unit_kind(&app.db.conn, &u).await?,
-        AuthVia::Token { id: t.id },
-    )?;
+    let actor = actor_for(&app.db.conn, &u, AuthVia::Token { id: t.id }).await?;
     crate::auth::tokens::cache(app).cache_token(hash, actor.clone(), t.expires_at);
     Ok(actor)
 }

@@ -16,7 +16,7 @@ use rand_chacha::ChaCha8Rng;
 /// missing and supplied the next day), the back office finishing them on time, and the
 /// citizens' ratings, with 5号窗口 rated worse than the rest and its 差评 answered.
 pub async fn seed_service_history(app: &App, days: u32) -> AppResult<u64> {
-    use crate::hall::applications::{self, Action, ApplicantInput, NewApplication};
+    use crate::hall::applications::{self, Action, NewApplication};
     use crate::hall::{queue, ratings};
     use chrono::{Duration, TimeZone};
     use jiceng_core::clock::{ManualClock, china_offset};
@@ -204,26 +204,13 @@ pub async fn seed_service_history(app: &App, days: u32) -> AppResult<u64> {
             if missing {
                 provided.pop();
             }
-            let first17 = format!(
-                "330105{}{:03}",
-                19_600_101 + rng.random_range(0..28) + 10_000 * rng.random_range(0..40),
-                rng.random_range(0..1000)
-            );
-            let id_number = format!(
-                "{first17}{}",
-                jiceng_core::id_card::check_char(first17.as_bytes())
-            );
             let v = applications::submit(
                 &hist,
                 Some(&system),
                 NewApplication {
                     matter: matter.clone(),
                     bundle: bundle.clone(),
-                    applicant: ApplicantInput {
-                        name: person(&mut rng),
-                        id_number,
-                        phone: format!("139{:04}0000", rng.random_range(0..10_000)),
-                    },
+                    applicant: synthetic_applicant(&mut rng),
                     provided,
                     window: window.into(),
                     ticket_id: Some(ticket.id),
@@ -253,32 +240,22 @@ pub async fn seed_service_history(app: &App, days: u32) -> AppResult<u64> {
         else {
             continue;
         };
-        let actor = Actor::User(crate::auth::actor_from_user(
-            &u,
-            crate::auth::unit_kind(&app.db.conn, &u).await?,
-            crate::kernel::actor::AuthVia::Token { id: 0 },
-        )?);
+        let actor = Actor::User(
+            crate::auth::actor_for(
+                &app.db.conn,
+                &u,
+                crate::kernel::actor::AuthVia::Token { id: 0 },
+            )
+            .await?,
+        );
         for _ in 0..3 {
-            let first17 = format!(
-                "330105{}{:03}",
-                19_600_101 + rng.random_range(0..28) + 10_000 * rng.random_range(0..40),
-                rng.random_range(0..1000)
-            );
-            let id_number = format!(
-                "{first17}{}",
-                jiceng_core::id_card::check_char(first17.as_bytes())
-            );
             applications::submit(
                 &hist,
                 Some(&actor),
                 NewApplication {
                     matter: matter.clone(),
                     bundle: bundle.clone(),
-                    applicant: ApplicantInput {
-                        name: person(&mut rng),
-                        id_number,
-                        phone: format!("139{:04}0000", rng.random_range(0..10_000)),
-                    },
+                    applicant: synthetic_applicant(&mut rng),
                     provided: provided.clone(),
                     window: format!("{}便民服务中心1号窗口", tw.name),
                     ..Default::default()
@@ -289,4 +266,22 @@ pub async fn seed_service_history(app: &App, days: u32) -> AppResult<u64> {
         }
     }
     Ok(n)
+}
+
+/// A synthetic applicant: a valid ID number of someone born 1960–1999, a name, a phone.
+fn synthetic_applicant(rng: &mut ChaCha8Rng) -> crate::hall::applications::ApplicantInput {
+    let first17 = format!(
+        "330105{}{:03}",
+        19_600_101 + rng.random_range(0..28) + 10_000 * rng.random_range(0..40),
+        rng.random_range(0..1000)
+    );
+    let id_number = format!(
+        "{first17}{}",
+        jiceng_core::id_card::check_char(first17.as_bytes())
+    );
+    crate::hall::applications::ApplicantInput {
+        name: person(rng),
+        id_number,
+        phone: format!("139{:04}0000", rng.random_range(0..10_000)),
+    }
 }

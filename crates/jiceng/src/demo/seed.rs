@@ -40,10 +40,10 @@ pub async fn is_seeded(app: &App) -> AppResult<bool> {
     )
 }
 
-/// Seeds the demo county in one transaction. `progress(step, total, what)` reports progress.
 /// The setting that marks a database as one the demo made.
 pub const DEMO_MARK: &str = "demo_database";
 
+/// Seeds the demo county in one transaction. `progress(step, total, what)` reports progress.
 pub async fn seed(
     app: &App,
     password: &str,

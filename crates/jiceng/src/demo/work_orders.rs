@@ -23,7 +23,6 @@ pub async fn seed_history(app: &App, progress: &(dyn Fn(u64, u64, &str) + Sync))
     use geo::Centroid;
     use jiceng_core::clock::ManualClock;
     use jiceng_core::work_order::{Action, Resolution, Satisfaction};
-    use sea_orm::{ColumnTrait, QueryFilter};
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     use std::sync::Arc;
@@ -64,18 +63,12 @@ pub async fn seed_history(app: &App, progress: &(dyn Fn(u64, u64, &str) + Sync))
         .into_iter()
         .map(|u| (u.username.clone(), u))
         .collect();
+    let all_depts = department::Entity::find().all(&app.db.conn).await?;
     let kinds: std::collections::HashMap<i64, jiceng_core::department::DepartmentKind> =
-        department::Entity::find()
-            .all(&app.db.conn)
-            .await?
-            .into_iter()
-            .map(|d| (d.id, d.kind))
-            .collect();
-    let depts: std::collections::HashMap<i64, String> = department::Entity::find()
-        .filter(department::Column::Active.eq(true))
-        .all(&app.db.conn)
-        .await?
+        all_depts.iter().map(|d| (d.id, d.kind)).collect();
+    let depts: std::collections::HashMap<i64, String> = all_depts
         .into_iter()
+        .filter(|d| d.active)
         .map(|d| (d.id, d.code))
         .collect();
     let actor_of = |name: &str| -> Option<Actor> {
@@ -281,11 +274,14 @@ pub async fn live_fire_lane(app: &App) -> AppResult<String> {
         .one(&app.db.conn)
         .await?
         .ok_or_else(|| crate::error::AppError::internal(anyhow::anyhow!("gw001 missing")))?;
-    let actor = Actor::User(auth::actor_from_user(
-        &gw,
-        auth::unit_kind(&app.db.conn, &gw).await?,
-        crate::kernel::actor::AuthVia::Token { id: 0 },
-    )?);
+    let actor = Actor::User(
+        auth::actor_for(
+            &app.db.conn,
+            &gw,
+            crate::kernel::actor::AuthVia::Token { id: 0 },
+        )
+        .await?,
+    );
     let o = work_orders::create(
         app,
         Some(&actor),

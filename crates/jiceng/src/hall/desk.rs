@@ -243,13 +243,7 @@ pub async fn resolve(app: &App, actor: &Actor, id: i64, resolution: &str) -> App
         .await?
         .ok_or_else(|| AppError::new(Code::DeskNotFound, "没有这个事项"))?;
     let mine = match actor {
-        Actor::User(u) => {
-            u.username == m.owner
-                || (matches!(
-                    u.role,
-                    jiceng_core::Role::Admin | jiceng_core::Role::Supervisor
-                ) && actor.covers_deployment())
-        }
+        Actor::User(u) => u.username == m.owner || actor.oversees_deployment(),
         Actor::System(_) => true,
     };
     if !mine {

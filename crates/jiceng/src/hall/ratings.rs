@@ -445,8 +445,7 @@ fn may_handle(actor: &Actor, unit: Option<i64>) -> bool {
     match actor {
         Actor::System(_) => true,
         Actor::User(u) => {
-            (matches!(u.role, Role::Admin | Role::Supervisor) && actor.covers_deployment())
-                || (unit.is_some() && u.jurisdiction.department_id == unit)
+            actor.oversees_deployment() || (unit.is_some() && u.jurisdiction.department_id == unit)
         }
     }
 }

@@ -83,6 +83,14 @@ impl Actor {
         self.is_admin() && self.covers_deployment()
     }
 
+    /// The county's administrators and supervision office, who may act for any unit (answer a
+    /// 差评, settle a desk case); a township's are not.
+    pub fn oversees_deployment(&self) -> bool {
+        self.role()
+            .is_none_or(|r| matches!(r, jiceng_core::Role::Admin | jiceng_core::Role::Supervisor))
+            && self.covers_deployment()
+    }
+
     /// Whether the actor may read the audit log: auditors and admins of the whole
     /// deployment (the log is not divided by region).
     pub fn reads_audit_log(&self) -> bool {

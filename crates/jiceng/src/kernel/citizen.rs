@@ -96,7 +96,7 @@ fn pin_locked() -> AppError {
 }
 
 /// The row a citizen names by its code and 查询密码. `digest_of` gives the stored pin digest,
-/// or `None` for a row that cannot be named this way (an anonymous report, a case from before
+/// or `None` for a row that cannot be named this way (a case from before
 /// pins). A wrong code, a wrong pin and a malformed one all answer `not_found`, so nothing
 /// tells them apart; wrong pins are counted per code, and the sixth within an hour is refused
 /// with 429 until the hour is over, whatever pin it brings.
@@ -112,18 +112,16 @@ where
     E: EntityTrait,
 {
     use crate::store::entities::pin_throttle;
+    use sea_orm::ActiveModelTrait;
     use sea_orm::ActiveValue::Set;
-    use sea_orm::{ActiveModelTrait, QuerySelect};
     let Ok(code) = TrackingCode::parse(code) else {
         return Err(not_found());
     };
     let code = code.as_str().to_string();
     let pin = pin.trim();
     let policy = pin_policy();
-    let state = |t: &pin_throttle::Model| jiceng_core::lockout::LockoutState {
-        failures: t.failures.max(0) as u32,
-        window_start: t.window_start,
-        locked_until: t.locked_until,
+    let state = |t: &pin_throttle::Model| {
+        crate::kernel::throttle::state(t.failures, t.window_start, t.locked_until)
     };
     let seen = pin_throttle::Entity::find_by_id(code.clone())
         .one(&app.db.conn)
@@ -152,24 +150,19 @@ where
     }
     // A wrong pin counts, on the code's row locked for this transaction.
     let txn = app.db.begin_write().await?;
-    pin_throttle::Entity::insert(pin_throttle::ActiveModel {
-        code: Set(code.clone()),
-        failures: Set(0),
-        window_start: Set(None),
-        locked_until: Set(None),
-    })
-    .on_conflict(
-        sea_orm::sea_query::OnConflict::column(pin_throttle::Column::Code)
-            .do_nothing()
-            .to_owned(),
+    let t = crate::kernel::throttle::lock_row(
+        &txn,
+        pin_throttle::ActiveModel {
+            code: Set(code.clone()),
+            failures: Set(0),
+            window_start: Set(None),
+            locked_until: Set(None),
+        },
+        pin_throttle::Column::Code,
+        pin_throttle::Column::Failures,
+        pin_throttle::Entity::find_by_id(code),
     )
-    .exec_without_returning(&txn)
     .await?;
-    let t = pin_throttle::Entity::find_by_id(code)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("pin throttle row vanished")))?;
     let now = app.now();
     if policy.is_locked(&state(&t), now) {
         return Err(pin_locked());

@@ -12,6 +12,7 @@ pub mod group_commit;
 pub mod jobs;
 pub mod paging;
 pub mod sheet;
+pub mod throttle;
 pub mod tree;
 pub mod versions;
 

@@ -65,6 +65,17 @@ impl Channels {
                 .open(&m.address_enc)
                 .ok_or_else(|| "无法解密收件地址（数据密钥不一致）".to_string())
         };
+        // What the recipient reads: the sealed full text when the message carries a secret
+        // (a 查询密码), the stored body otherwise. The log channel writes the masked body.
+        let full_body = || {
+            if m.body_enc.is_empty() {
+                Ok(m.body.clone())
+            } else {
+                app.data_key
+                    .open(&m.body_enc)
+                    .ok_or_else(|| "无法解密通知正文（数据密钥不一致）".to_string())
+            }
+        };
         match m.channel.as_str() {
             "log" => {
                 tracing::info!(to = %m.recipient, event = %m.event, subject = %m.subject, body = %m.body, "notification");
@@ -83,7 +94,7 @@ impl Channels {
                     "recipient": m.recipient,
                     "address": Some(address()?).filter(|a| !a.is_empty()),
                     "subject": m.subject,
-                    "body": m.body,
+                    "body": full_body()?,
                     "created_at": m.created_at,
                 }))
                 .expect("message serialises");
@@ -127,7 +138,7 @@ impl Channels {
                         .map_err(|e| format!("收件地址无效：{e}"))?)
                     .subject(&m.subject)
                     .header(lettre::message::header::ContentType::TEXT_PLAIN)
-                    .body(m.body.clone())
+                    .body(full_body()?)
                     .map_err(|e| format!("邮件无法生成：{e}"))?;
                 smtp.send(email)
                     .await

@@ -157,9 +157,10 @@ pub fn control_character(field: &str) -> AppError {
 
 /// The first field (a dotted path) of a JSON body whose text holds a forbidden control
 /// character. Raw control characters are already invalid JSON, so only escapes can carry
-/// one: bodies without a `\u00` escape are passed over without parsing.
+/// one (`\u0000`, but also `\b` and `\f`): bodies without a backslash are passed over
+/// without parsing.
 fn control_character_field(bytes: &[u8]) -> Option<String> {
-    if !bytes.windows(4).any(|w| w == b"\\u00") {
+    if !bytes.contains(&b'\\') {
         return None;
     }
     let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
@@ -281,6 +282,10 @@ pub fn client_addr(app: &App, headers: &HeaderMap, peer: std::net::SocketAddr) -
 /// line gets a whole /64, so a bucket per address would be no limit at all).
 fn bucket_of(addr: std::net::IpAddr) -> std::net::IpAddr {
     match addr {
+        // An IPv4 client of a server listening on `[::]` arrives as `::ffff:a.b.c.d`.
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => {
+            std::net::IpAddr::V4(v6.to_ipv4_mapped().expect("checked"))
+        }
         std::net::IpAddr::V6(v6) => {
             let bits = u128::from(v6) & !((1u128 << 64) - 1);
             std::net::IpAddr::V6(std::net::Ipv6Addr::from(bits))
@@ -376,5 +381,9 @@ mod tests {
         assert!(allowance.take(c, 2));
         let v4: std::net::IpAddr = "192.0.2.1".parse().unwrap();
         assert_eq!(bucket_of(v4), v4);
+        // Mapped IPv4 clients keep a bucket each instead of sharing ::ffff:0:0/64.
+        let mapped: std::net::IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(bucket_of(mapped), v4);
+        assert_ne!(bucket_of("::ffff:192.0.2.2".parse().unwrap()), v4);
     }
 }

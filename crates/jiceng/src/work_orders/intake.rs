@@ -409,8 +409,11 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
     )
     .await?;
     // The citizen sees the pin once, in this answer; staff who registered a call never do
-    // (the reporter gets it by SMS).
-    if actor.is_none() {
+    // (the reporter gets it by SMS). A retried client key answers with the order stored
+    // before, whose pin is another one: it is not shown again.
+    let stored_now = created.model.pin_digest.as_deref()
+        == Some(crate::kernel::citizen::pin_digest(&app.data_key, &v.tracking_code, &pin).as_str());
+    if actor.is_none() && stored_now {
         v.tracking_pin = Some(pin);
     }
     Ok(v)

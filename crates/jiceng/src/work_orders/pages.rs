@@ -591,10 +591,17 @@ async fn report_submit(
             // The confirmation is this page, not a redirect: the pin never goes into a URL,
             // and is shown this once.
             let pin = o.tracking_pin.clone().unwrap_or_default();
-            let message = format!(
-                "您的诉求已受理。查询码 {}，查询密码 {}——查询密码只显示这一次，请记下；工作人员不会向您索要。",
-                o.tracking_code, pin
-            );
+            let message = if pin.is_empty() {
+                format!(
+                    "您的诉求此前已提交并受理，查询码 {}；查询密码已在首次提交时告知。",
+                    o.tracking_code
+                )
+            } else {
+                format!(
+                    "您的诉求已受理。查询码 {}，查询密码 {}——查询密码只显示这一次，请记下；工作人员不会向您索要。",
+                    o.tracking_code, pin
+                )
+            };
             let page = track_view(&app, token, o.tracking_code, pin, Some(message), true).await;
             Ok(render(StatusCode::OK, &page))
         }

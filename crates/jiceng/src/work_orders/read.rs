@@ -1,6 +1,6 @@
 //! 接诉即办, reading: an order's view (units, deadlines, timeline, the actions the actor may
 //! take), lists within the actor's jurisdiction, photos, the reporter's number on request
-//! (audited), the citizen's tracking by code and last four digits, and nearby open orders.
+//! (audited), the citizen's tracking by code and 查询密码, and nearby open orders.
 
 use crate::error::AppError;
 use crate::error::AppResult;
@@ -583,8 +583,8 @@ pub async fn list(
     })
 }
 
-/// The order a citizen names by its tracking code and the last four digits of the phone;
-/// anonymous orders cannot be named this way.
+/// The order a citizen names by its tracking code and 查询密码 (anonymous reports too: the
+/// pin, not the phone, is the secret).
 pub(crate) async fn by_code_and_pin(
     app: &App,
     code: &str,

@@ -52,6 +52,8 @@ fn any_json() -> impl Strategy<Value = Value> {
                     Just("applicant".to_string()),
                     Just("provided".to_string()),
                     Just("client_key".to_string()),
+                    Just("username".to_string()),
+                    Just("password".to_string()),
                     "[a-z_]{1,8}",
                 ],
                 inner,
@@ -111,6 +113,22 @@ async fn random_form_fields_never_get_a_5xx() {
     let app = TestApp::spawn().await;
     let mut runner = runner(32);
     let field = "\\PC{0,60}";
+    // A browser's public-form token, so that the forms reach their handlers rather than stop
+    // at the CSRF check.
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_csrf(&login);
+    let mut reached = 0;
     let mut failures = Vec::new();
     for _ in 0..32 {
         let v: Vec<String> = (0..4)
@@ -124,6 +142,7 @@ async fn random_form_fields_never_get_a_5xx() {
             "/track/rate",
         ] {
             let form = [
+                ("csrf", csrf.as_str()),
                 ("username", v[0].as_str()),
                 ("password", v[1].as_str()),
                 ("description", v[2].as_str()),
@@ -131,17 +150,19 @@ async fn random_form_fields_never_get_a_5xx() {
                 ("pin", v[1].as_str()),
                 ("lat", v[0].as_str()),
             ];
-            let r = app
-                .client
-                .post(app.url(path))
-                .form(&form)
-                .send()
-                .await
-                .unwrap();
+            let r = client.post(app.url(path)).form(&form).send().await.unwrap();
             if r.status().is_server_error() {
                 failures.push(format!("{path} {form:?} → {}", r.status()));
+            }
+            if r.status() != reqwest::StatusCode::FORBIDDEN {
+                reached += 1;
             }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Most forms got past the CSRF check to their handlers.
+    assert!(
+        reached >= 32 * 5 / 2,
+        "only {reached} forms reached a handler"
+    );
 }

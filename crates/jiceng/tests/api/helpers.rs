@@ -247,7 +247,6 @@ impl TestApp {
             .unwrap_or(0)
     }
 
-    /// Audit entries after `seq`, oldest first.
     /// The 查询密码 a case's citizen was sent by SMS: read as the phone gateway would, from
     /// the outbox's sealed text (staff never see it).
     pub async fn pin_of(&self, code: &str) -> String {
@@ -281,6 +280,7 @@ impl TestApp {
         panic!("no pin was sent for {code}");
     }
 
+    /// Audit entries after `seq`, oldest first.
     pub async fn audit_since(&self, seq: i64) -> Vec<jiceng::store::entities::audit_entry::Model> {
         use jiceng::store::entities::audit_entry::{Column, Entity};
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};

@@ -343,6 +343,11 @@ async fn the_webhook_gets_signed_json_and_failures_are_retried() {
             .unwrap()
             .contains(o["tracking_code"].as_str().unwrap())
     );
+    // The gateway gets the pin itself (the outbox keeps it sealed, its readable body masked).
+    let pin = app.pin_of(o["tracking_code"].as_str().unwrap()).await;
+    let text = v["body"].as_str().unwrap();
+    assert!(text.contains(&format!("查询密码{pin}")), "{text}");
+    assert!(!text.contains("******"), "{text}");
     assert_eq!(
         v["id"].to_string(),
         h["x-jiceng-delivery"].to_str().unwrap()

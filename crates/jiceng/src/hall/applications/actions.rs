@@ -145,7 +145,7 @@ pub async fn change(
     apply(app, id, &actor_name, &who, action).await
 }
 
-/// A citizen supplements online, by code and the last four digits of the phone.
+/// A citizen supplements online, by code and 查询密码.
 #[tracing::instrument(skip_all, name = "application.supplement_online")]
 pub async fn supplement_online(
     app: &App,

@@ -315,7 +315,11 @@ pub async fn submit(
     )?;
     // An applicant online or at a kiosk sees the pin once, in this answer; at the window it
     // goes to the applicant's phone, not to the clerk.
-    if actor.is_none() {
+    // A retried client key answers with the application stored before, whose pin is not
+    // this one: it is not shown again.
+    let stored_now = stored.model.pin_digest.as_deref()
+        == Some(crate::kernel::citizen::pin_digest(&app.data_key, &v.code, &pin).as_str());
+    if actor.is_none() && stored_now {
         v.tracking_pin = Some(pin);
     }
     Ok(v)

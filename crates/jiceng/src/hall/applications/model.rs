@@ -237,11 +237,9 @@ pub(crate) fn sees_region(actor: &Actor, region: &str) -> bool {
     match actor {
         Actor::System(_) => true,
         Actor::User(u) => {
-            matches!(
-                u.role,
-                Role::WindowClerk | Role::Admin | Role::Leader | Role::Supervisor | Role::Auditor
-            ) && jiceng_core::RegionCode::parse(region)
-                .is_ok_and(|r| u.jurisdiction.covers_work_in(&r))
+            sees_by_place(u)
+                && jiceng_core::RegionCode::parse(region)
+                    .is_ok_and(|r| u.jurisdiction.covers_region(&r))
         }
     }
 }
@@ -251,12 +249,16 @@ pub(crate) fn sees_region(actor: &Actor, region: &str) -> bool {
 pub(crate) fn region_pattern(actor: &Actor) -> Option<String> {
     match actor {
         Actor::System(_) => Some("%".into()),
-        Actor::User(u) => (matches!(
-            u.role,
-            Role::WindowClerk | Role::Admin | Role::Leader | Role::Supervisor | Role::Auditor
-        ) && !u.jurisdiction.assigned_only)
-            .then(|| u.jurisdiction.region_like_pattern()),
+        Actor::User(u) => sees_by_place(u).then(|| u.jurisdiction.region_like_pattern()),
     }
+}
+
+/// The roles that see a hall's applications by its region (not bound to a functional unit).
+fn sees_by_place(u: &crate::kernel::actor::UserActor) -> bool {
+    matches!(
+        u.role,
+        Role::WindowClerk | Role::Admin | Role::Leader | Role::Supervisor | Role::Auditor
+    ) && !u.jurisdiction.assigned_only
 }
 
 /// Whether the actor does the work of a unit's back office: that unit's own staff (an

@@ -1,5 +1,5 @@
 //! 一窗受理, reading: one application with its parts and progress, lists within the actor's
-//! reach, and the citizen's tracking by code and last four digits.
+//! reach, and the citizen's tracking by code and 查询密码.
 
 use crate::error::AppError;
 use crate::error::AppResult;
@@ -212,7 +212,7 @@ pub async fn get(app: &App, actor: &Actor, id: i64) -> AppResult<ApplicationView
     load_view(&app.db.conn, &m, app.now()).await
 }
 
-/// A citizen's application by its code and the last four digits of the phone.
+/// A citizen's application by its code and 查询密码.
 pub(crate) async fn by_code_and_pin(
     app: &App,
     code: &str,
