@@ -160,7 +160,6 @@ async fn lock_throttle(
             refusal_logged: Set(false),
         },
         login_throttle::Column::Username,
-        login_throttle::Column::Failures,
         login_throttle::Entity::find_by_id(key.to_string()),
     )
     .await

@@ -159,7 +159,6 @@ where
             locked_until: Set(None),
         },
         pin_throttle::Column::Code,
-        pin_throttle::Column::Failures,
         pin_throttle::Entity::find_by_id(code),
     )
     .await?;

@@ -4,7 +4,7 @@
 
 use crate::error::{AppError, AppResult};
 use jiceng_core::lockout::LockoutState;
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, QuerySelect, Select};
 
 /// The lockout state a throttle row holds.
@@ -20,31 +20,29 @@ pub fn state(
     }
 }
 
-/// The key's row, made when missing and locked for this transaction. The insert is an upsert
-/// that touches `keep` (setting it to itself), so on PostgreSQL it takes the row's lock even
-/// when the row exists, and a concurrent success cannot delete it before the `SELECT … FOR
-/// UPDATE` that follows; SQLite's write transaction holds the whole database.
+/// The key's row, made when missing and locked for this transaction (`SELECT … FOR UPDATE`;
+/// SQLite's write transaction holds the whole database). A concurrent success may delete the
+/// row between the insert and the lock; the row is then made again, once.
 pub async fn lock_row<E, A>(
     txn: &DatabaseTransaction,
     fresh: A,
     key: E::Column,
-    keep: E::Column,
     find: Select<E>,
 ) -> AppResult<E::Model>
 where
     E: EntityTrait<ActiveModel = A>,
-    A: ActiveModelTrait<Entity = E> + Send,
+    A: ActiveModelTrait<Entity = E> + Send + Clone,
 {
-    E::insert(fresh)
-        .on_conflict(
-            OnConflict::column(key)
-                .value(keep, Expr::col(keep))
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await?;
-    find.lock_exclusive()
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("throttle row vanished")))
+    for _ in 0..2 {
+        E::insert(fresh.clone())
+            .on_conflict(OnConflict::column(key).do_nothing().to_owned())
+            .exec_without_returning(txn)
+            .await?;
+        if let Some(row) = find.clone().lock_exclusive().one(txn).await? {
+            return Ok(row);
+        }
+    }
+    Err(AppError::internal(anyhow::anyhow!(
+        "throttle row vanished twice"
+    )))
 }
