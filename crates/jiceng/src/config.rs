@@ -66,6 +66,9 @@ pub struct Config {
     /// Reports citizens may send without signing in, per address: a burst of this many, then
     /// this many per hour. 0 turns the limit off.
     pub citizen_reports_per_hour: u32,
+    /// Look-ups by tracking code and 查询密码 (tracking, rating, supplementing) citizens may
+    /// make, per address: a burst of this many, then this many per hour. 0 turns it off.
+    pub citizen_lookups_per_hour: u32,
     /// Take the citizen's address from the first `X-Forwarded-For` hop (behind a proxy that
     /// sets it) instead of the connection's.
     pub trust_forwarded_for: bool,
@@ -103,6 +106,7 @@ impl Default for Config {
             smtp_from: "jiceng@localhost".into(),
             background_jobs: true,
             citizen_reports_per_hour: 20,
+            citizen_lookups_per_hour: 60,
             trust_forwarded_for: false,
             kiosk_addresses: Vec::new(),
             rectify_contact_days: 1,

@@ -490,7 +490,7 @@ pub struct TokenView {
 
 /// Tokens the actor may see: its own, or for an admin every token of users in its jurisdiction.
 pub async fn list_tokens(app: &App, actor: &UserActor) -> AppResult<Vec<TokenView>> {
-    let users: Vec<user::Model> = if actor.role.manages_organisation() {
+    let users: Vec<user::Model> = if actor.administers() {
         user::Entity::find()
             .filter(user::Column::RegionCode.like(actor.jurisdiction.region_like_pattern()))
             .all(&app.db.conn)
@@ -534,7 +534,7 @@ pub async fn revoke_token(app: &App, actor: &UserActor, id: i64) -> AppResult<()
         .ok_or_else(not_found)?;
     let owner_region = RegionCode::parse(&owner.region_code).map_err(AppError::internal)?;
     let allowed = owner.id == actor.user_id
-        || (actor.role.manages_organisation() && actor.jurisdiction.covers_region(&owner_region));
+        || (actor.administers() && actor.jurisdiction.covers_region(&owner_region));
     if !allowed {
         // Outside the jurisdiction the token is not even acknowledged to exist.
         let a = Actor::User(actor.clone());

@@ -237,6 +237,7 @@ pub(crate) async fn service_catalog(app: &App) -> AppResult<()> {
                 name: name.into(),
                 prefix: prefix.into(),
                 windows: windows.iter().map(|w| w.to_string()).collect(),
+                region_code: None,
             },
         )
         .await?;

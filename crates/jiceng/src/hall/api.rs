@@ -133,6 +133,7 @@ struct CodePin {
 
 async fn track(
     State(app): State<App>,
+    _: crate::web::extract::CitizenLookup,
     ApiJson(q): ApiJson<CodePin>,
 ) -> AppResult<impl IntoResponse> {
     Ok(Json(applications::track(&app, &q.code, &q.pin).await?))
@@ -140,6 +141,7 @@ async fn track(
 
 async fn supplement_online(
     State(app): State<App>,
+    _: crate::web::extract::CitizenLookup,
     ApiJson(q): ApiJson<CodePin>,
 ) -> AppResult<impl IntoResponse> {
     Ok(Json(
@@ -149,6 +151,7 @@ async fn supplement_online(
 
 async fn rate(
     State(app): State<App>,
+    _: crate::web::extract::CitizenLookup,
     ApiJson(input): ApiJson<RateInput>,
 ) -> AppResult<impl IntoResponse> {
     Ok((StatusCode::CREATED, Json(ratings::rate(&app, input).await?)))
@@ -193,6 +196,7 @@ async fn rect_act(
 
 async fn re_rate(
     State(app): State<App>,
+    _: crate::web::extract::CitizenLookup,
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<ReRateInput>,
 ) -> AppResult<impl IntoResponse> {

@@ -93,26 +93,45 @@ pub async fn raise(app: &App, actor: &Actor, input: RaiseInput) -> AppResult<Des
     let mut errors = Vec::new();
     let code = input.subject_code.trim().to_uppercase();
     let kind = input.subject_kind.trim();
-    let known = match kind {
-        "application" => application::Entity::find()
+    // The case belongs where its subject does; a subject the actor may not see reads as
+    // unknown.
+    let region = match kind {
+        "application" => match application::Entity::find()
             .filter(application::Column::Code.eq(code.clone()))
             .one(&app.db.conn)
             .await?
-            .is_some(),
-        "work_order" => work_order::Entity::find()
+        {
+            Some(m) if crate::hall::applications::read::visible(app, actor, &m).await? => {
+                Some(m.region_code)
+            }
+            _ => None,
+        },
+        "work_order" => match work_order::Entity::find()
             .filter(work_order::Column::TrackingCode.eq(code.clone()))
             .one(&app.db.conn)
             .await?
-            .is_some(),
-        "other" => code.is_empty(),
+        {
+            Some(m) if crate::work_orders::read::visible(&app.db.conn, actor, &m).await? => {
+                Some(crate::work_orders::read::region_of(app, &m))
+            }
+            _ => None,
+        },
+        "other" => code.is_empty().then(|| match actor.jurisdiction() {
+            Some(j) => j.region.to_string(),
+            None => crate::org::locate::of(app)
+                .snapshot()
+                .first_county()
+                .unwrap_or_default(),
+        }),
         _ => {
             errors.push(FieldError {
                 field: "subject_kind".into(),
                 message: "反映对象应为办件、工单或其他".into(),
             });
-            true
+            Some(String::new())
         }
     };
+    let known = region.is_some();
     if !known {
         errors.push(FieldError {
             field: "subject_code".into(),
@@ -133,12 +152,17 @@ pub async fn raise(app: &App, actor: &Actor, input: RaiseInput) -> AppResult<Des
         },
         o => o.to_string(),
     };
+    // An owner is an active account in the actor's area; any other reads as unknown.
     if !input.owner.trim().is_empty()
-        && user::Entity::find()
+        && !user::Entity::find()
             .filter(user::Column::Username.eq(owner.clone()))
+            .filter(user::Column::Active.eq(true))
             .one(&app.db.conn)
             .await?
-            .is_none()
+            .is_some_and(|u| {
+                jiceng_core::RegionCode::parse(&u.region_code)
+                    .is_ok_and(|r| actor.covers_region(&r))
+            })
     {
         errors.push(FieldError {
             field: "owner".into(),
@@ -167,6 +191,7 @@ pub async fn raise(app: &App, actor: &Actor, input: RaiseInput) -> AppResult<Des
         resolution: Set(String::new()),
         created_at: Set(now),
         resolved_at: Set(None),
+        region_code: Set(region.unwrap_or_default()),
         ..Default::default()
     }
     .insert(&txn)
@@ -218,6 +243,9 @@ pub async fn list(
 ) -> AppResult<Page<DeskView>> {
     staff(actor)?;
     let mut q = desk_case::Entity::find();
+    if let Some(mine) = scope(actor) {
+        q = q.filter(mine);
+    }
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(desk_case::Column::Status.eq(s));
     }
@@ -232,12 +260,30 @@ pub async fn list(
     .await
 }
 
-/// Settles a case: its owner, or an administrator or supervisor.
+/// The cases an actor sees: those of its region subtree (a functional unit's staff: none by
+/// place), and those it raised or owns. `None` for the system.
+fn scope(actor: &Actor) -> Option<sea_orm::Condition> {
+    let Actor::User(u) = actor else { return None };
+    let mut c = sea_orm::Condition::any()
+        .add(desk_case::Column::Owner.eq(u.username.clone()))
+        .add(desk_case::Column::RaisedBy.eq(actor.audit_name()));
+    if !u.jurisdiction.assigned_only {
+        c = c.add(desk_case::Column::RegionCode.like(u.jurisdiction.region_like_pattern()));
+    }
+    Some(c)
+}
+
+/// Settles a case: its owner, or the county's administrators and supervisors.
 pub async fn resolve(app: &App, actor: &Actor, id: i64, resolution: &str) -> AppResult<DeskView> {
     let now = app.now();
     let txn = app.db.begin_write().await?;
     // Locked for this transaction, so that two resolutions never both see it open.
-    let m = desk_case::Entity::find_by_id(id)
+    let mut q = desk_case::Entity::find_by_id(id);
+    if let Some(mine) = scope(actor) {
+        q = q.filter(mine);
+    }
+    // A case outside the actor's view reads as missing.
+    let m = q
         .lock_exclusive()
         .one(&txn)
         .await?

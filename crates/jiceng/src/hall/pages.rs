@@ -429,16 +429,37 @@ struct TrackInput {
 }
 
 /// The tracking form; a code in the address fills it in (the pin is never taken from one).
-async fn track_form(State(app): State<App>, Query(q): Query<TrackInput>) -> PageResult {
-    track_page(&app, q.code, String::new()).await
+async fn track_form(
+    State(app): State<App>,
+    headers: axum::http::HeaderMap,
+    Query(q): Query<TrackInput>,
+) -> PageResult {
+    let (token, cookie) = crate::web::public_csrf(&app, &headers);
+    Ok(crate::web::with_cookie(
+        track_page(&app, token, q.code, String::new()).await?,
+        cookie,
+    ))
 }
 
-/// The applicant's code and pin, posted: the application's progress and the rating form.
-async fn track_lookup(State(app): State<App>, axum::Form(f): axum::Form<TrackInput>) -> PageResult {
-    track_page(&app, f.code, f.pin).await
+/// The applicant's code and pin, posted (with the form's token, within the address's look-up
+/// allowance): the application's progress and the rating form.
+async fn track_lookup(
+    State(app): State<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+    axum::Form(form): axum::Form<std::collections::HashMap<String, String>>,
+) -> PageResult {
+    crate::web::check_public_csrf(&headers, &form)?;
+    crate::web::extract::citizen_lookup(&app, &headers, peer)?;
+    let (token, cookie) = crate::web::public_csrf(&app, &headers);
+    let (code, pin) = (crate::web::field(&form, "code"), crate::web::field(&form, "pin"));
+    Ok(crate::web::with_cookie(
+        track_page(&app, token, code, pin).await?,
+        cookie,
+    ))
 }
 
-async fn track_page(app: &App, code: String, pin: String) -> PageResult {
+async fn track_page(app: &App, token: String, code: String, pin: String) -> PageResult {
     let (found, message) = if code.trim().is_empty() || pin.trim().is_empty() {
         (None, None)
     } else {
@@ -451,7 +472,7 @@ async fn track_page(app: &App, code: String, pin: String) -> PageResult {
     Ok(render(
         StatusCode::OK,
         &TrackPage {
-            chrome: chrome(app, None, "/service/track", String::new()),
+            chrome: chrome(app, None, "/service/track", token),
             code,
             pin,
             app: found,

@@ -1,7 +1,9 @@
-//! 排队叫号: tickets per service group, taken at the hall (kiosk) or reserved online; a window
-//! calls the next, marks a no-show, or transfers a ticket to another group, which keeps its
-//! place. The hall display shows what was called; wait statistics give the mean and p90 by
-//! group and hour.
+//! 排队叫号: tickets per service group, taken at the hall (kiosk) or, for a citizen with an
+//! appointment, issued by the window that checked it (a reserved ticket is called first, so
+//! nobody may give themselves one); a window calls the next, marks a no-show, or transfers a
+//! ticket to another group, which keeps its place. A group belongs to a hall's region, and
+//! only that region's clerks and admins work its windows. The hall display shows what was
+//! called; wait statistics give the mean and p90 by group and hour.
 
 use crate::error::AppError;
 use crate::error::AppResult;
@@ -31,6 +33,9 @@ pub struct GroupInput {
     /// One capital letter, printed before the number.
     pub prefix: String,
     pub windows: Vec<String>,
+    /// The region of the hall the group serves; the county's when left out.
+    #[serde(default)]
+    pub region_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +44,7 @@ pub struct GroupView {
     pub name: String,
     pub prefix: String,
     pub windows: Vec<String>,
+    pub region_code: String,
     pub waiting: u64,
 }
 
@@ -76,10 +82,33 @@ fn windows_of(g: &queue_group::Model) -> Vec<String> {
         .collect()
 }
 
-fn staffs_windows(actor: &Actor) -> bool {
+/// Whether the actor works a group's windows: the window clerks and admins of the region of
+/// the group's hall (a township's clerk does not call the county hall's windows).
+fn staffs(actor: &Actor, g: &queue_group::Model) -> bool {
     match actor {
         Actor::System(_) => true,
-        Actor::User(u) => matches!(u.role, Role::WindowClerk | Role::Admin),
+        Actor::User(u) => {
+            matches!(u.role, Role::WindowClerk | Role::Admin)
+                && !u.jurisdiction.assigned_only
+                && jiceng_core::RegionCode::parse(&g.region_code)
+                    .is_ok_and(|r| u.jurisdiction.covers_region(&r))
+        }
+    }
+}
+
+/// The roles that work windows at all (which windows: [`staffs`]).
+fn works_windows(actor: &Actor) -> bool {
+    matches!(actor.role(), None | Some(Role::WindowClerk | Role::Admin))
+}
+
+fn group_view(g: queue_group::Model, waiting: u64) -> GroupView {
+    GroupView {
+        windows: windows_of(&g),
+        code: g.code,
+        name: g.name,
+        prefix: g.prefix,
+        region_code: g.region_code,
+        waiting,
     }
 }
 
@@ -135,6 +164,21 @@ pub async fn set_group(app: &App, actor: &Actor, g: GroupInput) -> AppResult<Gro
             "请至少指定一个服务窗口",
         ));
     }
+    let snapshot = crate::org::locate::of(app).snapshot();
+    let region = match g.region_code.as_deref().map(str::trim) {
+        None | Some("") => snapshot.first_county(),
+        Some(r) => jiceng_core::RegionCode::parse(r)
+            .ok()
+            .filter(|c| snapshot.region_name(c.as_str()).is_some())
+            .map(|c| c.to_string()),
+    }
+    .ok_or_else(|| {
+        AppError::field(
+            "region_code",
+            Code::QueueBadGroup,
+            "分组所属区划不存在",
+        )
+    })?;
     let now = app.now();
     let txn = app.db.begin_write().await?;
     queue_group::Entity::delete_by_id(code.to_string())
@@ -145,6 +189,7 @@ pub async fn set_group(app: &App, actor: &Actor, g: GroupInput) -> AppResult<Gro
         name: Set(name.into()),
         prefix: Set(prefix.into()),
         windows: Set(windows.join(",")),
+        region_code: Set(region),
     }
     .insert(&txn)
     .await?;
@@ -156,13 +201,7 @@ pub async fn set_group(app: &App, actor: &Actor, g: GroupInput) -> AppResult<Gro
     )
     .await?;
     txn.commit().await?;
-    Ok(GroupView {
-        windows: windows_of(&m),
-        code: m.code,
-        name: m.name,
-        prefix: m.prefix,
-        waiting: 0,
-    })
+    Ok(group_view(m, 0))
 }
 
 /// Every group with how many are waiting today.
@@ -180,13 +219,7 @@ pub async fn groups(app: &App) -> AppResult<Vec<GroupView>> {
             .filter(queue_ticket::Column::Status.eq(TicketStatus::Waiting))
             .count(&app.db.conn)
             .await?;
-        out.push(GroupView {
-            windows: windows_of(&g),
-            code: g.code,
-            name: g.name,
-            prefix: g.prefix,
-            waiting,
-        });
+        out.push(group_view(g, waiting));
     }
     Ok(out)
 }
@@ -223,7 +256,9 @@ async fn ticket_view(app: &App, t: queue_ticket::Model) -> AppResult<TicketView>
     })
 }
 
-/// Takes a ticket: at the hall's kiosk, from a window, or reserved online.
+/// Takes a ticket: at the hall's kiosk or from a window. A reserved ticket (called before
+/// the others) is issued only by the group's own window staff, who have checked the
+/// citizen's appointment.
 pub async fn issue(
     app: &App,
     actor: Option<&Actor>,
@@ -232,6 +267,19 @@ pub async fn issue(
     phone_last4: &str,
 ) -> AppResult<TicketView> {
     let g = group(app, group_code).await?;
+    if reserved && !actor.is_some_and(|a| staffs(a, &g)) {
+        let name = actor.map_or_else(|| "citizen:kiosk".into(), Actor::audit_name);
+        audit::record_alone(
+            app,
+            &name,
+            Event::new("auth.denied", "queue_ticket", &g.code).reason("queue.issue_reserved"),
+        )
+        .await?;
+        return Err(AppError::new(
+            Code::QueueReservedByStaff,
+            "预约号须由窗口工作人员核验预约后发放；请到取号机取普通号，或到窗口出示预约信息",
+        ));
+    }
     let last4 = phone_last4.trim();
     if reserved && (last4.len() != 4 || !last4.bytes().all(|b| b.is_ascii_digit())) {
         return Err(AppError::field(
@@ -304,15 +352,17 @@ async fn new_ticket(
 /// A window calls its next ticket: reserved ones first, then in the order taken. The ticket
 /// the window was serving is finished. `None` when nobody waits.
 pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Option<TicketView>> {
-    if !staffs_windows(actor) {
+    let window = window.trim();
+    if !works_windows(actor) {
         return Err(audit::deny(app, actor, "queue.call", "queue_ticket", window).await);
     }
-    let window = window.trim();
+    // The groups the window serves, of the actor's halls: another hall's window reads as one
+    // that does not exist.
     let served: Vec<String> = queue_group::Entity::find()
         .all(&app.db.conn)
         .await?
         .into_iter()
-        .filter(|g| windows_of(g).iter().any(|w| w == window))
+        .filter(|g| windows_of(g).iter().any(|w| w == window) && staffs(actor, g))
         .map(|g| g.code)
         .collect();
     if served.is_empty() {
@@ -396,20 +446,36 @@ pub enum TicketAction {
 }
 
 pub async fn act(app: &App, actor: &Actor, id: i64, action: TicketAction) -> AppResult<TicketView> {
-    if !staffs_windows(actor) {
+    if !works_windows(actor) {
         return Err(audit::deny(app, actor, "queue.act", "queue_ticket", &id.to_string()).await);
     }
     let now = app.now();
+    let not_found = || AppError::new(Code::QueueNotFound, "没有这张号票");
     let target = match &action {
-        TicketAction::Transfer { group: g } => Some(group(app, g).await?),
+        TicketAction::Transfer { group: g } => {
+            Some(group(app, g).await?).filter(|g| staffs(actor, g))
+        }
         _ => None,
     };
+    if matches!(action, TicketAction::Transfer { .. }) && target.is_none() {
+        return Err(AppError::field("group", Code::QueueUnknownGroup, "没有这个业务分组"));
+    }
     let txn = app.db.begin_write().await?;
     let t = queue_ticket::Entity::find_by_id(id)
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or_else(|| AppError::new(Code::QueueNotFound, "没有这张号票"))?;
+        .ok_or_else(not_found)?;
+    // A ticket of another hall's group reads as missing.
+    let own = queue_group::Entity::find_by_id(t.group_code.clone())
+        .one(&txn)
+        .await?
+        .is_some_and(|g| staffs(actor, &g));
+    if !own {
+        txn.rollback().await?;
+        audit::deny(app, actor, "queue.act", "queue_ticket", &id.to_string()).await;
+        return Err(not_found());
+    }
     if t.status != TicketStatus::Called
         && !(t.status == TicketStatus::Waiting && matches!(action, TicketAction::Transfer { .. }))
     {
@@ -513,7 +579,19 @@ pub async fn stats(
             "统计区间应为一年以内，且结束日期不早于开始日期",
         ));
     }
+    // The groups of the halls in the actor's region subtree.
+    let pattern = actor
+        .jurisdiction()
+        .map_or_else(|| "%".to_string(), |j| j.region_like_pattern());
+    let mine: Vec<String> = queue_group::Entity::find()
+        .filter(queue_group::Column::RegionCode.like(pattern))
+        .all(&app.db.conn)
+        .await?
+        .into_iter()
+        .map(|g| g.code)
+        .collect();
     let rows = queue_ticket::Entity::find()
+        .filter(queue_ticket::Column::GroupCode.is_in(mine))
         .filter(queue_ticket::Column::Day.gte(from.format("%Y-%m-%d").to_string()))
         .filter(queue_ticket::Column::Day.lte(to.format("%Y-%m-%d").to_string()))
         .filter(queue_ticket::Column::CalledAt.is_not_null())

@@ -111,6 +111,8 @@ struct Rated {
     staff: String,
     matter_code: String,
     unit_id: Option<i64>,
+    /// Where the work was done: the hall's region, or the order's place.
+    region_code: String,
 }
 
 /// What a rating names by its code: with the citizen's pin, or `None` for the demo's seeding,
@@ -142,6 +144,7 @@ async fn rated(app: &App, code: &str, pin: Option<&str>) -> AppResult<Rated> {
             staff: m.received_by,
             matter_code: m.subject_code,
             unit_id: unit,
+            region_code: m.region_code,
         })
     } else {
         let m: work_order::Model = match pin {
@@ -153,6 +156,7 @@ async fn rated(app: &App, code: &str, pin: Option<&str>) -> AppResult<Rated> {
                 .ok_or_else(|| AppError::new(Code::WorkOrderNotFound, "查询码不正确"))?,
         };
         Ok(Rated {
+            region_code: crate::work_orders::read::region_of(app, &m),
             kind: "work_order",
             id: m.id,
             title: m.title,
@@ -293,6 +297,7 @@ async fn rate_checked(app: &App, input: RateInput, with_pin: bool) -> AppResult<
             unit_id: r.unit_id,
             month: month_of(now),
             created_at: now,
+            region_code: r.region_code.clone(),
         },
     )
     .await?;
@@ -324,6 +329,7 @@ async fn rate_checked(app: &App, input: RateInput, with_pin: bool) -> AppResult<
             handled_by: Set(String::new()),
             answered_at: Set(None),
             created_at: Set(now),
+            region_code: Set(r.region_code.clone()),
             ..Default::default()
         }
         .insert(&txn)
@@ -450,6 +456,30 @@ fn may_handle(actor: &Actor, unit: Option<i64>) -> bool {
     }
 }
 
+/// The region subtree whose ratings and rectifications the actor sees by place, as a `LIKE`
+/// pattern; `None` for staff of a functional unit, who see their unit's only.
+fn region_pattern(actor: &Actor) -> Option<String> {
+    match actor {
+        Actor::System(_) => Some("%".into()),
+        Actor::User(u) => (!u.jurisdiction.assigned_only).then(|| u.jurisdiction.region_like_pattern()),
+    }
+}
+
+/// Whether the actor sees a rectification: its unit's staff, and by place those who oversee
+/// the hall's ratings (leaders, supervisors, admins, window clerks) of its region subtree.
+fn sees_rectification(actor: &Actor, t: &rectification::Model) -> bool {
+    match actor {
+        Actor::System(_) => true,
+        Actor::User(u) => {
+            (t.unit_id.is_some() && u.jurisdiction.department_id == t.unit_id)
+                || ((oversees(actor) || u.role == Role::WindowClerk)
+                    && region_pattern(actor).is_some()
+                    && jiceng_core::RegionCode::parse(&t.region_code)
+                        .is_ok_and(|r| u.jurisdiction.covers_region(&r)))
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct RectFilter {
@@ -465,12 +495,22 @@ pub async fn rectifications(
     page: PageParams,
 ) -> AppResult<Page<RectificationView>> {
     let mut q = rectification::Entity::find();
-    if !oversees(actor) && actor.role() != Some(Role::WindowClerk) {
-        let dept = actor
-            .jurisdiction()
-            .and_then(|j| j.department_id)
-            .ok_or_else(AppError::forbidden)?;
-        q = q.filter(rectification::Column::UnitId.eq(dept));
+    if let Actor::User(u) = actor {
+        // The unit's own tasks; by place, those of the region subtree for who oversees them.
+        let mut scope = sea_orm::Condition::any();
+        if let Some(dept) = u.jurisdiction.department_id {
+            scope = scope.add(rectification::Column::UnitId.eq(dept));
+        }
+        let by_place = (oversees(actor) || u.role == Role::WindowClerk)
+            .then(|| region_pattern(actor))
+            .flatten();
+        if let Some(p) = &by_place {
+            scope = scope.add(rectification::Column::RegionCode.like(p));
+        }
+        if u.jurisdiction.department_id.is_none() && by_place.is_none() {
+            return Err(AppError::forbidden());
+        }
+        q = q.filter(scope);
     }
     if let Some(s) = f.status.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(rectification::Column::Status.eq(s));
@@ -550,6 +590,11 @@ pub async fn act(
         .one(&txn)
         .await?
         .ok_or_else(|| AppError::new(Code::RectificationNotFound, "没有这个整改任务"))?;
+    if !sees_rectification(actor, &t) && !may_handle(actor, t.unit_id) {
+        txn.rollback().await?;
+        audit::deny(app, actor, "rectification.act", "rectification", &id.to_string()).await;
+        return Err(AppError::new(Code::RectificationNotFound, "没有这个整改任务"));
+    }
     if !may_handle(actor, t.unit_id) {
         txn.rollback().await?;
         return Err(audit::deny(
@@ -720,6 +765,7 @@ pub async fn rate_rectification(app: &App, id: i64, input: ReRateInput) -> AppRe
             unit_id: t.unit_id,
             month: month_of(now),
             created_at: now,
+            region_code: t.region_code.clone(),
         },
     )
     .await?;
@@ -773,8 +819,9 @@ fn parse_month(s: &str) -> Option<(i32, u32)> {
     ((2000..=2100).contains(&y) && (1..=12).contains(&m)).then_some((y, m))
 }
 
-async fn groups(app: &App, by: RankBy, month: &str) -> AppResult<Vec<Group>> {
+async fn groups(app: &App, by: RankBy, month: &str, region: &str) -> AppResult<Vec<Group>> {
     let rows = rating::Entity::find()
+        .filter(rating::Column::RegionCode.like(region))
         .filter(rating::Column::Month.eq(month))
         .filter(rating::Column::SubjectKind.ne("rectification"))
         .all(&app.db.conn)
@@ -821,6 +868,8 @@ pub async fn rankings(app: &App, actor: &Actor, by: &str, month: &str) -> AppRes
     if !oversees(actor) && !matches!(actor.role(), Some(Role::WindowClerk | Role::Auditor)) {
         return Err(AppError::forbidden());
     }
+    // The ratings of the actor's region subtree.
+    let region = region_pattern(actor).ok_or_else(AppError::forbidden)?;
     let by_k = RankBy::parse(by.trim()).ok_or_else(|| {
         AppError::field(
             "by",
@@ -841,12 +890,12 @@ pub async fn rankings(app: &App, actor: &Actor, by: &str, month: &str) -> AppRes
     } else {
         format!("{y:04}-{:02}", m - 1)
     };
-    let before: BTreeSet<String> = rank(groups(app, by_k, &prev).await?, &BTreeSet::new())
+    let before: BTreeSet<String> = rank(groups(app, by_k, &prev, &region).await?, &BTreeSet::new())
         .into_iter()
         .filter(|r| r.flagged)
         .map(|r| r.key)
         .collect();
-    let mut items = rank(groups(app, by_k, &this).await?, &before);
+    let mut items = rank(groups(app, by_k, &this, &region).await?, &before);
     if by_k == RankBy::Matter {
         let codes: Vec<String> = items.iter().map(|i| i.key.clone()).collect();
         let names: HashMap<String, String> = crate::store::entities::matter::Entity::find()

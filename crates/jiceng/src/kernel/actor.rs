@@ -20,6 +20,15 @@ pub struct UserActor {
     pub via: AuthVia,
 }
 
+impl UserActor {
+    /// An administrator of the account's region subtree. An admin account attached to a
+    /// functional unit (a county department) administers nothing: its unit is not a region,
+    /// and its region (the county) is not its to run.
+    pub fn administers(&self) -> bool {
+        self.role.manages_organisation() && !self.jurisdiction.assigned_only
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthVia {
     Session { id_hash: String, csrf_token: String },
@@ -59,7 +68,7 @@ impl Actor {
 
     pub fn is_admin(&self) -> bool {
         match self {
-            Actor::User(u) => u.role.manages_organisation(),
+            Actor::User(u) => u.administers(),
             Actor::System(_) => true,
         }
     }

@@ -73,7 +73,9 @@ fn read_blocking(
 ) -> AppResult<Vec<Sheet>> {
     use calamine::Reader;
     let bad = |m: String| AppError::new(bad_file, m);
-    // What the archive says it unpacks to, read from its directory without unpacking.
+    // What the archive says it unpacks to, read from its directory without unpacking. The
+    // zip reader holds each entry to its declared size (more is an error), so a directory
+    // that understates a deflate bomb cannot make calamine inflate past this cap.
     {
         let mut zip = zip::ZipArchive::new(Cursor::new(&bytes[..]))
             .map_err(|e| bad(format!("不是有效的 xlsx 文件：{e}")))?;

@@ -170,7 +170,7 @@ pub(crate) async fn regions_view(
             .collect(),
         level,
         q,
-        can_edit: user.0.role.manages_organisation(),
+        can_edit: user.0.administers(),
         form,
     };
     Ok(render(status, &view))
@@ -248,7 +248,7 @@ pub(crate) async fn departments_view(
             .collect(),
         kind,
         q,
-        can_edit: user.0.role.manages_organisation(),
+        can_edit: user.0.administers(),
         form,
     };
     Ok(render(status, &view))

@@ -105,6 +105,39 @@ pub(crate) fn boundary_text(v: &Option<serde_json::Value>) -> AppResult<Option<S
     }
 }
 
+/// A region's boundary lies within its parent's (when the parent has one), so that nobody
+/// draws their area over a neighbour's.
+async fn check_within_parent<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    code: &RegionCode,
+    boundary: Option<&str>,
+) -> AppResult<()> {
+    let (Some(b), Some(parent)) = (boundary, code.parent()) else {
+        return Ok(());
+    };
+    let Some(p) = region::Entity::find_by_id(parent.to_string()).one(db).await? else {
+        return Ok(());
+    };
+    let shape = |text: &str| {
+        serde_json::from_str::<geojson::Geometry>(text)
+            .ok()
+            .and_then(|g| geometry::region_boundary(&g.value).ok())
+    };
+    if let (Some(child), Some(outer)) = (shape(b), p.boundary.as_deref().and_then(shape))
+        && child
+            .0
+            .iter()
+            .any(|poly| geometry::area_outside(poly, &outer) > geometry::OVERLAP_TOLERANCE)
+    {
+        return Err(AppError::field(
+            "boundary",
+            Code::RegionOutsideParent,
+            format!("边界超出了上级区划“{}”的范围", p.name),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn list_regions(
     app: &App,
     actor: &Actor,
@@ -172,6 +205,7 @@ pub(crate) async fn insert_region(
             format!("区划代码 {code} 已存在"),
         ));
     }
+    check_within_parent(txn, &code, boundary.as_deref()).await?;
     if let Some(parent) = code.parent()
         && region::Entity::find_by_id(parent.to_string())
             .one(txn)
@@ -255,6 +289,17 @@ pub async fn update_region(
         .one(&txn)
         .await?
         .ok_or_else(region_not_found)?;
+    // Redrawing a boundary is the parent's admin's business, as creating the region is: a
+    // township's admin renames the township but does not move its border.
+    if boundary != m.boundary {
+        if let Some(parent) = c.parent()
+            && !actor.covers_region(&parent)
+        {
+            txn.rollback().await?;
+            return Err(audit::deny(app, actor, "region.update", "region", c.as_str()).await);
+        }
+        check_within_parent(&txn, &c, boundary.as_deref()).await?;
+    }
     let mut am: region::ActiveModel = m.into();
     am.name = Set(name);
     am.boundary = Set(boundary);

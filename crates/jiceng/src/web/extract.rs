@@ -301,13 +301,10 @@ pub fn citizen_allowance(
     peer: std::net::SocketAddr,
 ) -> Result<(), AppError> {
     let addr = client_addr(app, headers, peer);
-    if app
-        .config
-        .kiosk_addresses
-        .iter()
-        .any(|k| k.trim().parse() == Ok(addr))
+    if is_kiosk(app, addr)
         || app
             .wing::<CitizenAllowance>()
+            .reports
             .take(addr, app.config.citizen_reports_per_hour)
     {
         Ok(())
@@ -319,10 +316,67 @@ pub fn citizen_allowance(
     }
 }
 
-/// Citizens' report allowance per address bucket: (tokens left, when counted), and when the
-/// map was last swept of idle buckets. The web kit's runtime.
+fn is_kiosk(app: &App, addr: std::net::IpAddr) -> bool {
+    app.config
+        .kiosk_addresses
+        .iter()
+        .any(|k| k.trim().parse() == Ok(addr))
+}
+
+/// A citizen's look-up by code and 查询密码 (tracking, rating, supplementing, the answer to a
+/// 差评): spends one from the address's look-up allowance, and is refused with 429 past it.
+/// The per-code lock bounds the guesses at one code; this bounds guesses spread over many
+/// codes, and the throttle rows wrong pins write.
+pub struct CitizenLookup;
+
+impl FromRequestParts<App> for CitizenLookup {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("no peer address")))?;
+        citizen_lookup(app, &parts.headers, peer).map(|()| CitizenLookup)
+    }
+}
+
+/// Spends one look-up from the address's allowance (see [`CitizenLookup`]); the pages call
+/// it themselves, to answer with a page.
+pub fn citizen_lookup(
+    app: &App,
+    headers: &HeaderMap,
+    peer: std::net::SocketAddr,
+) -> Result<(), AppError> {
+    let addr = client_addr(app, headers, peer);
+    if is_kiosk(app, addr)
+        || app
+            .wing::<CitizenAllowance>()
+            .lookups
+            .take(addr, app.config.citizen_lookups_per_hour)
+    {
+        Ok(())
+    } else {
+        Err(AppError::new(
+            Code::CitizenRateLimited,
+            "查询过于频繁，请稍后再试；也可拨打12345查询办理进度",
+        ))
+    }
+}
+
+/// Citizens' allowances per address bucket: reports (new cases) and look-ups by code and pin,
+/// counted apart. The web kit's runtime.
 #[derive(Default)]
-pub struct CitizenAllowance(std::sync::Mutex<Buckets>);
+pub struct CitizenAllowance {
+    pub reports: Allowance,
+    pub lookups: Allowance,
+}
+
+/// One allowance: per address bucket (tokens left, when counted), and when the map was last
+/// swept of idle buckets.
+#[derive(Default)]
+pub struct Allowance(std::sync::Mutex<Buckets>);
 
 #[derive(Default)]
 pub struct Buckets {
@@ -330,7 +384,7 @@ pub struct Buckets {
     swept: Option<std::time::Instant>,
 }
 
-impl CitizenAllowance {
+impl Allowance {
     /// Takes one report from an address's allowance (a bucket of `per_hour` filling at
     /// `per_hour` an hour); false when it is empty.
     pub fn take(&self, addr: std::net::IpAddr, per_hour: u32) -> bool {
@@ -373,7 +427,7 @@ mod tests {
         let c: std::net::IpAddr = "2001:db8:1:3::1".parse().unwrap();
         assert_eq!(bucket_of(a), bucket_of(b));
         assert_ne!(bucket_of(a), bucket_of(c));
-        let allowance = CitizenAllowance::default();
+        let allowance = Allowance::default();
         assert!(allowance.take(a, 2));
         assert!(allowance.take(b, 2));
         // The line's allowance is spent, whichever address of it asks.

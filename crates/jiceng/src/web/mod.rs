@@ -7,12 +7,15 @@ use crate::kernel::actor::Actor;
 use crate::kernel::actor::UserActor;
 use crate::kernel::app::App;
 use crate::kernel::paging::Page;
+use crate::web::extract::LOGIN_CSRF_COOKIE;
 use crate::web::extract::check_csrf;
+use crate::web::extract::cookie_value;
+use crate::web::extract::same_secret;
 use askama::Template;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use jiceng_core::clock::format_local;
@@ -390,4 +393,40 @@ pub async fn refuse_control_characters_in_forms(
         axum::body::Body::from(bytes),
     ))
     .await
+}
+
+/// The token of an anonymous form (report, tracking, rating): a double-submit cookie, made
+/// when the browser has none yet.
+pub(crate) fn public_csrf(app: &App, headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue>) {
+    match cookie_value(headers, LOGIN_CSRF_COOKIE).filter(|t| t.len() >= 32) {
+        Some(t) => (t, None),
+        None => {
+            let t = crate::auth::random_token(32);
+            let c = crate::auth::pages::set_cookie(
+                app,
+                headers,
+                LOGIN_CSRF_COOKIE,
+                &t,
+                None,
+                cookie::SameSite::Strict,
+            );
+            (t, Some(c))
+        }
+    }
+}
+
+pub(crate) fn with_cookie(mut resp: Response, cookie: Option<axum::http::HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
+    resp
+}
+
+/// Checks an anonymous form's token against its cookie.
+pub(crate) fn check_public_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> Result<(), AppError> {
+    let expected = cookie_value(headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !same_secret(&expected, &field(form, "csrf")) {
+        return Err(crate::web::extract::csrf_error());
+    }
+    Ok(())
 }

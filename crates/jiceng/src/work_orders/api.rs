@@ -247,6 +247,7 @@ struct TrackInput {
 
 async fn track(
     State(app): State<App>,
+    _: crate::web::extract::CitizenLookup,
     ApiJson(q): ApiJson<TrackInput>,
 ) -> AppResult<impl IntoResponse> {
     Ok(Json(work_orders::track(&app, &q.code, &q.pin).await?))
@@ -405,6 +406,7 @@ struct RateInput {
 /// The citizen's callback rating from the tracking page.
 async fn rate(
     State(app): State<App>,
+    _: crate::web::extract::CitizenLookup,
     ApiJson(r): ApiJson<RateInput>,
 ) -> AppResult<impl IntoResponse> {
     Ok(Json(

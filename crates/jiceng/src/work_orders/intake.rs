@@ -319,8 +319,9 @@ pub struct Intake {
     /// The reporter's phone, encrypted with the data key.
     phone_enc: String,
     /// The citizen's 查询密码, kept only until the order is stored (as a digest) and the
-    /// citizen told.
-    pin: String,
+    /// citizen told; none when staff register a case without a phone, since no one could
+    /// receive it (such a case is followed by staff, not tracked by a citizen).
+    pin: Option<String>,
 }
 
 /// A registered order as the intake writer stored it.
@@ -382,6 +383,7 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
         .as_ref()
         .map(|r| app.data_key.seal(r.1.as_str()))
         .unwrap_or_default();
+    let pin = (actor.is_none() || c.reporter.is_some()).then(crate::kernel::citizen::new_pin);
     let job = Intake {
         c,
         grid_code: located
@@ -394,9 +396,8 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
             .map(Actor::audit_name)
             .unwrap_or_else(|| "citizen".into()),
         phone_enc,
-        pin: crate::kernel::citizen::new_pin(),
+        pin: pin.clone(),
     };
-    let pin = job.pin.clone();
     let created = app.wing::<IntakeQueue>().submit(app, job).await?;
     let mut v = view_with(
         &app.db.conn,
@@ -411,10 +412,14 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
     // The citizen sees the pin once, in this answer; staff who registered a call never do
     // (the reporter gets it by SMS). A retried client key answers with the order stored
     // before, whose pin is another one: it is not shown again.
-    let stored_now = created.model.pin_digest.as_deref()
-        == Some(crate::kernel::citizen::pin_digest(&app.data_key, &v.tracking_code, &pin).as_str());
-    if actor.is_none() && stored_now {
-        v.tracking_pin = Some(pin);
+    if let Some(pin) = pin.filter(|_| actor.is_none()) {
+        let stored_now = created.model.pin_digest.as_deref()
+            == Some(
+                crate::kernel::citizen::pin_digest(&app.data_key, &v.tracking_code, &pin).as_str(),
+            );
+        if stored_now {
+            v.tracking_pin = Some(pin);
+        }
     }
     Ok(v)
 }
@@ -470,9 +475,10 @@ impl Intake {
             updated_at: Set(now),
             reporter_phone_enc: Set(self.phone_enc.clone()),
             client_key: Set(c.client_key.clone()),
-            pin_digest: Set(Some(crate::kernel::citizen::pin_digest(
-                key, code, &self.pin,
-            ))),
+            pin_digest: Set(self
+                .pin
+                .as_ref()
+                .map(|pin| crate::kernel::citizen::pin_digest(key, code, pin))),
             // Assigned by the database on insert.
             id: Set(0),
         }
@@ -649,7 +655,10 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
                 "work_order.received",
                 vec![("查询码", m.tracking_code.clone())],
             )
-            .map(|msg| msg.secret("查询密码", j.pin.clone())),
+            .map(|msg| match &j.pin {
+                Some(pin) => msg.secret("查询密码", pin.clone()),
+                None => msg,
+            }),
         );
     }
     bulk::insert_models::<order_event::Entity, _>(&txn, &events, "").await?;

@@ -1,7 +1,6 @@
 //! Pages of 接诉即办: the board, an order with its actions, intake for staff and citizens, the
 //! dispatcher's queue, and citizens' tracking with the callback rating.
 
-use crate::auth::pages::set_cookie;
 use crate::error::AppError;
 use crate::error::Code;
 use crate::kernel::app::App;
@@ -9,12 +8,12 @@ use crate::kernel::paging::Page;
 use crate::kernel::paging::PageParams;
 use crate::web::Chrome;
 use crate::web::FormState;
+use crate::web::check_public_csrf;
+use crate::web::public_csrf;
+use crate::web::with_cookie;
 use crate::web::PageResult;
 use crate::web::WebUser;
 use crate::web::chrome;
-use crate::web::extract::LOGIN_CSRF_COOKIE;
-use crate::web::extract::cookie_value;
-use crate::web::extract::same_secret;
 use crate::web::field;
 use crate::web::form_csrf;
 use crate::web::page_chrome;
@@ -28,8 +27,8 @@ use crate::work_orders::read::OrderFilter;
 use crate::work_orders::read::OrderView;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use jiceng_core::clock::format_local;
@@ -525,39 +524,6 @@ async fn new_submit(
 }
 
 /// The anonymous CSRF token of public forms (double-submit cookie), and the cookie to set.
-fn public_csrf(app: &App, headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue>) {
-    match cookie_value(headers, LOGIN_CSRF_COOKIE).filter(|t| t.len() >= 32) {
-        Some(t) => (t, None),
-        None => {
-            let t = crate::auth::random_token(32);
-            let c = set_cookie(
-                app,
-                headers,
-                LOGIN_CSRF_COOKIE,
-                &t,
-                None,
-                cookie::SameSite::Strict,
-            );
-            (t, Some(c))
-        }
-    }
-}
-
-fn with_cookie(mut resp: Response, cookie: Option<axum::http::HeaderValue>) -> Response {
-    if let Some(c) = cookie {
-        resp.headers_mut().append(header::SET_COOKIE, c);
-    }
-    resp
-}
-
-fn check_public_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> Result<(), AppError> {
-    let expected = cookie_value(headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if expected.is_empty() || !same_secret(&expected, &field(form, "csrf")) {
-        return Err(crate::web::extract::csrf_error());
-    }
-    Ok(())
-}
-
 async fn report_page(State(app): State<App>, headers: HeaderMap) -> PageResult {
     let (token, cookie) = public_csrf(&app, &headers);
     let page = new_page_view(
@@ -688,10 +654,12 @@ async fn track_page(
 /// The citizen's code and pin, posted: the order's progress.
 async fn track_lookup(
     State(app): State<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
     check_public_csrf(&headers, &form)?;
+    crate::web::extract::citizen_lookup(&app, &headers, peer)?;
     let (token, cookie) = public_csrf(&app, &headers);
     let page = track_view(
         &app,
@@ -707,10 +675,12 @@ async fn track_lookup(
 
 async fn rate(
     State(app): State<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
     check_public_csrf(&headers, &form)?;
+    crate::web::extract::citizen_lookup(&app, &headers, peer)?;
     let (token, _) = public_csrf(&app, &headers);
     let (Some(r), Some(s)) = (enum_of(&form, "resolution"), enum_of(&form, "satisfaction")) else {
         return Err(AppError::new(Code::WorkOrderBadRating, "请选择解决情况和满意度").into());
@@ -860,7 +830,7 @@ fn categories_view(app: &App, user: &WebUser, form: crate::web::FormState) -> Ca
 }
 
 async fn categories_page(State(app): State<App>, user: WebUser) -> PageResult {
-    if !user.0.role.manages_organisation() {
+    if !user.actor().is_deployment_admin() {
         return Err(user.fail(
             &app,
             crate::kernel::audit::deny(&app, &user.actor(), "category.list", "category", "").await,

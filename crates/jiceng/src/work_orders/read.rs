@@ -342,7 +342,8 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
 // Reading
 
 /// Whether the actor may see an order: it lies in the actor's region subtree, or the actor's
-/// department is assigned to it.
+/// department is assigned to it now (a unit whose order was sent back or dispatched elsewhere
+/// no longer sees it, nor its reporter).
 pub(crate) async fn visible<C: ConnectionTrait>(
     db: &C,
     actor: &Actor,
@@ -372,11 +373,22 @@ pub(crate) async fn visible<C: ConnectionTrait>(
         let n = assignment::Entity::find()
             .filter(assignment::Column::OrderId.eq(m.id))
             .filter(assignment::Column::UnitId.eq(d))
+            .filter(assignment::Column::Active.eq(true))
             .count(db)
             .await?;
         return Ok(n > 0);
     }
     Ok(false)
+}
+
+/// The region an order belongs to: its village, its township, or (an order without a place)
+/// the county.
+pub(crate) fn region_of(app: &App, m: &work_order::Model) -> String {
+    m.village_code
+        .clone()
+        .or_else(|| m.township_code.clone())
+        .or_else(|| crate::org::locate::of(app).snapshot().first_county())
+        .unwrap_or_default()
 }
 
 pub(crate) fn not_found() -> AppError {
@@ -422,7 +434,7 @@ pub struct OrderFilter {
 }
 
 /// The orders an actor may see: in its region subtree (a county account also sees orders
-/// without a location), or assigned to its department. `None` for the system.
+/// without a location), or assigned to its department now. `None` for the system.
 pub(crate) fn scope_condition(actor: &Actor) -> Option<Condition> {
     let Actor::User(u) = actor else { return None };
     let mut scope = Condition::any();
@@ -438,7 +450,8 @@ pub(crate) fn scope_condition(actor: &Actor) -> Option<Condition> {
         let mine = assignment::Entity::find()
             .select_only()
             .column(assignment::Column::OrderId)
-            .filter(assignment::Column::UnitId.eq(d));
+            .filter(assignment::Column::UnitId.eq(d))
+            .filter(assignment::Column::Active.eq(true));
         scope =
             scope.add(work_order::Column::Id.in_subquery(sea_orm::QueryTrait::into_query(mine)));
     }

@@ -166,3 +166,137 @@ async fn random_form_fields_never_get_a_5xx() {
         "only {reached} forms reached a handler"
     );
 }
+
+/// A workbook as a spreadsheet program writes one: `rows` rows of text and numbers.
+fn workbook(rows: u32, text: &str) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for r in 0..rows {
+        ws.write_string(r, 0, format!("{text}{r}")).unwrap();
+        ws.write_number(r, 1, f64::from(r)).unwrap();
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+/// What a refusal of a spreadsheet may be: the importer's own "not a readable workbook" or
+/// the size caps; a panic in the reader would come back as `internal`.
+fn refused_clearly(result: &jiceng::error::AppResult<Vec<jiceng::kernel::sheet::Sheet>>) -> bool {
+    use jiceng::error::Code;
+    match result {
+        Ok(_) => true,
+        Err(e) => matches!(e.code, Code::ImportBadFile | Code::UploadTooLarge),
+    }
+}
+
+#[tokio::test]
+async fn mangled_spreadsheets_are_read_or_refused_clearly_never_a_panic() {
+    use jiceng::error::Code;
+    use jiceng::kernel::sheet::{self, LIMITS, Pick};
+    let good = workbook(40, "城关街道");
+    let read = |bytes: Vec<u8>| sheet::read(bytes, Pick::First, Code::ImportBadFile, LIMITS);
+    let first = read(good.clone()).await.unwrap();
+    assert_eq!(first[0].rows.len(), 40);
+    assert_eq!(first[0].rows[39][0], "城关街道39");
+
+    // Bytes flipped anywhere (the archive's directory, headers, deflate streams, XML), and
+    // files cut short.
+    let mut runner = runner(256);
+    let flips = (
+        proptest::collection::vec((0..good.len(), any::<u8>()), 1..12),
+        proptest::option::of(0..good.len()),
+    );
+    let mut failures = Vec::new();
+    for _ in 0..256 {
+        let (flips, cut) = flips.new_tree(&mut runner).unwrap().current();
+        let mut bytes = good.clone();
+        for (i, b) in &flips {
+            bytes[*i] = *b;
+        }
+        if let Some(cut) = cut {
+            bytes.truncate(cut);
+        }
+        let result = read(bytes).await;
+        if !refused_clearly(&result) {
+            failures.push(format!("{flips:?} cut {cut:?}: {:?}", result.err()));
+        }
+    }
+    // Random bytes, some dressed as a zip archive.
+    let noise = proptest::collection::vec(any::<u8>(), 0..4096);
+    for i in 0..64 {
+        let mut bytes = noise.new_tree(&mut runner).unwrap().current();
+        if i % 2 == 0 {
+            bytes.splice(0..0, *b"PK\x03\x04");
+        }
+        let result = read(bytes).await;
+        if !refused_clearly(&result) {
+            failures.push(format!("noise {i}: {:?}", result.err()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // A deflate bomb whose directory understates what it unpacks to: 4 MB of text declared
+    // as a few bytes per entry, read with a 1 MB cap — refused, never inflated.
+    let mut bomb = workbook(2000, &"满".repeat(700));
+    assert!(bomb.len() < 200 * 1024, "{}", bomb.len());
+    understate_sizes(&mut bomb);
+    let small = sheet::Limits {
+        unpacked_bytes: 1 << 20,
+        ..LIMITS
+    };
+    let result = sheet::read(bomb, Pick::First, Code::ImportBadFile, small).await;
+    assert!(
+        matches!(&result, Err(e) if matches!(e.code, Code::ImportBadFile | Code::UploadTooLarge)),
+        "{:?}",
+        result.map(|s| s[0].rows.len())
+    );
+}
+
+/// Sets every entry's uncompressed size to 16 bytes, in the local headers and the central
+/// directory alike, so that the archive looks consistent.
+fn understate_sizes(zip: &mut [u8]) {
+    let mut i = 0;
+    while i + 30 <= zip.len() {
+        match zip[i..i + 4] {
+            [b'P', b'K', 3, 4] => zip[i + 22..i + 26].copy_from_slice(&16u32.to_le_bytes()),
+            [b'P', b'K', 1, 2] => zip[i + 24..i + 28].copy_from_slice(&16u32.to_le_bytes()),
+            _ => {}
+        }
+        i += 1;
+    }
+}
+
+#[tokio::test]
+async fn mangled_spreadsheets_uploaded_to_both_importers_never_get_a_5xx() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    let good = workbook(12, "事项");
+    let mut runner = runner(24);
+    let flips = proptest::collection::vec((0..good.len(), any::<u8>()), 1..6);
+    let before = app.audit_head().await;
+    let mut failures = Vec::new();
+    for _ in 0..24 {
+        let mut bytes = good.clone();
+        for (i, b) in flips.new_tree(&mut runner).unwrap().current() {
+            bytes[i] = b;
+        }
+        for path in [
+            "/api/v1/responsibility-lists/import?region_code=339901000000&note=fuzz",
+            "/api/v1/matters/import",
+        ] {
+            let r = app
+                .client
+                .post(app.url(path))
+                .bearer_auth(&admin)
+                .body(bytes.clone())
+                .send()
+                .await
+                .unwrap();
+            if !r.status().is_client_error() {
+                failures.push(format!("{path}: {}", r.status()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Nothing was imported: the workbooks do not have the importers' columns, mangled or not.
+    assert!(app.audit_since(before).await.is_empty());
+}

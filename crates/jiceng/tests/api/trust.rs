@@ -633,6 +633,37 @@ async fn a_citizen_tracks_with_a_pin_only_they_hold_and_the_sixth_wrong_pin_is_r
 }
 
 #[tokio::test]
+async fn a_case_staff_register_without_a_phone_gets_no_pin_that_no_one_could_receive() {
+    use sea_orm::EntityTrait;
+    let app = TestApp::spawn().await;
+    let operator = app.token("operator").await;
+    let orders = [
+        json!({"description": "来电人不愿留姓名：广场的健身器材断裂，有安全隐患",
+            "anonymous": true, "channel": "hotline", "lat": 29.8125, "lon": 119.915}),
+        json!({"description": "来电反映：广场的健身器材断裂，有安全隐患",
+            "channel": "hotline", "lat": 29.8125, "lon": 119.915,
+            "reporter": {"name": "王五", "phone": "13700137000"}}),
+    ];
+    let mut digests = Vec::new();
+    for body in orders {
+        let (s, o) = app
+            .call(Method::POST, "/api/v1/work-orders", Some(&operator), Some(body))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        assert!(o.get("tracking_pin").is_none_or(|p| p.is_null()), "{o}");
+        let m = jiceng::store::entities::work_order::Entity::find_by_id(o["id"].as_i64().unwrap())
+            .one(&app.app.db.conn)
+            .await
+            .unwrap()
+            .unwrap();
+        digests.push(m.pin_digest);
+    }
+    // The anonymous call has no pin at all; the caller with a phone gets one by SMS.
+    assert_eq!(digests[0], None);
+    assert!(digests[1].is_some());
+}
+
+#[tokio::test]
 async fn a_township_hall_sees_its_own_applications_and_only_a_unit_works_its_part() {
     use crate::service::{applicant, part};
     let app = TestApp::spawn().await;

@@ -189,18 +189,28 @@ pub(crate) async fn seen_by(app: &App, actor: &Actor, id: i64) -> AppResult<appl
         .one(&app.db.conn)
         .await?
         .ok_or_else(not_found)?;
+    if visible(app, actor, &m).await? {
+        Ok(m)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// Whether the actor may see an application: one of a hall in the actor's region subtree, or
+/// one with a part for the actor's unit.
+pub(crate) async fn visible(app: &App, actor: &Actor, m: &application::Model) -> AppResult<bool> {
     if sees_region(actor, &m.region_code) {
-        return Ok(m);
+        return Ok(true);
     }
     let Some(dept) = actor.jurisdiction().and_then(|j| j.department_id) else {
-        return Err(not_found());
+        return Ok(false);
     };
-    let mine = application_part::Entity::find()
-        .filter(application_part::Column::ApplicationId.eq(id))
+    Ok(application_part::Entity::find()
+        .filter(application_part::Column::ApplicationId.eq(m.id))
         .filter(application_part::Column::UnitId.eq(dept))
         .one(&app.db.conn)
-        .await?;
-    mine.map(|_| m).ok_or_else(not_found)
+        .await?
+        .is_some())
 }
 
 pub(crate) fn not_found() -> AppError {

@@ -162,6 +162,8 @@ pub mod rating {
         pub unit_id: Option<i64>,
         pub month: String,
         pub created_at: DateTimeUtc,
+        /// The region of what was rated: the hall's, or the work order's place.
+        pub region_code: String,
     }
     no_relations!();
 }
@@ -186,6 +188,8 @@ pub mod rectification {
         pub handled_by: String,
         pub answered_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
+        /// The region of the rating it follows.
+        pub region_code: String,
     }
     no_relations!();
 }
@@ -202,6 +206,8 @@ pub mod queue_group {
         pub name: String,
         pub prefix: String,
         pub windows: String,
+        /// The region of the hall whose windows these are.
+        pub region_code: String,
     }
     no_relations!();
 }
@@ -250,6 +256,8 @@ pub mod desk_case {
         pub resolution: String,
         pub created_at: DateTimeUtc,
         pub resolved_at: Option<DateTimeUtc>,
+        /// The region of its subject (or of who raised it, for "other").
+        pub region_code: String,
     }
     no_relations!();
 }

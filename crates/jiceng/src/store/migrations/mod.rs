@@ -12,6 +12,7 @@ mod m0008_timeline_codes;
 mod m0009_login_hardening;
 mod m0010_tracking_pins;
 mod m0011_application_regions;
+mod m0012_hall_regions;
 mod schema;
 
 use crate::store::Db;
@@ -26,6 +27,7 @@ use crate::store::migrations::m0008_timeline_codes::timeline_codes;
 use crate::store::migrations::m0009_login_hardening::login_hardening;
 use crate::store::migrations::m0010_tracking_pins::tracking_pins;
 use crate::store::migrations::m0011_application_regions::application_regions;
+use crate::store::migrations::m0012_hall_regions::hall_regions;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
@@ -98,6 +100,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 11,
         name: "0011_application_regions",
         statements: application_regions,
+    },
+    Migration {
+        version: 12,
+        name: "0012_hall_regions",
+        statements: hall_regions,
     },
 ];
 
