@@ -73,6 +73,21 @@ impl Role {
         matches!(self, Self::Admin)
     }
 
+    /// Whether this role registers work orders: the hotline, dispatchers, grid workers, window
+    /// clerks (a complaint brought to the hall), handlers (one found on the job) and admins.
+    /// Leaders, the supervision office and auditors watch the work; they do not make it.
+    pub fn registers_work_orders(self) -> bool {
+        match self {
+            Self::Operator
+            | Self::Dispatcher
+            | Self::GridWorker
+            | Self::WindowClerk
+            | Self::Handler
+            | Self::Admin => true,
+            Self::Supervisor | Self::Leader | Self::Auditor => false,
+        }
+    }
+
     /// Whether this role may read the audit log.
     pub fn reads_audit_log(self) -> bool {
         matches!(self, Self::Admin | Self::Auditor)

@@ -152,7 +152,7 @@ codes! {
     RegionInUse = "region.in_use" => CONFLICT,
     RegionInvalidCode = "region.invalid_code" => UNPROCESSABLE_ENTITY,
     RegionNotFound = "region.not_found" => NOT_FOUND,
-    RegionOutsideParent = "region.outside_parent" => UNPROCESSABLE_ENTITY,
+    RegionOutsideArea = "region.outside_area" => UNPROCESSABLE_ENTITY,
     RegionParentMismatch = "region.parent_mismatch" => UNPROCESSABLE_ENTITY,
     RegionUnknown = "region.unknown" => UNPROCESSABLE_ENTITY,
     RegionUnknownParent = "region.unknown_parent" => UNPROCESSABLE_ENTITY,

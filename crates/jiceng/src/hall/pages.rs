@@ -452,7 +452,10 @@ async fn track_lookup(
     crate::web::check_public_csrf(&headers, &form)?;
     crate::web::extract::citizen_lookup(&app, &headers, peer)?;
     let (token, cookie) = crate::web::public_csrf(&app, &headers);
-    let (code, pin) = (crate::web::field(&form, "code"), crate::web::field(&form, "pin"));
+    let (code, pin) = (
+        crate::web::field(&form, "code"),
+        crate::web::field(&form, "pin"),
+    );
     Ok(crate::web::with_cookie(
         track_page(&app, token, code, pin).await?,
         cookie,

@@ -172,13 +172,7 @@ pub async fn set_group(app: &App, actor: &Actor, g: GroupInput) -> AppResult<Gro
             .filter(|c| snapshot.region_name(c.as_str()).is_some())
             .map(|c| c.to_string()),
     }
-    .ok_or_else(|| {
-        AppError::field(
-            "region_code",
-            Code::QueueBadGroup,
-            "分组所属区划不存在",
-        )
-    })?;
+    .ok_or_else(|| AppError::field("region_code", Code::QueueBadGroup, "分组所属区划不存在"))?;
     let now = app.now();
     let txn = app.db.begin_write().await?;
     queue_group::Entity::delete_by_id(code.to_string())
@@ -458,7 +452,11 @@ pub async fn act(app: &App, actor: &Actor, id: i64, action: TicketAction) -> App
         _ => None,
     };
     if matches!(action, TicketAction::Transfer { .. }) && target.is_none() {
-        return Err(AppError::field("group", Code::QueueUnknownGroup, "没有这个业务分组"));
+        return Err(AppError::field(
+            "group",
+            Code::QueueUnknownGroup,
+            "没有这个业务分组",
+        ));
     }
     let txn = app.db.begin_write().await?;
     let t = queue_ticket::Entity::find_by_id(id)

@@ -461,7 +461,9 @@ fn may_handle(actor: &Actor, unit: Option<i64>) -> bool {
 fn region_pattern(actor: &Actor) -> Option<String> {
     match actor {
         Actor::System(_) => Some("%".into()),
-        Actor::User(u) => (!u.jurisdiction.assigned_only).then(|| u.jurisdiction.region_like_pattern()),
+        Actor::User(u) => {
+            (!u.jurisdiction.assigned_only).then(|| u.jurisdiction.region_like_pattern())
+        }
     }
 }
 
@@ -592,8 +594,18 @@ pub async fn act(
         .ok_or_else(|| AppError::new(Code::RectificationNotFound, "没有这个整改任务"))?;
     if !sees_rectification(actor, &t) && !may_handle(actor, t.unit_id) {
         txn.rollback().await?;
-        audit::deny(app, actor, "rectification.act", "rectification", &id.to_string()).await;
-        return Err(AppError::new(Code::RectificationNotFound, "没有这个整改任务"));
+        audit::deny(
+            app,
+            actor,
+            "rectification.act",
+            "rectification",
+            &id.to_string(),
+        )
+        .await;
+        return Err(AppError::new(
+            Code::RectificationNotFound,
+            "没有这个整改任务",
+        ));
     }
     if !may_handle(actor, t.unit_id) {
         txn.rollback().await?;

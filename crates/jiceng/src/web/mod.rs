@@ -397,7 +397,10 @@ pub async fn refuse_control_characters_in_forms(
 
 /// The token of an anonymous form (report, tracking, rating): a double-submit cookie, made
 /// when the browser has none yet.
-pub(crate) fn public_csrf(app: &App, headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue>) {
+pub(crate) fn public_csrf(
+    app: &App,
+    headers: &HeaderMap,
+) -> (String, Option<axum::http::HeaderValue>) {
     match cookie_value(headers, LOGIN_CSRF_COOKIE).filter(|t| t.len() >= 32) {
         Some(t) => (t, None),
         None => {
@@ -423,7 +426,10 @@ pub(crate) fn with_cookie(mut resp: Response, cookie: Option<axum::http::HeaderV
 }
 
 /// Checks an anonymous form's token against its cookie.
-pub(crate) fn check_public_csrf(headers: &HeaderMap, form: &HashMap<String, String>) -> Result<(), AppError> {
+pub(crate) fn check_public_csrf(
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(), AppError> {
     let expected = cookie_value(headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !same_secret(&expected, &field(form, "csrf")) {
         return Err(crate::web::extract::csrf_error());

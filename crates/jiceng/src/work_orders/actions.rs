@@ -118,23 +118,14 @@ impl ActionInput {
     }
 }
 
-/// Takes one action on an order: checks role, unit and state, then writes the new state, the
-/// timeline, the audit entry and the notifications in one transaction.
+/// Takes one action on an order: checks that the actor sees it (an order outside the
+/// jurisdiction reads as missing, whatever the action), then role, unit and state, then writes
+/// the new state, the timeline, the audit entry and the notifications in one transaction.
 #[tracing::instrument(skip_all, name = "work_order.apply", fields(order = id, action = input.action.code()))]
 pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> AppResult<OrderView> {
     let Actor::User(u) = actor else {
         return Err(AppError::forbidden());
     };
-    if !jiceng_core::work_order::role_may(u.role, input.action) {
-        return Err(audit::deny(
-            app,
-            actor,
-            &format!("work_order.{}", input.action.code()),
-            "work_order",
-            &id.to_string(),
-        )
-        .await);
-    }
     if input.note.chars().count() > MAX_DESCRIPTION {
         return Err(AppError::field(
             "note",
@@ -163,6 +154,17 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
         txn.rollback().await?;
         audit::deny(app, actor, "work_order.act", "work_order", &id.to_string()).await;
         return Err(not_found());
+    }
+    if !jiceng_core::work_order::role_may(u.role, input.action) {
+        txn.rollback().await?;
+        return Err(audit::deny(
+            app,
+            actor,
+            &format!("work_order.{}", input.action.code()),
+            "work_order",
+            &id.to_string(),
+        )
+        .await);
     }
     let units = assignment::Entity::find()
         .filter(assignment::Column::OrderId.eq(id))
@@ -621,6 +623,19 @@ pub async fn assist_reply(app: &App, actor: &Actor, id: i64, text: &str) -> AppR
         .one(&txn)
         .await?
         .ok_or_else(not_found)?;
+    // An order outside the actor's view reads as missing, as in every other action.
+    if !visible(&txn, actor, &m).await? {
+        txn.rollback().await?;
+        audit::deny(
+            app,
+            actor,
+            "work_order.assist_reply",
+            "work_order",
+            &id.to_string(),
+        )
+        .await;
+        return Err(not_found());
+    }
     let mine = assignment::Entity::find()
         .filter(assignment::Column::OrderId.eq(id))
         .filter(assignment::Column::Role.eq(AssignmentRole::Assist))

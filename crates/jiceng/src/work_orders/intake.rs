@@ -345,6 +345,11 @@ pub fn intake_queue() -> IntakeQueue {
 /// is durable.
 #[tracing::instrument(skip_all, name = "work_order.create")]
 pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppResult<OrderView> {
+    if let Some(a @ Actor::User(u)) = actor
+        && !u.role.registers_work_orders()
+    {
+        return Err(audit::deny(app, a, "work_order.create", "work_order", "").await);
+    }
     let c = check(app, actor, &input)?;
     let snapshot = crate::org::locate::of(app).snapshot();
     let located = c.lat_lon.map(|(la, lo)| snapshot.locate(lo, la));

@@ -12,6 +12,7 @@ mod demo;
 mod fuzz;
 mod house;
 mod intake;
+mod matrix;
 mod org;
 mod permissions;
 mod service;

@@ -468,7 +468,7 @@ async fn every_role_by_token_and_session_inside_and_outside() {
                 .await;
             check!(
                 "clock",
-                expect(pr.admin, StatusCode::OK, StatusCode::FORBIDDEN),
+                expect(county_admin, StatusCode::OK, StatusCode::FORBIDDEN),
                 s,
                 &b
             );

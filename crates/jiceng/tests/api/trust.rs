@@ -647,7 +647,12 @@ async fn a_case_staff_register_without_a_phone_gets_no_pin_that_no_one_could_rec
     let mut digests = Vec::new();
     for body in orders {
         let (s, o) = app
-            .call(Method::POST, "/api/v1/work-orders", Some(&operator), Some(body))
+            .call(
+                Method::POST,
+                "/api/v1/work-orders",
+                Some(&operator),
+                Some(body),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{o}");
         assert!(o.get("tracking_pin").is_none_or(|p| p.is_null()), "{o}");

@@ -11,12 +11,7 @@ pub(crate) fn hall_regions(out: &mut Statements) {
     for t in ["ratings", "rectifications", "desk_cases", "queue_groups"] {
         let mut region = ColumnDef::new(a("region_code"));
         region.text().not_null().default("");
-        out.push(
-            Table::alter()
-                .table(a(t))
-                .add_column(region)
-                .to_owned(),
-        );
+        out.push(Table::alter().table(a(t)).add_column(region).to_owned());
     }
     // Plain SQL that reads the same on SQLite and PostgreSQL; the county is the region
     // without a parent.
