@@ -105,6 +105,13 @@ pub(crate) fn boundary_text(v: &Option<serde_json::Value>) -> AppResult<Option<S
     }
 }
 
+/// A stored boundary as a shape.
+fn shape(text: &str) -> Option<geo::MultiPolygon<f64>> {
+    serde_json::from_str::<geojson::Geometry>(text)
+        .ok()
+        .and_then(|g| geometry::region_boundary(&g.value).ok())
+}
+
 /// A boundary drawn by a township's (or village's) admin lies within that admin's own area
 /// (when it has a boundary), so that nobody draws a village over a neighbour's land. The
 /// county's admins run the whole map, 飞地 (exclaves) included.
@@ -124,11 +131,6 @@ async fn check_within_area<C: sea_orm::ConnectionTrait>(
         .await?
     else {
         return Ok(());
-    };
-    let shape = |text: &str| {
-        serde_json::from_str::<geojson::Geometry>(text)
-            .ok()
-            .and_then(|g| geometry::region_boundary(&g.value).ok())
     };
     if let (Some(child), Some(outer)) = (shape(b), p.boundary.as_deref().and_then(shape))
         && child
@@ -298,7 +300,11 @@ pub async fn update_region(
         .ok_or_else(region_not_found)?;
     // Redrawing a boundary is the parent's admin's business, as creating the region is: a
     // township's admin renames the township but does not move its border.
-    if boundary != m.boundary {
+    let moved = match (&boundary, &m.boundary) {
+        (Some(new), Some(old)) => shape(new) != shape(old),
+        (new, old) => new.is_some() != old.is_some(),
+    };
+    if moved {
         if let Some(parent) = c.parent()
             && !actor.covers_region(&parent)
         {

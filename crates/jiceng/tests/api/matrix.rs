@@ -515,6 +515,19 @@ async fn every_route_every_role_inside_and_outside() {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
+    // And one of the county hall's, which 城关's staff must not see.
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/ratings",
+            None,
+            Some(
+                json!({"code": app_county.1, "pin": app_county.2, "level": "very_dissatisfied",
+                "channel": "online", "comment": "材料要求前后说法不一"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
     let rect = rectification::Entity::find()
         .filter(rectification::Column::SubjectCode.eq(app_cg.1.clone()))
         .one(db)

@@ -802,3 +802,321 @@ async fn demo_reset_refuses_a_database_the_demo_did_not_make() {
         .unwrap();
     assert_eq!(before, after, "the database was touched");
 }
+
+#[tokio::test]
+async fn a_unit_no_longer_assigned_no_longer_sees_the_order_or_its_reporter() {
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let o = crate::work_orders::report(&app, Some(&gw), "13800138000", "normal").await;
+    let id = o["id"].as_i64().unwrap();
+    assert_eq!(o["dispatch"]["lead"]["name"], "示范县消防救援大队");
+    let fire = app.token("handler.xfjy").await;
+    let (s, _) = app.get(&format!("/api/v1/work-orders/{id}"), &fire).await;
+    assert_eq!(s, StatusCode::OK);
+    // The dispatcher sends it to 城管 instead.
+    let dispatcher = app.token("dispatcher").await;
+    let (_, depts) = app.get("/api/v1/departments?q=cgj", &dispatcher).await;
+    let cgj = depts["items"][0]["id"].as_i64().unwrap();
+    let (_, cats) = app
+        .call(Method::GET, "/api/v1/categories", None, None)
+        .await;
+    let parking = cats["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "乱停乱放")
+        .unwrap()["code"]
+        .clone();
+    let (s, b) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/work-orders/{id}/actions"),
+            Some(&dispatcher),
+            Some(
+                json!({"action": "dispatch", "unit_id": cgj, "category_code": parking,
+                "note": "车辆乱停属城管"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    // The fire brigade no longer sees it, in the list or by id, nor its reporter's number.
+    for path in [
+        format!("/api/v1/work-orders/{id}"),
+        format!("/api/v1/work-orders/{id}/reporter-phone"),
+    ] {
+        let (s, _) = app.get(&path, &fire).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (_, list) = app.get("/api/v1/work-orders?per_page=200", &fire).await;
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["id"] != id),
+        "{list}"
+    );
+    let (s, _) = app
+        .get(
+            &format!("/api/v1/work-orders/{id}"),
+            &app.token("handler").await,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn citizens_look_ups_share_one_allowance_per_address_and_kiosks_are_exempt() {
+    for kiosk in [false, true] {
+        let app = TestApp::spawn_with(Options {
+            kiosk_addresses: if kiosk {
+                vec!["127.0.0.1".into()]
+            } else {
+                Vec::new()
+            },
+            ..Options::default()
+        })
+        .await;
+        // Sixty look-ups spread over the tracking, application and rating endpoints (wrong
+        // codes: each one a guess), then the sixty-first.
+        let paths = [
+            "/api/v1/track",
+            "/api/v1/applications/track",
+            "/api/v1/ratings",
+            "/api/v1/track/rate",
+        ];
+        let mut refused = 0;
+        for i in 0..61 {
+            let body = json!({"code": format!("ZZ{i:06}"), "pin": "123456", "level": "satisfied",
+                "resolution": "resolved", "satisfaction": "satisfied"});
+            let (s, b) = app
+                .call(Method::POST, paths[i % paths.len()], None, Some(body))
+                .await;
+            if s == StatusCode::TOO_MANY_REQUESTS {
+                assert_eq!(b["code"], "citizen.rate_limited", "{b}");
+                refused += 1;
+            }
+        }
+        if kiosk {
+            assert_eq!(refused, 0, "the hall's kiosk is not held to it");
+        } else {
+            assert_eq!(refused, 1, "the sixty-first look-up is refused");
+            // The tracking page says so too, as a page.
+            let client = reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap();
+            let page = client
+                .get(app.url("/service/track"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let csrf = hidden_csrf(&page);
+            let r = client
+                .post(app.url("/service/track"))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("code", "S0000000"),
+                    ("pin", "123456"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert!(r.text().await.unwrap().contains("查询过于频繁"));
+            // A post from another site (no token) is refused before it spends anything.
+            let r = client
+                .post(app.url("/service/track"))
+                .form(&[("code", "S0000000"), ("pin", "123456")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_township_admin_neither_moves_its_border_nor_draws_over_a_neighbour() {
+    let app = TestApp::spawn().await;
+    let cg = app.token("chengguan.admin").await;
+    let root = app.token("admin").await;
+    let (_, township) = app.get("/api/v1/regions/339901001000", &root).await;
+    let far = json!({"type": "Polygon", "coordinates": [[[121.0, 31.0], [121.01, 31.0], [121.01, 31.01], [121.0, 31.01], [121.0, 31.0]]]});
+    // Renaming is the township's own business; its border is the county's.
+    let (s, b) = app
+        .call(
+            Method::PUT,
+            "/api/v1/regions/339901001000",
+            Some(&cg),
+            Some(json!({"name": township["name"], "boundary": township["boundary"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, _) = app
+        .call(
+            Method::PUT,
+            "/api/v1/regions/339901001000",
+            Some(&cg),
+            Some(json!({"name": township["name"], "boundary": far})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // A village of its own drawn over land outside the township is refused…
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/regions",
+            Some(&cg),
+            Some(json!({"code": "339901001060", "name": "越界村", "boundary": far})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["code"], "region.outside_area");
+    // …and so is redrawing one of its villages there.
+    let (_, village) = app.get("/api/v1/regions/339901001002", &root).await;
+    let (s, b) = app
+        .call(
+            Method::PUT,
+            "/api/v1/regions/339901001002",
+            Some(&cg),
+            Some(json!({"name": village["name"], "boundary": far})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    // The county's admin may draw an exclave (飞地).
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/regions",
+            Some(&root),
+            Some(json!({"code": "339901001060", "name": "飞地村", "boundary": far})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+}
+
+#[tokio::test]
+async fn a_hall_works_its_own_windows_and_only_its_staff_give_reserved_tickets() {
+    let app = TestApp::spawn().await;
+    // Nobody gives themselves a ticket that is called first.
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/tickets",
+            None,
+            Some(json!({"group": "general", "reserved": true, "phone_last4": "5678"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    assert_eq!(b["code"], "queue.reserved_by_staff");
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/tickets",
+            Some(&app.token("chengguan.clerk").await),
+            Some(json!({"group": "general", "reserved": true, "phone_last4": "5678"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    // The county hall's clerk checks the appointment and gives one.
+    let clerk = app.token("clerk").await;
+    let (s, walk_in) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/tickets",
+            None,
+            Some(json!({"group": "general"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{walk_in}");
+    let (s, reserved) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/tickets",
+            Some(&clerk),
+            Some(json!({"group": "general", "reserved": true, "phone_last4": "5678"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{reserved}");
+    assert_eq!(reserved["reserved"], true);
+    // 城关's clerk does not call the county hall's windows, nor finish its tickets.
+    let cg = app.token("chengguan.clerk").await;
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/call",
+            Some(&cg),
+            Some(json!({"window": "4号窗口"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/queue/tickets/{}/actions", walk_in["id"]),
+            Some(&cg),
+            Some(json!({"action": "no_show"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // The county's clerk calls the reservation first.
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/call",
+            Some(&clerk),
+            Some(json!({"window": "4号窗口"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["ticket"]["id"], reserved["id"]);
+    // 城关's 便民服务中心 gets a group of its own, which its clerk works.
+    let (s, g) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/groups",
+            Some(&app.token("admin").await),
+            Some(
+                json!({"code": "cg-general", "name": "城关综合窗口", "prefix": "G",
+                "windows": ["城关1号窗口"], "region_code": "339901001000"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{g}");
+    assert_eq!(g["region_code"], "339901001000");
+    let (s, t) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/tickets",
+            None,
+            Some(json!({"group": "cg-general"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/call",
+            Some(&cg),
+            Some(json!({"window": "城关1号窗口"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["ticket"]["id"], t["id"]);
+    // Its statistics are its own; the county's include it.
+    let (_, mine) = app
+        .get("/api/v1/queue/stats?from=2026-01-01&to=2026-12-31", &cg)
+        .await;
+    assert!(
+        mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w["group"] == "cg-general"),
+        "{mine}"
+    );
+}
