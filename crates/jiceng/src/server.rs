@@ -128,6 +128,11 @@ impl Server {
                 self.app.clone(),
                 stopped.clone(),
             )));
+            // Throttle rows whose failures no longer count (idempotent, on every node).
+            jobs.push(tokio::spawn(crate::kernel::throttle::run_pruner(
+                self.app.clone(),
+                stopped.clone(),
+            )));
             // Notifications out of the outbox, claimed per message on every node.
             jobs.push(tokio::spawn(crate::notify::run_sender(
                 self.app.clone(),

@@ -46,3 +46,61 @@ where
         "throttle row vanished twice"
     )))
 }
+
+/// How long a throttle row is kept after its counting window and any lock are over: longer
+/// than every lockout window, so that pruning never forgets a failure that still counts.
+const KEEP: chrono::Duration = chrono::Duration::days(1);
+
+/// Deletes the throttle rows that no longer count (names and codes whose failures and lock are
+/// long over): wrong guesses at unknown names and codes would otherwise pile up for ever.
+/// Idempotent, so every node may run it. Returns how many rows went.
+pub async fn prune(app: &crate::kernel::app::App) -> AppResult<u64> {
+    use crate::store::entities::{login_throttle, pin_throttle};
+    use sea_orm::{ColumnTrait, Condition, QueryFilter};
+    let before = app.now() - KEEP;
+    let login = login_throttle::Entity::delete_many()
+        .filter(
+            Condition::all()
+                .add(
+                    Condition::any()
+                        .add(login_throttle::Column::WindowStart.is_null())
+                        .add(login_throttle::Column::WindowStart.lt(before)),
+                )
+                .add(
+                    Condition::any()
+                        .add(login_throttle::Column::LockedUntil.is_null())
+                        .add(login_throttle::Column::LockedUntil.lt(before)),
+                ),
+        )
+        .exec(&app.db.conn)
+        .await?;
+    let pin = pin_throttle::Entity::delete_many()
+        .filter(
+            Condition::all()
+                .add(
+                    Condition::any()
+                        .add(pin_throttle::Column::WindowStart.is_null())
+                        .add(pin_throttle::Column::WindowStart.lt(before)),
+                )
+                .add(
+                    Condition::any()
+                        .add(pin_throttle::Column::LockedUntil.is_null())
+                        .add(pin_throttle::Column::LockedUntil.lt(before)),
+                ),
+        )
+        .exec(&app.db.conn)
+        .await?;
+    Ok(login.rows_affected + pin.rows_affected)
+}
+
+/// Prunes the throttle rows every ten minutes until shutdown.
+pub async fn run_pruner(app: crate::kernel::app::App, mut shutdown: crate::kernel::jobs::Shutdown) {
+    let every = std::time::Duration::from_secs(600);
+    while crate::kernel::jobs::wait(&mut shutdown, every, None).await {
+        match prune(&app).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(rows = n, "throttle rows pruned"),
+            Err(e) => tracing::warn!(error = %e, "throttle pruning failed"),
+        }
+    }
+}

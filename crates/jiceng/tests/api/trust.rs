@@ -1120,3 +1120,45 @@ async fn a_hall_works_its_own_windows_and_only_its_staff_give_reserved_tickets()
         "{mine}"
     );
 }
+
+#[tokio::test]
+async fn throttle_rows_that_no_longer_count_are_pruned() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let app = TestApp::spawn().await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            Some(json!({"username": "no.such.user", "password": "wrong-password-1"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let o = crate::work_orders::report(&app, None, "13800138000", "normal").await;
+    let code = o["tracking_code"].as_str().unwrap();
+    let wrong = crate::service::wrong_pin(o["tracking_pin"].as_str().unwrap());
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/track",
+            None,
+            Some(json!({"code": code, "pin": wrong})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let pins = || async {
+        jiceng::store::entities::pin_throttle::Entity::find()
+            .count(&app.app.db.conn)
+            .await
+            .unwrap()
+    };
+    assert_eq!(throttle_rows(&app).await.len(), 1);
+    assert_eq!(pins().await, 1);
+    // Fresh failures still count: nothing goes.
+    assert_eq!(jiceng::kernel::throttle::prune(&app.app).await.unwrap(), 0);
+    // Two days on, both are long over and go.
+    app.advance_clock(2 * 24 * 60).await;
+    assert_eq!(jiceng::kernel::throttle::prune(&app.app).await.unwrap(), 2);
+    assert!(throttle_rows(&app).await.is_empty());
+    assert_eq!(pins().await, 0);
+}
