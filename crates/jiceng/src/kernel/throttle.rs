@@ -56,41 +56,45 @@ const KEEP: chrono::Duration = chrono::Duration::days(1);
 /// Idempotent, so every node may run it. Returns how many rows went.
 pub async fn prune(app: &crate::kernel::app::App) -> AppResult<u64> {
     use crate::store::entities::{login_throttle, pin_throttle};
-    use sea_orm::{ColumnTrait, Condition, QueryFilter};
+    use sea_orm::QueryFilter;
     let before = app.now() - KEEP;
     let login = login_throttle::Entity::delete_many()
-        .filter(
-            Condition::all()
-                .add(
-                    Condition::any()
-                        .add(login_throttle::Column::WindowStart.is_null())
-                        .add(login_throttle::Column::WindowStart.lt(before)),
-                )
-                .add(
-                    Condition::any()
-                        .add(login_throttle::Column::LockedUntil.is_null())
-                        .add(login_throttle::Column::LockedUntil.lt(before)),
-                ),
-        )
+        .filter(stale(
+            login_throttle::Column::WindowStart,
+            login_throttle::Column::LockedUntil,
+            before,
+        ))
         .exec(&app.db.conn)
         .await?;
     let pin = pin_throttle::Entity::delete_many()
-        .filter(
-            Condition::all()
-                .add(
-                    Condition::any()
-                        .add(pin_throttle::Column::WindowStart.is_null())
-                        .add(pin_throttle::Column::WindowStart.lt(before)),
-                )
-                .add(
-                    Condition::any()
-                        .add(pin_throttle::Column::LockedUntil.is_null())
-                        .add(pin_throttle::Column::LockedUntil.lt(before)),
-                ),
-        )
+        .filter(stale(
+            pin_throttle::Column::WindowStart,
+            pin_throttle::Column::LockedUntil,
+            before,
+        ))
         .exec(&app.db.conn)
         .await?;
     Ok(login.rows_affected + pin.rows_affected)
+}
+
+/// A row whose counting window began, and whose lock ended, before `before` (or never).
+fn stale<C: sea_orm::ColumnTrait>(
+    window_start: C,
+    locked_until: C,
+    before: chrono::DateTime<chrono::Utc>,
+) -> sea_orm::Condition {
+    use sea_orm::Condition;
+    Condition::all()
+        .add(
+            Condition::any()
+                .add(window_start.is_null())
+                .add(window_start.lt(before)),
+        )
+        .add(
+            Condition::any()
+                .add(locked_until.is_null())
+                .add(locked_until.lt(before)),
+        )
 }
 
 /// Prunes the throttle rows every ten minutes until shutdown.

@@ -300,20 +300,43 @@ pub fn citizen_allowance(
     headers: &HeaderMap,
     peer: std::net::SocketAddr,
 ) -> Result<(), AppError> {
+    spend(app, headers, peer, Spend::Report)
+}
+
+/// What a citizen's request spends: a new case, or a look-up by code and pin.
+#[derive(Clone, Copy)]
+enum Spend {
+    Report,
+    Lookup,
+}
+
+/// Takes one from the address's allowance of that kind (the hall's kiosks have none), or
+/// refuses with 429.
+fn spend(
+    app: &App,
+    headers: &HeaderMap,
+    peer: std::net::SocketAddr,
+    what: Spend,
+) -> Result<(), AppError> {
     let addr = client_addr(app, headers, peer);
-    if is_kiosk(app, addr)
-        || app
-            .wing::<CitizenAllowance>()
-            .reports
-            .take(addr, app.config.citizen_reports_per_hour)
-    {
-        Ok(())
-    } else {
-        Err(AppError::new(
+    let allowances = app.wing::<CitizenAllowance>();
+    let (allowance, per_hour) = match what {
+        Spend::Report => (&allowances.reports, app.config.citizen_reports_per_hour),
+        Spend::Lookup => (&allowances.lookups, app.config.citizen_lookups_per_hour),
+    };
+    if is_kiosk(app, addr) || allowance.take(addr, per_hour) {
+        return Ok(());
+    }
+    Err(match what {
+        Spend::Report => AppError::new(
             Code::WorkOrderRateLimited,
             "提交过于频繁，请稍后再试；紧急情况请拨打12345或110",
-        ))
-    }
+        ),
+        Spend::Lookup => AppError::new(
+            Code::CitizenRateLimited,
+            "查询过于频繁，请稍后再试；也可拨打12345查询办理进度",
+        ),
+    })
 }
 
 fn is_kiosk(app: &App, addr: std::net::IpAddr) -> bool {
@@ -349,20 +372,7 @@ pub fn citizen_lookup(
     headers: &HeaderMap,
     peer: std::net::SocketAddr,
 ) -> Result<(), AppError> {
-    let addr = client_addr(app, headers, peer);
-    if is_kiosk(app, addr)
-        || app
-            .wing::<CitizenAllowance>()
-            .lookups
-            .take(addr, app.config.citizen_lookups_per_hour)
-    {
-        Ok(())
-    } else {
-        Err(AppError::new(
-            Code::CitizenRateLimited,
-            "查询过于频繁，请稍后再试；也可拨打12345查询办理进度",
-        ))
-    }
+    spend(app, headers, peer, Spend::Lookup)
 }
 
 /// Citizens' allowances per address bucket: reports (new cases) and look-ups by code and pin,

@@ -817,16 +817,7 @@ async fn a_unit_no_longer_assigned_no_longer_sees_the_order_or_its_reporter() {
     let dispatcher = app.token("dispatcher").await;
     let (_, depts) = app.get("/api/v1/departments?q=cgj", &dispatcher).await;
     let cgj = depts["items"][0]["id"].as_i64().unwrap();
-    let (_, cats) = app
-        .call(Method::GET, "/api/v1/categories", None, None)
-        .await;
-    let parking = cats["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "乱停乱放")
-        .unwrap()["code"]
-        .clone();
+    let parking = crate::work_orders::category_code(&app, "乱停乱放").await;
     let (s, b) = app
         .call(
             Method::POST,

@@ -27,6 +27,22 @@ pub(crate) async fn report(
     o
 }
 
+/// The code of the category named `name`.
+pub(crate) async fn category_code(app: &TestApp, name: &str) -> String {
+    let (_, cats) = app
+        .call(Method::GET, "/api/v1/categories", None, None)
+        .await;
+    cats["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no category {name}"))["code"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 async fn act(app: &TestApp, token: &str, id: i64, body: Value) -> (StatusCode, Value) {
     app.call(
         Method::POST,
@@ -869,18 +885,7 @@ async fn a_dispatcher_overrides_the_automatic_dispatch_and_the_correction_is_kep
             "work_order.reason_required"
         )
     );
-    let (_, cats) = app
-        .call(Method::GET, "/api/v1/categories", None, None)
-        .await;
-    let parking = cats["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "乱停乱放")
-        .unwrap()["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let parking = category_code(&app, "乱停乱放").await;
     let o = ok(&app, &dispatcher, id, json!({"action": "dispatch", "unit_id": cgj, "category_code": parking, "note": "车辆乱停属城管"})).await;
     assert_eq!(o["dispatch"]["lead"]["name"], "示范县城市管理局");
     assert!(
