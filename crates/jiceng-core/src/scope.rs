@@ -35,6 +35,12 @@ impl Jurisdiction {
         !self.assigned_only && self.covers_region(region)
     }
 
+    /// SQL `LIKE` pattern of the regions whose work is visible by place; `None` for a
+    /// functional unit, which sees work by assignment only.
+    pub fn work_like_pattern(&self) -> Option<String> {
+        (!self.assigned_only).then(|| self.region_like_pattern())
+    }
+
     /// SQL `LIKE` pattern matching every region code in the subtree.
     pub fn region_like_pattern(&self) -> String {
         format!("{}%", self.region.subtree_prefix())

@@ -226,8 +226,8 @@ struct IssueInput {
     phone_last4: String,
 }
 
-/// Anyone may take a ticket (the hall's kiosk, or a reservation online), within the citizens'
-/// allowance.
+/// Anyone may take a ticket at the hall's kiosk, within the citizens' allowance; a reserved
+/// one (called first) only from the group's own windows.
 async fn issue(
     State(app): State<App>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,

@@ -152,16 +152,20 @@ pub async fn raise(app: &App, actor: &Actor, input: RaiseInput) -> AppResult<Des
         },
         o => o.to_string(),
     };
-    // An owner is an active account in the actor's area; any other reads as unknown.
+    // An owner is an active account of the actor's area, or one above the case (a township
+    // hands a case up to the county's desk); any other reads as unknown.
+    let case_region = region
+        .as_deref()
+        .and_then(|r| jiceng_core::RegionCode::parse(r).ok());
     if !input.owner.trim().is_empty()
         && !user::Entity::find()
             .filter(user::Column::Username.eq(owner.clone()))
             .filter(user::Column::Active.eq(true))
             .one(&app.db.conn)
             .await?
-            .is_some_and(|u| {
-                jiceng_core::RegionCode::parse(&u.region_code)
-                    .is_ok_and(|r| actor.covers_region(&r))
+            .and_then(|u| jiceng_core::RegionCode::parse(&u.region_code).ok())
+            .is_some_and(|r| {
+                actor.covers_region(&r) || case_region.as_ref().is_some_and(|c| r.contains(c))
             })
     {
         errors.push(FieldError {
@@ -267,8 +271,8 @@ fn scope(actor: &Actor) -> Option<sea_orm::Condition> {
     let mut c = sea_orm::Condition::any()
         .add(desk_case::Column::Owner.eq(u.username.clone()))
         .add(desk_case::Column::RaisedBy.eq(actor.audit_name()));
-    if !u.jurisdiction.assigned_only {
-        c = c.add(desk_case::Column::RegionCode.like(u.jurisdiction.region_like_pattern()));
+    if let Some(p) = u.jurisdiction.work_like_pattern() {
+        c = c.add(desk_case::Column::RegionCode.like(p));
     }
     Some(c)
 }

@@ -166,7 +166,8 @@ async fn apply(State(app): State<App>, Query(q): Query<ApplyQuery>) -> PageResul
 
 async fn window(State(app): State<App>, user: WebUser) -> PageResult {
     let (matters, bundles) = subjects(&app).await?;
-    let groups = queue::groups(&app).await?;
+    // The windows of the clerk's own hall.
+    let groups = queue::groups_staffed_by(&app, &user.actor()).await?;
     let mut windows: Vec<String> = groups.iter().flat_map(|g| g.windows.clone()).collect();
     windows.sort_by_key(|w| {
         w.trim_end_matches("号窗口")

@@ -82,16 +82,23 @@ fn windows_of(g: &queue_group::Model) -> Vec<String> {
         .collect()
 }
 
-/// Whether the actor works a group's windows: the window clerks and admins of the region of
-/// the group's hall (a township's clerk does not call the county hall's windows).
+/// Whether the actor works a group's windows: the window clerks of the group's own hall (a
+/// township's clerk does not call the county hall's windows, nor the county's a township's),
+/// and the admins over its region.
 fn staffs(actor: &Actor, g: &queue_group::Model) -> bool {
     match actor {
         Actor::System(_) => true,
         Actor::User(u) => {
-            matches!(u.role, Role::WindowClerk | Role::Admin)
-                && !u.jurisdiction.assigned_only
-                && jiceng_core::RegionCode::parse(&g.region_code)
-                    .is_ok_and(|r| u.jurisdiction.covers_region(&r))
+            let Ok(region) = jiceng_core::RegionCode::parse(&g.region_code) else {
+                return false;
+            };
+            match u.role {
+                Role::WindowClerk => {
+                    !u.jurisdiction.assigned_only && u.jurisdiction.region == region
+                }
+                Role::Admin => u.jurisdiction.covers_work_in(&region),
+                _ => false,
+            }
         }
     }
 }
@@ -165,14 +172,37 @@ pub async fn set_group(app: &App, actor: &Actor, g: GroupInput) -> AppResult<Gro
         ));
     }
     let snapshot = crate::org::locate::of(app).snapshot();
+    let stored = queue_group::Entity::find_by_id(code.to_string())
+        .one(&app.db.conn)
+        .await?;
     let region = match g.region_code.as_deref().map(str::trim) {
-        None | Some("") => snapshot.first_county(),
+        // Left out: the group stays where it is (a new one is the county's).
+        None | Some("") => stored
+            .map(|s| s.region_code)
+            .or_else(|| snapshot.first_county()),
         Some(r) => jiceng_core::RegionCode::parse(r)
             .ok()
             .filter(|c| snapshot.region_name(c.as_str()).is_some())
             .map(|c| c.to_string()),
     }
     .ok_or_else(|| AppError::field("region_code", Code::QueueBadGroup, "分组所属区划不存在"))?;
+    // A window belongs to one hall: its name calls and finishes tickets there only.
+    let others = queue_group::Entity::find()
+        .filter(queue_group::Column::RegionCode.ne(region.clone()))
+        .all(&app.db.conn)
+        .await?;
+    if let Some((w, o)) = windows.iter().find_map(|w| {
+        others
+            .iter()
+            .find(|o| windows_of(o).contains(w))
+            .map(|o| (w, o))
+    }) {
+        return Err(AppError::field(
+            "windows",
+            Code::QueueBadGroup,
+            format!("“{w}”已是另一服务大厅的窗口（{}），请换一个名称", o.name),
+        ));
+    }
     let now = app.now();
     let txn = app.db.begin_write().await?;
     queue_group::Entity::delete_by_id(code.to_string())
@@ -196,6 +226,22 @@ pub async fn set_group(app: &App, actor: &Actor, g: GroupInput) -> AppResult<Gro
     .await?;
     txn.commit().await?;
     Ok(group_view(m, 0))
+}
+
+/// The groups whose windows the actor works, with how many are waiting today.
+pub async fn groups_staffed_by(app: &App, actor: &Actor) -> AppResult<Vec<GroupView>> {
+    let mine: std::collections::HashSet<String> = queue_group::Entity::find()
+        .all(&app.db.conn)
+        .await?
+        .into_iter()
+        .filter(|g| staffs(actor, g))
+        .map(|g| g.code)
+        .collect();
+    Ok(groups(app)
+        .await?
+        .into_iter()
+        .filter(|g| mine.contains(&g.code))
+        .collect())
 }
 
 /// Every group with how many are waiting today.
@@ -262,13 +308,20 @@ pub async fn issue(
 ) -> AppResult<TicketView> {
     let g = group(app, group_code).await?;
     if reserved && !actor.is_some_and(|a| staffs(a, &g)) {
-        let name = actor.map_or_else(|| "citizen:kiosk".into(), Actor::audit_name);
-        audit::record_alone(
-            app,
-            &name,
-            Event::new("auth.denied", "queue_ticket", &g.code).reason("queue.issue_reserved"),
-        )
-        .await?;
+        match actor {
+            Some(a) => {
+                audit::deny(app, a, "queue.issue_reserved", "queue_group", &g.code).await;
+            }
+            None => {
+                audit::record_alone(
+                    app,
+                    "citizen:kiosk",
+                    Event::new("auth.denied", "queue_group", &g.code)
+                        .reason("queue.issue_reserved"),
+                )
+                .await?;
+            }
+        }
         return Err(AppError::new(
             Code::QueueReservedByStaff,
             "预约号须由窗口工作人员核验预约后发放；请到取号机取普通号，或到窗口出示预约信息",
@@ -368,7 +421,7 @@ pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Opti
     }
     let now = app.now();
     let txn = app.db.begin_write().await?;
-    finish_window(&txn, window, now).await?;
+    finish_window(&txn, window, &served, now).await?;
     let next = queue_ticket::Entity::find()
         .filter(queue_ticket::Column::Day.eq(today(now)))
         .filter(queue_ticket::Column::GroupCode.is_in(served))
@@ -405,10 +458,11 @@ pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Opti
     Ok(Some(ticket_view(app, t).await?))
 }
 
-/// Finishes what a window is serving.
+/// Finishes what a window is serving (in the groups it serves).
 async fn finish_window(
     txn: &sea_orm::DatabaseTransaction,
     window: &str,
+    served: &[String],
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     queue_ticket::Entity::update_many()
@@ -422,6 +476,7 @@ async fn finish_window(
         )
         .filter(queue_ticket::Column::Day.eq(today(now)))
         .filter(queue_ticket::Column::Window.eq(window))
+        .filter(queue_ticket::Column::GroupCode.is_in(served.iter().cloned()))
         .filter(queue_ticket::Column::Status.eq(TicketStatus::Called))
         .exec(txn)
         .await?;
@@ -577,10 +632,11 @@ pub async fn stats(
             "统计区间应为一年以内，且结束日期不早于开始日期",
         ));
     }
-    // The groups of the halls in the actor's region subtree.
-    let pattern = actor
-        .jurisdiction()
-        .map_or_else(|| "%".to_string(), |j| j.region_like_pattern());
+    // The groups of the halls in the actor's region subtree; a functional unit has no hall.
+    let pattern = match actor.jurisdiction() {
+        None => "%".to_string(),
+        Some(j) => j.work_like_pattern().ok_or_else(AppError::forbidden)?,
+    };
     let mine: Vec<String> = queue_group::Entity::find()
         .filter(queue_group::Column::RegionCode.like(pattern))
         .all(&app.db.conn)

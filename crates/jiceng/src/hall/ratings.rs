@@ -461,9 +461,7 @@ fn may_handle(actor: &Actor, unit: Option<i64>) -> bool {
 fn region_pattern(actor: &Actor) -> Option<String> {
     match actor {
         Actor::System(_) => Some("%".into()),
-        Actor::User(u) => {
-            (!u.jurisdiction.assigned_only).then(|| u.jurisdiction.region_like_pattern())
-        }
+        Actor::User(u) => u.jurisdiction.work_like_pattern(),
     }
 }
 

@@ -138,11 +138,10 @@ pub(crate) async fn check_grid_in_db(
             format!("村（社区）{} 不存在", g.village),
         ));
     };
-    if let Some(b) = village
+    if let Some(boundary) = village
         .boundary
         .as_deref()
-        .and_then(|b| serde_json::from_str::<geojson::Geometry>(b).ok())
-        && let Ok(boundary) = geometry::region_boundary(&b.value)
+        .and_then(crate::org::regions::shape)
         && geometry::area_outside(&g.polygon, &boundary) > geometry::OVERLAP_TOLERANCE
     {
         return Err(AppError::field(

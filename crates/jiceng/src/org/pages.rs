@@ -61,7 +61,6 @@ pub(crate) struct HomePage {
 pub(crate) fn cards_for(
     u: &crate::kernel::actor::UserActor,
 ) -> Vec<(&'static str, &'static str, &'static str)> {
-    let role = u.role;
     let mut cards = vec![
         (
             "/work-orders",
@@ -85,7 +84,7 @@ pub(crate) fn cards_for(
             "县级部门、乡镇机构、村（社区）组织和协办单位",
         ),
     ];
-    if role.manages_organisation() {
+    if u.administers() {
         cards.push(("/admin/users", "账号管理", "新增账号、分配角色和所属单位"));
     }
     if crate::kernel::actor::Actor::User(u.clone()).reads_audit_log() {

@@ -106,7 +106,7 @@ pub(crate) fn boundary_text(v: &Option<serde_json::Value>) -> AppResult<Option<S
 }
 
 /// A stored boundary as a shape.
-fn shape(text: &str) -> Option<geo::MultiPolygon<f64>> {
+pub(crate) fn shape(text: &str) -> Option<geo::MultiPolygon<f64>> {
     serde_json::from_str::<geojson::Geometry>(text)
         .ok()
         .and_then(|g| geometry::region_boundary(&g.value).ok())

@@ -127,7 +127,6 @@ pub struct Chrome {
 /// The navigation a user sees: only what they may open (deployment-wide settings, the outbox
 /// and the audit log for the county's admins and auditors).
 pub(crate) fn nav_for(u: &UserActor) -> Vec<(&'static str, &'static str)> {
-    let role = u.role;
     let actor = Actor::User(u.clone());
     let mut nav = vec![
         ("/", "首页"),
@@ -140,7 +139,7 @@ pub(crate) fn nav_for(u: &UserActor) -> Vec<(&'static str, &'static str)> {
         ("/admin/regions", "区划"),
         ("/admin/departments", "部门"),
     ];
-    if role.manages_organisation() {
+    if u.administers() {
         nav.push(("/admin/users", "账号"));
     }
     if actor.is_deployment_admin() {

@@ -477,6 +477,8 @@ pub async fn photo(
 /// The reporter's full phone number, for staff who may see the order (to call the citizen
 /// back). Every such view is audited.
 pub async fn reveal_phone(app: &App, actor: &Actor, id: i64) -> AppResult<String> {
+    // An order outside the actor's view reads as missing; then the role.
+    let m = seen_by(app, actor, id, "work_order.reveal_phone").await?;
     if let Actor::User(u) = actor
         && !jiceng_core::work_order::may_reveal_phone(u.role)
     {
@@ -489,7 +491,6 @@ pub async fn reveal_phone(app: &App, actor: &Actor, id: i64) -> AppResult<String
         )
         .await);
     }
-    let m = seen_by(app, actor, id, "work_order.reveal_phone").await?;
     if m.anonymous {
         return Err(AppError::new(
             Code::WorkOrderAnonymous,

@@ -931,9 +931,27 @@ async fn every_route_every_role_inside_and_outside() {
             "/api/v1/rectifications/{id}/actions",
             format!("/api/v1/rectifications/{}/actions", rect.id),
             Body::Json(json!({"action": "contact", "note": ""})),
-            staff(move |w| {
-                (w.is(&[Role::Admin, Role::Supervisor]) && w.scope == COUNTY && !w.assigned_only)
-                    || (rect_unit.is_some() && w.dept == rect_unit)
+            Box::new(move |w: &Who| {
+                let handles = (w.is(&[Role::Admin, Role::Supervisor])
+                    && w.scope == COUNTY
+                    && !w.assigned_only)
+                    || (rect_unit.is_some() && w.dept == rect_unit);
+                let sees = w.is(&[
+                    Role::Admin,
+                    Role::Supervisor,
+                    Role::Leader,
+                    Role::WindowClerk,
+                ]) && !w.assigned_only
+                    && w.covers(&rect_region);
+                if w.role.is_none() {
+                    Want::Login
+                } else if handles {
+                    Want::Ok
+                } else if sees {
+                    Want::Exactly(403)
+                } else {
+                    Want::Hidden
+                }
             }),
         ),
         case(
@@ -1025,7 +1043,7 @@ async fn every_route_every_role_inside_and_outside() {
             "/api/v1/queue/stats",
             "/api/v1/queue/stats?from=2026-01-01&to=2026-12-31",
             Body::Empty,
-            staff(|w| !w.is(&[Role::GridWorker])),
+            staff(|w| !w.is(&[Role::GridWorker]) && !w.assigned_only),
         ),
         get("/api/v1/desk", staff(|w| !w.is(&[Role::GridWorker]))),
         case(
@@ -1042,11 +1060,22 @@ async fn every_route_every_role_inside_and_outside() {
             "/api/v1/desk/{id}/resolve",
             format!("/api/v1/desk/{desk_id}/resolve"),
             Body::Json(json!({"resolution": "已协调办结"})),
-            staff(|w| {
-                w.name == "clerk"
+            // The county clerk's case: theirs, or the county's admins' and supervisors' to
+            // settle; the county's other staff see it and are refused; a township's do not.
+            Box::new(|w: &Who| {
+                if w.role.is_none() {
+                    Want::Login
+                } else if w.name == "clerk"
                     || (w.is(&[Role::Admin, Role::Supervisor])
                         && w.scope == COUNTY
                         && !w.assigned_only)
+                {
+                    Want::Ok
+                } else if w.covers(COUNTY) && !w.assigned_only && !w.is(&[Role::GridWorker]) {
+                    Want::Exactly(403)
+                } else {
+                    Want::Hidden
+                }
             }),
         ),
         get("/api/v1/matters", public()),
@@ -1432,7 +1461,7 @@ async fn every_route_every_role_inside_and_outside() {
             ),
             Box::new(|w: &Who| {
                 if w.is(&[Role::Leader, Role::Supervisor, Role::Auditor]) {
-                    Want::Refused
+                    Want::Exactly(403)
                 } else {
                     Want::Ok
                 }
@@ -1513,12 +1542,12 @@ async fn every_route_every_role_inside_and_outside() {
             Box::new(move |w: &Who| {
                 if w.role.is_none() {
                     Want::Login
-                } else if !w.is(&[Role::Operator, Role::Dispatcher, Role::Handler, Role::Admin]) {
-                    Want::Exactly(403)
-                } else if w.orders.contains(&wo_cg) {
+                } else if !w.orders.contains(&wo_cg) {
+                    Want::Hidden
+                } else if w.is(&[Role::Operator, Role::Dispatcher, Role::Handler, Role::Admin]) {
                     Want::Ok
                 } else {
-                    Want::Hidden
+                    Want::Exactly(403)
                 }
             }),
         ),
@@ -1732,7 +1761,7 @@ async fn every_route_every_role_inside_and_outside() {
             staff(Who::county_admin),
         ),
     ];
-    let _ = (&rect_region, &county_code);
+    let _ = &county_code;
 
     // ---- Every declared route has a row (POST /logout ends the caller's session: its own
     // check is below).
@@ -1768,7 +1797,20 @@ async fn every_route_every_role_inside_and_outside() {
         orders: HashSet::new(),
         applications: HashSet::new(),
     }];
-    for name in PRINCIPALS {
+    // An admin account attached to a county department administers nothing.
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(&root),
+            Some(
+                json!({"username": "xfjy.admin", "display_name": "消防管理员", "role": "admin",
+                "org": "xfjy", "password": PASSWORD}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    for name in PRINCIPALS.into_iter().chain(["xfjy.admin"]) {
         let mut w = who(&app, name).await;
         for id in [wo_cg, wo_other] {
             if sees_order(&app, &w, id).await {
@@ -1838,7 +1880,14 @@ async fn every_route_every_role_inside_and_outside() {
                     .unwrap();
                 assert!(
                     (r.unit_id.is_some() && r.unit_id == w.dept)
-                        || (w.covers(&r.region_code) && !w.assigned_only),
+                        || (w.covers(&r.region_code)
+                            && !w.assigned_only
+                            && w.is(&[
+                                Role::Admin,
+                                Role::Supervisor,
+                                Role::Leader,
+                                Role::WindowClerk
+                            ])),
                     "{}: rectification {} of {} leaks",
                     w.name,
                     r.id,

@@ -873,8 +873,10 @@ async fn citizens_look_ups_share_one_allowance_per_address_and_kiosks_are_exempt
         let paths = [
             "/api/v1/track",
             "/api/v1/applications/track",
+            "/api/v1/applications/supplement",
             "/api/v1/ratings",
             "/api/v1/track/rate",
+            "/api/v1/rectifications/1/rating",
         ];
         let mut refused = 0;
         for i in 0..61 {
@@ -1065,6 +1067,20 @@ async fn a_hall_works_its_own_windows_and_only_its_staff_give_reserved_tickets()
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["ticket"]["id"], reserved["id"]);
+    // A window belongs to one hall: 城关's centre cannot have another "4号窗口".
+    let admin = app.token("admin").await;
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/groups",
+            Some(&admin),
+            Some(
+                json!({"code": "cg-general", "name": "城关综合窗口", "prefix": "G",
+                "windows": ["4号窗口"], "region_code": "339901001000"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
     // 城关's 便民服务中心 gets a group of its own, which its clerk works.
     let (s, g) = app
         .call(
@@ -1098,6 +1114,30 @@ async fn a_hall_works_its_own_windows_and_only_its_staff_give_reserved_tickets()
         .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["ticket"]["id"], t["id"]);
+    // The county hall's clerk does not call 城关's window either.
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/call",
+            Some(&clerk),
+            Some(json!({"window": "城关1号窗口"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // Declared again without its region, the group stays 城关's.
+    let (s, g) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/groups",
+            Some(&admin),
+            Some(
+                json!({"code": "cg-general", "name": "城关综合窗口", "prefix": "G",
+                "windows": ["城关1号窗口", "城关2号窗口"]}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{g}");
+    assert_eq!(g["region_code"], "339901001000");
     // Its statistics are its own; the county's include it.
     let (_, mine) = app
         .get("/api/v1/queue/stats?from=2026-01-01&to=2026-12-31", &cg)

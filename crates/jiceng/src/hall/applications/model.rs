@@ -225,7 +225,9 @@ pub fn event_label(kind: &str) -> &'static str {
 pub(crate) fn receives(actor: &Actor) -> bool {
     match actor {
         Actor::System(_) => true,
-        Actor::User(u) => matches!(u.role, Role::WindowClerk | Role::Admin),
+        Actor::User(u) => {
+            matches!(u.role, Role::WindowClerk | Role::Admin) && !u.jurisdiction.assigned_only
+        }
     }
 }
 

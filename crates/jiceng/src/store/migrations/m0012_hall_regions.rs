@@ -5,7 +5,7 @@
 //! county's hall for every group from before).
 
 use crate::store::migrations::schema::{Statements, a};
-use sea_orm::sea_query::{ColumnDef, Table};
+use sea_orm::sea_query::{ColumnDef, Index, Table};
 
 pub(crate) fn hall_regions(out: &mut Statements) {
     for t in ["ratings", "rectifications", "desk_cases", "queue_groups"] {
@@ -46,9 +46,25 @@ pub(crate) fn hall_regions(out: &mut Statements) {
          WHERE work_orders.tracking_code = desk_cases.subject_code), '') \
          WHERE subject_kind = 'work_order'"
     ));
+    // A case about something else: the region of who raised it.
+    out.push_sql(
+        "UPDATE desk_cases SET region_code = COALESCE((SELECT users.region_code FROM users \
+         WHERE 'user:' || users.username = desk_cases.raised_by), '') \
+         WHERE subject_kind = 'other'",
+    );
     for t in ["ratings", "rectifications", "desk_cases", "queue_groups"] {
         out.push_sql(&format!(
             "UPDATE {t} SET region_code = COALESCE({county}, '') WHERE region_code = ''"
         ));
+    }
+    // Every list of these filters by region.
+    for t in ["ratings", "rectifications", "desk_cases"] {
+        out.push(
+            Index::create()
+                .name(format!("idx_{t}_region"))
+                .table(a(t))
+                .col(a("region_code"))
+                .to_owned(),
+        );
     }
 }
