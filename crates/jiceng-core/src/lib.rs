@@ -59,6 +59,7 @@ pub mod scope;
 pub mod sla;
 pub mod stored;
 pub mod work_order;
+pub mod worklist;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use region::{RegionCode, RegionLevel};

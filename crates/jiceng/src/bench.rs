@@ -557,6 +557,8 @@ pub async fn sweep(
                     serde_json::to_string(&jiceng_core::work_order::Flags::default())
                         .expect("flags"),
                 ),
+                send_back_pending: Set(false),
+                extension_pending: Set(false),
                 lead_unit_id: Set(unit),
                 list_item_code: Set(String::new()),
                 dispatch_reasons: Set("[]".into()),

@@ -204,6 +204,7 @@ codes! {
     WorkOrderOutsideJurisdiction = "work_order.outside_jurisdiction" => UNPROCESSABLE_ENTITY,
     WorkOrderPhotoNotFound = "work_order.photo_not_found" => NOT_FOUND,
     WorkOrderPhotosNotAllowed = "work_order.photos_not_allowed" => UNPROCESSABLE_ENTITY,
+    WorklistBadKind = "worklist.bad_kind" => BAD_REQUEST,
     WorkOrderRateLimited = "work_order.rate_limited" => TOO_MANY_REQUESTS,
     WorkOrderReasonRequired = "work_order.reason_required" => UNPROCESSABLE_ENTITY,
     WorkOrderReplyRequired = "work_order.reply_required" => UNPROCESSABLE_ENTITY,

@@ -104,6 +104,10 @@ pub(crate) fn coming_for(role: Role) -> Vec<&'static str> {
 }
 
 pub(crate) async fn home(State(app): State<App>, user: WebUser) -> PageResult {
+    // Who has work waiting starts from it.
+    if !jiceng_core::worklist::kinds_for(user.0.role).is_empty() {
+        return crate::work_orders::pages::worklist_page(&app, &user, Default::default()).await;
+    }
     let actor = user.actor();
     let s = org::summary(&app, &actor)
         .await

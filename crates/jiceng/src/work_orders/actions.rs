@@ -189,7 +189,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
     let note = input.note.trim().to_string();
     let mut am: work_order::ActiveModel = m.clone().into();
     am.status = Set(to);
-    am.flags = Set(serde_json::to_string(&flags).expect("flags"));
+    crate::work_orders::read::set_flags(&mut am, &flags);
     am.updated_at = Set(now);
     let mut message: Option<notify::Message> = None;
     match input.action {
@@ -728,7 +728,7 @@ pub async fn citizen_callback(
     debug_assert_eq!(to, state);
     let mut am: work_order::ActiveModel = m.clone().into();
     am.status = Set(to);
-    am.flags = Set(serde_json::to_string(&flags).expect("flags"));
+    crate::work_orders::read::set_flags(&mut am, &flags);
     am.resolution = Set(code_of(&resolution));
     am.satisfaction = Set(code_of(&satisfaction));
     am.updated_at = Set(now);

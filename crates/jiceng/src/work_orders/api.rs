@@ -65,6 +65,7 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/responsibility-lists/import", post(import_list))
         .route("/api/v1/admin/outbox", get(outbox_messages))
         .route("/api/v1/metrics/work-orders", get(metrics))
+        .route("/api/v1/worklist", get(worklist))
 }
 
 /// A photo of an order, for staff who may see the order.
@@ -467,5 +468,23 @@ async fn import_list(
             resp_list::import_xlsx(&app, &user.actor(), &q.region_code, &q.note, body.to_vec())
                 .await?,
         ),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WorklistQuery {
+    kind: String,
+}
+
+/// What the caller must do now: every kind with its count, and a page of one kind.
+async fn worklist(
+    State(app): State<App>,
+    user: ApiUser,
+    ApiQuery(q): ApiQuery<WorklistQuery>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        crate::work_orders::worklist::worklist(&app, &user.actor(), Some(&q.kind), page).await?,
     ))
 }

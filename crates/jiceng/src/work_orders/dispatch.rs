@@ -277,7 +277,7 @@ pub(crate) fn set_dispatched(
     let policy = reference.policy(category, priority);
     let d = policy.deadlines(&reference.calendar, now);
     am.status = Set(s);
-    am.flags = Set(serde_json::to_string(&f).expect("flags"));
+    crate::work_orders::read::set_flags(am, &f);
     am.lead_unit_id = Set(Some(p.lead.id));
     am.list_item_code = Set(p.item_code.clone());
     am.dispatch_reasons = Set(serde_json::to_string(&p.reasons).expect("reasons"));

@@ -459,6 +459,8 @@ impl Intake {
             anonymous: Set(c.reporter.is_none()),
             status: Set(State::Accepted),
             flags: Set(serde_json::to_string(&Flags::default()).expect("flags")),
+            send_back_pending: Set(false),
+            extension_pending: Set(false),
             lead_unit_id: Set(None),
             list_item_code: Set(String::new()),
             dispatch_reasons: Set("[]".into()),
@@ -581,7 +583,7 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
                 )
                 .map_err(illegal)?;
                 am.status = Set(s);
-                am.flags = Set(serde_json::to_string(&f).expect("flags"));
+                crate::work_orders::read::set_flags(&mut am, &f);
                 am.dispatch_reasons = Set(serde_json::to_string(reasons).expect("reasons"));
             }
         }

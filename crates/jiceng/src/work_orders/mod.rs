@@ -6,6 +6,7 @@
 //! - `dispatch` — the dispatch data and plans;
 //! - `intake` — checking and writing new orders by group commit;
 //! - `actions` — every later action on an order;
+//! - `worklist` — what each account must do now;
 //! - `escalation`, `resp_list`, `metrics`, `api`, `pages`.
 
 pub mod actions;
@@ -18,6 +19,7 @@ pub mod model;
 pub mod pages;
 pub mod read;
 pub mod resp_list;
+pub mod worklist;
 
 pub use actions::*;
 pub use dispatch::*;

@@ -39,6 +39,7 @@ use std::collections::HashMap;
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/work-orders", get(board))
+        .route("/worklist", get(worklist))
         .route("/work-orders/queue", get(queue))
         .route("/work-orders/new", get(new_page).post(new_submit))
         .route("/work-orders/{id}", get(detail))
@@ -118,6 +119,76 @@ fn row(o: &OrderView) -> Row {
         light,
         light_label,
     }
+}
+
+#[derive(Template)]
+#[template(path = "worklist.html")]
+struct WorklistPage {
+    chrome: Chrome,
+    greeting: String,
+    role_label: &'static str,
+    scope_name: String,
+    kinds: Vec<crate::work_orders::worklist::KindCount>,
+    current: &'static str,
+    label: &'static str,
+    rows: Vec<Row>,
+    pager: crate::web::Pager,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct WorklistQuery {
+    kind: String,
+    page: u64,
+}
+
+/// 我的待办: the account's worklist as its home page — kinds with counts as tabs, one page of
+/// the chosen kind, soonest deadline first.
+pub(crate) async fn worklist_page(app: &App, user: &WebUser, q: WorklistQuery) -> PageResult {
+    let actor = user.actor();
+    let w = crate::work_orders::worklist::worklist(
+        app,
+        &actor,
+        Some(&q.kind),
+        PageParams {
+            page: q.page.max(1),
+            per_page: 50,
+        },
+    )
+    .await
+    .map_err(|e| user.fail(app, e))?;
+    let u = &user.0;
+    let page: Page<()> = Page {
+        items: Vec::new(),
+        total: w.total,
+        page: w.page,
+        per_page: w.per_page,
+    };
+    let current = w.kind.unwrap_or("");
+    let scope_name = crate::org::locate::of(app)
+        .snapshot()
+        .region_name(u.jurisdiction.region.as_str())
+        .unwrap_or_default();
+    let view = WorklistPage {
+        chrome: page_chrome(app, u, "/"),
+        greeting: format!("您好，{}", u.display_name),
+        role_label: u.role.label(),
+        scope_name,
+        pager: pager(&page, &[("kind", current)]),
+        rows: w.items.iter().map(row).collect(),
+        kinds: w.kinds,
+        current,
+        label: w.label,
+    };
+    Ok(render(StatusCode::OK, &view))
+}
+
+async fn worklist(
+    State(app): State<App>,
+    user: WebUser,
+    Query(q): Query<WorklistQuery>,
+) -> PageResult {
+    worklist_page(&app, &user, q).await
 }
 
 #[derive(Template)]

@@ -23,6 +23,7 @@ use jiceng_core::RegionCode;
 use jiceng_core::dispatch::AssignmentRole;
 use jiceng_core::work_order::Rules;
 use jiceng_core::work_order::{Action, Flags};
+use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -142,6 +143,14 @@ pub struct PhotoRef {
 /// flags" (which would reopen a closed send-back or forget an extension).
 pub(crate) fn flags_of(m: &work_order::Model) -> AppResult<Flags> {
     crate::store::json("work_orders.flags", &m.flags)
+}
+
+/// Writes an order's flags: the JSON and the columns the worklist queries, together (the one
+/// place that writes them).
+pub(crate) fn set_flags(am: &mut work_order::ActiveModel, f: &Flags) {
+    am.flags = Set(serde_json::to_string(f).expect("flags"));
+    am.send_back_pending = Set(f.send_back_pending);
+    am.extension_pending = Set(f.extension_pending);
 }
 
 pub(crate) async fn view<C: ConnectionTrait>(
@@ -575,9 +584,19 @@ pub async fn list(
                 .add(work_order::Column::TrackingCode.eq(text.to_uppercase())),
         );
     }
+    page_of(app, actor, q.order_by_desc(work_order::Column::Id), page).await
+}
+
+/// One page of orders (already scoped, filtered and ordered), as the actor sees them.
+pub(crate) async fn page_of(
+    app: &App,
+    actor: &Actor,
+    q: sea_orm::Select<work_order::Entity>,
+    page: PageParams,
+) -> AppResult<Page<OrderView>> {
+    let page = page.normalised();
     let total = q.clone().count(&app.db.conn).await?;
     let rows = q
-        .order_by_desc(work_order::Column::Id)
         .offset(page.offset())
         .limit(page.per_page)
         .all(&app.db.conn)

@@ -19,3 +19,4 @@ mod service;
 mod transparency;
 mod trust;
 mod work_orders;
+mod worklist;

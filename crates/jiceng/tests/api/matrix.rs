@@ -1667,6 +1667,8 @@ async fn every_route_every_role_inside_and_outside() {
             Body::Empty,
             anyone_signed_in(),
         ),
+        get("/api/v1/worklist", anyone_signed_in()),
+        get("/worklist", anyone_signed_in()),
         get("/work-orders", anyone_signed_in()),
         get("/work-orders/queue", anyone_signed_in()),
         get("/work-orders/new", anyone_signed_in()),

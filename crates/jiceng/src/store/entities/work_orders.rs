@@ -100,6 +100,10 @@ pub mod work_order {
         pub client_key: Option<String>,
         /// A keyed digest of the citizen's 查询密码 (never the pin itself).
         pub pin_digest: Option<String>,
+        /// `flags.send_back_pending`, queryable (written with the flags, never alone).
+        pub send_back_pending: bool,
+        /// `flags.extension_pending`, queryable.
+        pub extension_pending: bool,
     }
     no_relations!();
 }

@@ -13,6 +13,7 @@ mod m0009_login_hardening;
 mod m0010_tracking_pins;
 mod m0011_application_regions;
 mod m0012_hall_regions;
+mod m0013_worklist_flags;
 mod schema;
 
 use crate::store::Db;
@@ -28,6 +29,7 @@ use crate::store::migrations::m0009_login_hardening::login_hardening;
 use crate::store::migrations::m0010_tracking_pins::tracking_pins;
 use crate::store::migrations::m0011_application_regions::application_regions;
 use crate::store::migrations::m0012_hall_regions::hall_regions;
+use crate::store::migrations::m0013_worklist_flags::worklist_flags;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
@@ -105,6 +107,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 12,
         name: "0012_hall_regions",
         statements: hall_regions,
+    },
+    Migration {
+        version: 13,
+        name: "0013_worklist_flags",
+        statements: worklist_flags,
     },
 ];
 

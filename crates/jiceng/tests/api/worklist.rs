@@ -1,0 +1,154 @@
+//! 待办: each account's worklist, by kind, with counts and no cap — a send-back and an
+//! extension request among hundreds of pending orders are not lost.
+
+use crate::helpers::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn count(w: &Value, kind: &str) -> u64 {
+    w["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == kind)
+        .unwrap_or_else(|| panic!("no kind {kind} in {w}"))["count"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_send_back_and_an_extension_among_600_pending_orders_reach_the_dispatcher() {
+    use futures_util::StreamExt;
+    let app = TestApp::spawn().await;
+    let operator = app.token("operator").await;
+    // 600 calls about a blocked fire lane: each goes to the fire brigade, waiting to be signed.
+    let ids: Vec<i64> = futures_util::stream::iter(0..600)
+        .map(|i| {
+            let app = &app;
+            let operator = operator.clone();
+            async move {
+                let (s, o) = app
+                    .call(
+                        Method::POST,
+                        "/api/v1/work-orders",
+                        Some(&operator),
+                        Some(json!({"description": format!("小区消防通道被车辆堵塞，消防车无法通行（来电{i}）"),
+                            "lat": 29.8125, "lon": 119.915, "channel": "hotline",
+                            "reporter": {"name": "王建国", "phone": "13800138000"}})),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::CREATED, "{o}");
+                o["id"].as_i64().unwrap()
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let xf = app.token("handler.xfjy").await;
+    let act = |id: i64, body: Value| {
+        let app = &app;
+        let xf = xf.clone();
+        async move {
+            let (s, b) = app
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/work-orders/{id}/actions"),
+                    Some(&xf),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+        }
+    };
+    // The brigade's worklist: 600 to sign, paged without a cap.
+    let (s, w) = app.get("/api/v1/worklist?per_page=500", &xf).await;
+    assert_eq!(s, StatusCode::OK, "{w}");
+    assert_eq!(w["kind"], "pending_sign");
+    assert_eq!(count(&w, "pending_sign"), 600);
+    assert_eq!(w["total"], 600);
+    assert_eq!(w["items"].as_array().unwrap().len(), 500);
+    let (_, w2) = app
+        .get(
+            "/api/v1/worklist?kind=pending_sign&per_page=500&page=2",
+            &xf,
+        )
+        .await;
+    assert_eq!(w2["items"].as_array().unwrap().len(), 100);
+    // One is sent back; another signed and given more time.
+    let (back, ext) = (ids[17], ids[311]);
+    act(
+        back,
+        json!({"action": "send_back", "note": "车辆占道属城管执法范围"}),
+    )
+    .await;
+    act(ext, json!({"action": "sign"})).await;
+    act(
+        ext,
+        json!({"action": "request_extension", "days": 5, "note": "需协调车主，节后处理"}),
+    )
+    .await;
+    let dispatcher = app.token("dispatcher").await;
+    let (s, w) = app.get("/api/v1/worklist", &dispatcher).await;
+    assert_eq!(s, StatusCode::OK, "{w}");
+    assert_eq!(count(&w, "send_back"), 1, "{w}");
+    assert_eq!(count(&w, "extension"), 1, "{w}");
+    for (kind, id) in [("send_back", back), ("extension", ext)] {
+        let (_, page) = app
+            .get(&format!("/api/v1/worklist?kind={kind}"), &dispatcher)
+            .await;
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{page}");
+        assert_eq!(items[0]["id"], id);
+    }
+    // The brigade: 598 still to sign, one being handled (not yet contacted).
+    let (_, w) = app.get("/api/v1/worklist", &xf).await;
+    assert_eq!(count(&w, "pending_sign"), 598);
+    assert_eq!(count(&w, "to_contact"), 1);
+    assert_eq!(count(&w, "in_progress"), 1);
+    // A kind the account does not work is a clear error.
+    let (s, b) = app.get("/api/v1/worklist?kind=send_back", &xf).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(b["code"], "worklist.bad_kind");
+    // The dispatcher's page shows the counts and the send-back.
+    let session = app.browser_session("dispatcher").await;
+    let (s, html) = session.page("/worklist?kind=send_back").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("退单待审"), "{html}");
+    let (_, order) = app
+        .get(&format!("/api/v1/work-orders/{back}"), &dispatcher)
+        .await;
+    assert!(html.contains(order["tracking_code"].as_str().unwrap()));
+    // And it is the dispatcher's home page.
+    let (s, home) = session.page("/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(home.contains("worklist-tabs"));
+}
+
+#[tokio::test]
+async fn a_replied_order_waits_in_the_hotlines_review_and_then_its_callback() {
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let o = crate::work_orders::report(&app, Some(&gw), "13800138000", "normal").await;
+    let id = o["id"].as_i64().unwrap();
+    let xf = app.token("handler.xfjy").await;
+    for body in [
+        json!({"action": "sign"}),
+        json!({"action": "contact", "note": "已电话联系报告人"}),
+        json!({"action": "reply", "note": "已清理通道，车辆已移走"}),
+    ] {
+        crate::work_orders::ok(&app, &xf, id, body).await;
+    }
+    let operator = app.token("operator").await;
+    let (_, w) = app.get("/api/v1/worklist", &operator).await;
+    assert_eq!(w["kind"], "reply_review");
+    assert_eq!(count(&w, "reply_review"), 1);
+    assert_eq!(w["items"][0]["id"], id);
+    crate::work_orders::ok(&app, &operator, id, json!({"action": "approve_reply"})).await;
+    let (_, w) = app.get("/api/v1/worklist", &operator).await;
+    assert_eq!(count(&w, "reply_review"), 0);
+    assert_eq!(count(&w, "callback"), 1);
+    assert_eq!(w["kind"], "callback");
+    // The handler's own list no longer holds it.
+    let (_, w) = app.get("/api/v1/worklist?kind=in_progress", &xf).await;
+    assert_eq!(w["total"], 0);
+}
