@@ -126,6 +126,7 @@ codes! {
     MatterUnknownUnit = "matter.unknown_unit" => UNPROCESSABLE_ENTITY,
     MetricsBadRange = "metrics.bad_range" => BAD_REQUEST,
     NotFound = "not_found" => NOT_FOUND,
+    MethodNotAllowed = "method_not_allowed" => METHOD_NOT_ALLOWED,
     NotReady = "not_ready" => SERVICE_UNAVAILABLE,
     NotificationTemplateInvalid = "notification_template.invalid" => UNPROCESSABLE_ENTITY,
     NotificationTemplateNotFound = "notification_template.not_found" => NOT_FOUND,

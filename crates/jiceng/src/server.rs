@@ -72,6 +72,7 @@ pub fn router(app: App) -> Router {
         .merge(crate::audit::pages::routes())
         .merge(crate::web::routes())
         .fallback(crate::web::system::not_found)
+        .method_not_allowed_fallback(crate::web::system::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             fresh_caches,

@@ -50,6 +50,8 @@ pub(crate) struct LoginPage {
     pub(crate) chrome: Chrome,
     pub(crate) error: Option<String>,
     pub(crate) username: String,
+    /// The page to return to after signing in.
+    pub(crate) next: String,
 }
 
 pub(crate) fn secure(app: &App, headers: &HeaderMap) -> bool {
@@ -84,14 +86,21 @@ pub(crate) fn set_cookie(
     HeaderValue::from_str(&c.build().to_string()).expect("cookie is a valid header")
 }
 
-pub(crate) async fn login_page(State(app): State<App>, headers: HeaderMap) -> PageResult {
+pub(crate) async fn login_page(
+    State(app): State<App>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> PageResult {
+    let next = crate::web::safe_next(&field(&q, "next"))
+        .unwrap_or("")
+        .to_string();
     if extract::resolve(&app, &headers)
         .await
         .ok()
         .flatten()
         .is_some()
     {
-        return Ok(Redirect::to("/").into_response());
+        return Ok(Redirect::to(if next.is_empty() { "/" } else { &next }).into_response());
     }
     let token = cookie_value(&headers, LOGIN_CSRF_COOKIE)
         .filter(|t| t.len() >= 32)
@@ -100,6 +109,7 @@ pub(crate) async fn login_page(State(app): State<App>, headers: HeaderMap) -> Pa
         chrome: chrome(&app, None, "/login", token.clone()),
         error: None,
         username: String::new(),
+        next,
     };
     let mut resp = render(StatusCode::OK, &page);
     resp.headers_mut().append(
@@ -127,9 +137,12 @@ pub(crate) async fn login_submit(
         return Err(extract::csrf_error().into());
     }
     let username = field(&form, "username");
+    let next = crate::web::safe_next(&field(&form, "next"))
+        .unwrap_or("")
+        .to_string();
     match auth::login_web(&app, &username, &field(&form, "password")).await {
         Ok(s) => {
-            let mut resp = Redirect::to("/").into_response();
+            let mut resp = Redirect::to(if next.is_empty() { "/" } else { &next }).into_response();
             // No Max-Age: the cookie lasts while the browser does, and the server ends the
             // session after the idle timeout, counted from the last request — so an active
             // user is never signed out 30 minutes after signing in.
@@ -151,6 +164,7 @@ pub(crate) async fn login_submit(
                 chrome: chrome(&app, None, "/login", expected),
                 error: Some(e.message.clone()),
                 username,
+                next,
             };
             Ok(render(e.status(), &page))
         }

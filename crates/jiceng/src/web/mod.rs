@@ -192,24 +192,53 @@ pub(crate) struct ErrorPage {
     pub(crate) chrome: Chrome,
     pub(crate) heading: &'static str,
     pub(crate) message: String,
+    /// What to do next.
+    pub(crate) hint: &'static str,
 }
 
 /// An error shown as a page; "not signed in" sends the browser to the login page.
 pub struct WebError {
     err: AppError,
     chrome: Option<Chrome>,
+    /// The page a browser asked for before it was sent to sign in.
+    next: Option<String>,
 }
 
 impl From<AppError> for WebError {
     fn from(err: AppError) -> Self {
-        WebError { err, chrome: None }
+        WebError {
+            err,
+            chrome: None,
+            next: None,
+        }
     }
+}
+
+/// Where the login page may send the browser after signing in: a page of this site only
+/// (never another host, `//evil` or `/\evil`), and not the login page itself.
+pub(crate) fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains("://")
+        && !next.starts_with("/login")
+        && !next.starts_with("/logout")
+        && next.len() <= 512
+        && !next.chars().any(char::is_control);
+    ok.then_some(next)
 }
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         if self.err.status() == StatusCode::UNAUTHORIZED {
-            return Redirect::to("/login").into_response();
+            return match self.next.as_deref().and_then(safe_next) {
+                Some(next) => Redirect::to(&format!(
+                    "/login?next={}",
+                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                ))
+                .into_response(),
+                None => Redirect::to("/login").into_response(),
+            };
         }
         if let Some(src) = &self.err.source {
             tracing::error!(error = ?src, code = self.err.code.as_str(), "page failed");
@@ -227,12 +256,22 @@ impl IntoResponse for WebError {
             csrf: String::new(),
             sim_time: None,
         });
+        let status = self.err.status();
         render(
-            self.err.status(),
+            status,
             &ErrorPage {
                 chrome,
                 heading,
                 message: self.err.message,
+                hint: match status {
+                    StatusCode::FORBIDDEN => {
+                        "您的账号没有使用这一页面或操作的权限；如工作需要，请联系本级系统管理员开通相应角色。"
+                    }
+                    StatusCode::NOT_FOUND => "请检查地址，或从首页的菜单进入。",
+                    StatusCode::METHOD_NOT_ALLOWED => "请回到上一页，从页面上的按钮重新操作。",
+                    s if s.is_server_error() => "请稍后再试；如反复出现，请联系系统管理员。",
+                    _ => "",
+                },
             },
         )
     }
@@ -247,7 +286,14 @@ impl FromRequestParts<App> for WebUser {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         match extract::resolve(app, &parts.headers).await? {
             Some(u) => Ok(WebUser(u)),
-            None => Err(AppError::unauthenticated().into()),
+            // Back to this page after signing in (a page, not a form's post).
+            None => Err(WebError {
+                err: AppError::unauthenticated(),
+                chrome: None,
+                next: (parts.method == axum::http::Method::GET)
+                    .then(|| parts.uri.path_and_query().map(|p| p.to_string()))
+                    .flatten(),
+            }),
         }
     }
 }
@@ -261,6 +307,7 @@ impl WebUser {
         WebError {
             err,
             chrome: Some(page_chrome(app, &self.0, "")),
+            next: None,
         }
     }
 }

@@ -27,8 +27,28 @@ pub fn routes(app: &App) -> Router<App> {
     }
 }
 
-pub async fn not_found() -> AppError {
-    AppError::new(Code::NotFound, "页面或接口不存在")
+/// What no route answers: JSON for the interfaces, a page in Chinese for a browser.
+pub async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    refusal(&uri, AppError::new(Code::NotFound, "页面或接口不存在"))
+}
+
+/// A method the address does not take (a browser asking for a form's address, say).
+pub async fn method_not_allowed(uri: axum::http::Uri) -> axum::response::Response {
+    refusal(
+        &uri,
+        AppError::new(
+            Code::MethodNotAllowed,
+            "该地址不支持这种访问方式，请从页面上的链接或按钮进入",
+        ),
+    )
+}
+
+fn refusal(uri: &axum::http::Uri, e: AppError) -> axum::response::Response {
+    if uri.path().starts_with("/api/") {
+        e.into_response()
+    } else {
+        crate::web::WebError::from(e).into_response()
+    }
 }
 
 pub async fn healthz(State(app): State<App>) -> Json<serde_json::Value> {
@@ -63,7 +83,7 @@ pub(crate) async fn advance_clock(
 ) -> AppResult<impl IntoResponse> {
     let actor = user.actor();
     let Some(fake) = app.fake_clock.clone() else {
-        return Err(not_found().await);
+        return Err(AppError::new(Code::NotFound, "页面或接口不存在"));
     };
     // The clock is the deployment's: a township's admin does not move it.
     if !actor.is_deployment_admin() {

@@ -43,7 +43,7 @@ pub fn routes() -> Router<App> {
         .route("/work-orders/queue", get(queue))
         .route("/work-orders/new", get(new_page).post(new_submit))
         .route("/work-orders/{id}", get(detail))
-        .route("/work-orders/{id}/act", post(act))
+        .route("/work-orders/{id}/act", get(act_get).post(act))
         .route("/report", get(report_page).post(report_submit))
         .route("/track", get(track_page).post(track_lookup))
         .route("/track/rate", post(rate))
@@ -244,46 +244,9 @@ async fn board(
 }
 
 /// The dispatcher's queue: orders waiting for a dispatch, a send-back decision or an extension.
-async fn queue(State(app): State<App>, user: WebUser) -> PageResult {
-    let actor = user.actor();
-    let mut items = Vec::new();
-    for status in ["pending_dispatch", "pending_sign", "in_progress"] {
-        let f = OrderFilter {
-            status: Some(status.into()),
-            ..Default::default()
-        };
-        let page = work_orders::list(
-            &app,
-            &actor,
-            &f,
-            PageParams {
-                page: 1,
-                per_page: 500,
-            },
-        )
-        .await
-        .map_err(|e| user.fail(&app, e))?;
-        items.extend(page.items.into_iter().filter(|o| {
-            status == "pending_dispatch" || o.send_back_pending || o.extension_pending
-        }));
-    }
-    let page = Page {
-        total: items.len() as u64,
-        items,
-        page: 1,
-        per_page: 500,
-    };
-    let view = BoardPage {
-        chrome: page_chrome(&app, &user.0, "/work-orders"),
-        heading: "派单工作台（待派单、退单、延期申请）",
-        rows: page.items.iter().map(row).collect(),
-        pager: pager(&page, &[]),
-        states: states(),
-        status: String::new(),
-        q: String::new(),
-        overdue: false,
-    };
-    Ok(render(StatusCode::OK, &view))
+/// The old dispatch board: the worklist now holds what it held, without its caps.
+async fn queue() -> Redirect {
+    Redirect::to("/worklist")
 }
 
 #[derive(Template)]
@@ -447,8 +410,32 @@ async fn detail_view(
     Ok(render(status, &page))
 }
 
-async fn detail(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> PageResult {
-    detail_view(&app, &user, id, None, false, StatusCode::OK).await
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct DetailQuery {
+    /// The action just taken (its code), after the redirect that follows a form.
+    done: String,
+}
+
+async fn detail(
+    State(app): State<App>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Query(q): Query<DetailQuery>,
+) -> PageResult {
+    // The message is the action's label, never text taken from the address.
+    let done = Action::ALL
+        .into_iter()
+        .find(|a| a.code() == q.done)
+        .map(|a| format!("已{}", a.label()));
+    let ok = done.is_some();
+    detail_view(&app, &user, id, done, ok, StatusCode::OK).await
+}
+
+/// The form's address asked for by a browser (a refresh after an error, a bookmark): the
+/// order itself.
+async fn act_get(Path(id): Path<i64>) -> Redirect {
+    Redirect::to(&format!("/work-orders/{id}"))
 }
 
 fn enum_of<T: serde::de::DeserializeOwned>(form: &HashMap<String, String>, k: &str) -> Option<T> {
@@ -481,18 +468,11 @@ async fn act(
 ) -> PageResult {
     form_csrf(&user, &form)?;
     let input = parse_action(&form)?;
-    let label = input.action.label();
+    let action = input.action;
     match work_orders::apply(&app, &user.actor(), id, input).await {
+        // Post, redirect, get: a refresh shows the order again instead of acting twice.
         Ok(_) => {
-            detail_view(
-                &app,
-                &user,
-                id,
-                Some(format!("已{label}")),
-                true,
-                StatusCode::OK,
-            )
-            .await
+            Ok(Redirect::to(&format!("/work-orders/{id}?done={}", action.code())).into_response())
         }
         Err(e) if e.is_internal() || e.status() == StatusCode::NOT_FOUND => Err(user.fail(&app, e)),
         Err(e) => detail_view(&app, &user, id, Some(e.message.clone()), false, e.status()).await,

@@ -1706,6 +1706,15 @@ async fn every_route_every_role_inside_and_outside() {
             Body::Form(form(&[("action", "contact"), ("note", "已电话联系")])),
             object(sees_wo(wo_other), Want::Seen),
         ),
+        // A browser asking for a form's address is sent to the order (whose page then
+        // answers as the order does).
+        case(
+            M::GET,
+            "/work-orders/{id}/act",
+            format!("/work-orders/{wo_other}/act"),
+            Body::Empty,
+            public(),
+        ),
         get("/report", public()),
         case(
             M::POST,

@@ -152,3 +152,139 @@ async fn a_replied_order_waits_in_the_hotlines_review_and_then_its_callback() {
     let (_, w) = app.get("/api/v1/worklist?kind=in_progress", &xf).await;
     assert_eq!(w["total"], 0);
 }
+
+#[tokio::test]
+async fn a_form_redirects_to_a_page_and_no_address_answers_a_browser_in_english() {
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let o = crate::work_orders::report(&app, Some(&gw), "13800138000", "normal").await;
+    let id = o["id"].as_i64().unwrap();
+    let s = app.browser_session("handler.xfjy").await;
+    // Post, redirect, get: the order page says what was done; a refresh does not act again.
+    let (status, _) = s
+        .post_form(
+            &format!("/work-orders/{id}/act"),
+            &[("csrf", &s.csrf), ("action", "sign")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let r = s
+        .client
+        .post(app.url(&format!("/work-orders/{id}/act")))
+        .form(&[
+            ("csrf", s.csrf.as_str()),
+            ("action", "contact"),
+            ("note", "已电话联系"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(to, format!("/work-orders/{id}?done=contact"));
+    let (status, html) = s.page(&to).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("已首次联系") || html.contains("已联系"),
+        "{html}"
+    );
+    // A made-up `done` shows nothing taken from the address.
+    let (_, html) = s
+        .page(&format!("/work-orders/{id}?done=%3Cscript%3E"))
+        .await;
+    assert!(!html.contains("<script>"));
+    // The form's address asked for by a browser: the order, not "HTTP ERROR 405".
+    let (status, _) = s.page(&format!("/work-orders/{id}/act")).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // No page: a page in Chinese for a browser, JSON for the interface.
+    let (status, html) = s.page("/no-such-page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        html.contains("找不到页面") && html.contains("<html"),
+        "{html}"
+    );
+    let (status, body) = app.get("/api/v1/no-such-thing", "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "not_found");
+    // A method the address does not take: 405, in Chinese.
+    let r = s.client.delete(app.url("/report")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.text().await.unwrap().contains("不支持"));
+    // A 403 page says what is missing and how to get it.
+    let (status, html) = s.page("/admin/users").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("系统管理员开通"), "{html}");
+}
+
+#[tokio::test]
+async fn signing_in_returns_to_the_page_first_asked_for_and_only_to_this_site() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = client
+        .get(app.url("/worklist?kind=callback"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let login = r.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(login, "/login?next=%2Fworklist%3Fkind%3Dcallback");
+    let page = client
+        .get(app.url(&login))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_csrf(&page);
+    assert!(page.contains("value=\"/worklist?kind=callback\""), "{page}");
+    let r = client
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("username", "operator"),
+            ("password", PASSWORD),
+            ("next", "/worklist?kind=callback"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/worklist?kind=callback");
+    // Another site is never where signing in leads.
+    for evil in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let c = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = c
+            .get(app.url("/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = hidden_csrf(&page);
+        let r = c
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("username", "operator"),
+                ("password", PASSWORD),
+                ("next", evil),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["location"], "/", "{evil}");
+    }
+}
