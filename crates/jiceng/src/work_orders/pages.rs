@@ -245,7 +245,7 @@ async fn board(
 
 /// The dispatcher's queue: orders waiting for a dispatch, a send-back decision or an extension.
 /// The old dispatch board: the worklist now holds what it held, without its caps.
-async fn queue() -> Redirect {
+async fn queue(_user: WebUser) -> Redirect {
     Redirect::to("/worklist")
 }
 
