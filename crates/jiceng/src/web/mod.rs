@@ -127,29 +127,50 @@ pub struct Chrome {
 /// The navigation a user sees: only what they may open (deployment-wide settings, the outbox
 /// and the audit log for the county's admins and auditors).
 pub(crate) fn nav_for(u: &UserActor) -> Vec<(&'static str, &'static str)> {
+    use jiceng_core::Role::*;
     let actor = Actor::User(u.clone());
-    let mut nav = vec![
-        ("/", "首页"),
-        ("/work-orders", "工单"),
-        ("/window", "一窗受理"),
+    let r = u.role;
+    let mut nav = vec![("/", "首页")];
+    let mut add = |show: bool, link: (&'static str, &'static str)| {
+        if show {
+            nav.push(link);
+        }
+    };
+    add(r != WindowClerk, ("/work-orders", "工单"));
+    add(matches!(r, WindowClerk | Admin), ("/window", "一窗受理"));
+    add(
+        matches!(
+            r,
+            WindowClerk | Admin | Leader | Supervisor | Auditor | Handler
+        ),
+        ("/window/applications", "办件"),
+    );
+    add(
+        matches!(r, Leader | Supervisor | Admin | Dispatcher),
         ("/rankings", "排名"),
+    );
+    add(
+        matches!(r, Leader | Supervisor | Admin | Dispatcher),
         ("/supervision", "督办"),
-        ("/map", "网格地图"),
+    );
+    add(true, ("/map", "网格地图"));
+    add(
+        matches!(r, Operator | Dispatcher | GridWorker | Admin),
         ("/locate", "位置查询"),
-        ("/admin/regions", "区划"),
-        ("/admin/departments", "部门"),
-    ];
-    if u.administers() {
-        nav.push(("/admin/users", "账号"));
-    }
-    if actor.is_deployment_admin() {
-        nav.push(("/admin/outbox", "通知"));
-        nav.push(("/admin/templates", "通知模板"));
-        nav.push(("/admin/categories", "诉求分类"));
-    }
-    if actor.reads_audit_log() {
-        nav.push(("/audit", "审计日志"));
-    }
+    );
+    add(u.administers(), ("/admin/regions", "区划"));
+    add(u.administers(), ("/admin/departments", "部门"));
+    add(u.administers(), ("/admin/users", "账号"));
+    add(actor.is_deployment_admin(), ("/admin/outbox", "通知"));
+    add(
+        actor.is_deployment_admin(),
+        ("/admin/templates", "通知模板"),
+    );
+    add(
+        actor.is_deployment_admin(),
+        ("/admin/categories", "诉求分类"),
+    );
+    add(actor.reads_audit_log(), ("/audit", "审计日志"));
     nav
 }
 

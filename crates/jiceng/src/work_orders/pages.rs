@@ -195,6 +195,8 @@ async fn worklist(
 #[template(path = "work_orders.html")]
 struct BoardPage {
     chrome: Chrome,
+    /// Whether the account registers orders (the 登记诉求 button).
+    can_register: bool,
     heading: &'static str,
     rows: Vec<Row>,
     pager: crate::web::Pager,
@@ -224,6 +226,7 @@ async fn board(
     let q = f.q.clone().unwrap_or_default();
     let overdue = f.overdue == Some(true);
     let view = BoardPage {
+        can_register: user.0.role.registers_work_orders(),
         chrome: page_chrome(&app, &user.0, "/work-orders"),
         heading: "工单",
         rows: page.items.iter().map(row).collect(),
@@ -510,6 +513,13 @@ fn new_page_view(chrome: Chrome, staff: bool, form: FormState) -> NewPage {
 }
 
 async fn new_page(State(app): State<App>, user: WebUser) -> PageResult {
+    if !user.0.role.registers_work_orders() {
+        return Err(user.fail(
+            &app,
+            crate::kernel::audit::deny(&app, &user.actor(), "work_order.create", "work_order", "")
+                .await,
+        ));
+    }
     Ok(render(
         StatusCode::OK,
         &new_page_view(

@@ -1671,7 +1671,10 @@ async fn every_route_every_role_inside_and_outside() {
         get("/worklist", anyone_signed_in()),
         get("/work-orders", anyone_signed_in()),
         get("/work-orders/queue", anyone_signed_in()),
-        get("/work-orders/new", anyone_signed_in()),
+        get(
+            "/work-orders/new",
+            staff(|w| !w.is(&[Role::Leader, Role::Supervisor, Role::Auditor])),
+        ),
         case(
             M::POST,
             "/work-orders/new",

@@ -288,3 +288,62 @@ async fn signing_in_returns_to_the_page_first_asked_for_and_only_to_this_site() 
         assert_eq!(r.headers()["location"], "/", "{evil}");
     }
 }
+
+#[tokio::test]
+async fn each_roles_menu_offers_only_what_it_may_open() {
+    let app = TestApp::spawn().await;
+    for user in [
+        "admin",
+        "chengguan.admin",
+        "auditor",
+        "leader",
+        "supervisor",
+        "dispatcher",
+        "operator",
+        "clerk",
+        "chengguan.clerk",
+        "handler",
+        "handler.xfjy",
+        "gw001",
+    ] {
+        let s = app.browser_session(user).await;
+        let (status, home) = s.page("/").await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        let nav = &home[home.find("<nav").expect("a menu")..];
+        let nav = &nav[..nav.find("</nav>").unwrap()];
+        let links: Vec<&str> = nav
+            .split("href=\"")
+            .skip(1)
+            .map(|l| &l[..l.find('"').unwrap()])
+            .collect();
+        assert!(links.len() >= 2, "{user}: {links:?}");
+        for link in &links {
+            let (status, _) = s.page(link).await;
+            assert_eq!(status, StatusCode::OK, "{user} is offered {link}");
+        }
+        // What the role does not do is not offered.
+        let offered = |l: &str| links.contains(&l);
+        assert_eq!(
+            offered("/window"),
+            matches!(
+                user,
+                "admin" | "chengguan.admin" | "clerk" | "chengguan.clerk"
+            ),
+            "{user}"
+        );
+        assert_eq!(
+            offered("/audit"),
+            matches!(user, "admin" | "auditor"),
+            "{user}"
+        );
+        assert_eq!(
+            offered("/admin/users"),
+            matches!(user, "admin" | "chengguan.admin"),
+            "{user}"
+        );
+        assert!(
+            !offered("/work-orders") || !user.ends_with("clerk"),
+            "{user}"
+        );
+    }
+}
