@@ -257,6 +257,20 @@ impl Default for PublishLimits {
     }
 }
 
+/// An automatic dispatch is only as good as the category it rests on: when the classifier
+/// guessed the category with less than `min_confidence`, the order goes to the dispatcher's
+/// 待派单 instead, saying why. A category chosen by a person counts as certain (1.0).
+pub fn unless_unsure(outcome: Outcome, confidence: f64, min_confidence: f64) -> Outcome {
+    match outcome {
+        Outcome::Dispatch(_) if confidence < min_confidence => Outcome::Manual(vec![format!(
+            "自动分类把握不足（{:.0}%，低于{:.0}%），请派单员确认分类后派单",
+            confidence * 100.0,
+            min_confidence * 100.0
+        )]),
+        o => o,
+    }
+}
+
 /// Checks a list before publishing: an error refuses it, warnings are shown.
 pub fn check_publish(items: &[ListItem], limits: PublishLimits) -> Result<Vec<String>, String> {
     let village = items
@@ -432,5 +446,43 @@ mod tests {
         );
         items.pop();
         assert_eq!(check_publish(&items, PublishLimits::default()), Ok(vec![]));
+    }
+}
+
+#[cfg(test)]
+mod unsure_tests {
+    use super::*;
+
+    #[test]
+    fn an_unsure_guess_waits_for_a_dispatcher_and_a_sure_one_goes() {
+        let manual = Outcome::Manual(vec!["没有匹配的清单事项".into()]);
+        assert_eq!(unless_unsure(manual.clone(), 0.1, 0.5), manual);
+        let Outcome::Manual(r) = unless_unsure(Outcome::Dispatch(plan_for_test()), 0.27, 0.5)
+        else {
+            panic!("an unsure guess was dispatched");
+        };
+        assert!(r[0].contains("27%"), "{r:?}");
+        assert!(matches!(
+            unless_unsure(Outcome::Dispatch(plan_for_test()), 0.5, 0.5),
+            Outcome::Dispatch(_)
+        ));
+        // A person's choice is certain.
+        assert!(matches!(
+            unless_unsure(Outcome::Dispatch(plan_for_test()), 1.0, 0.99),
+            Outcome::Dispatch(_)
+        ));
+    }
+}
+
+#[cfg(test)]
+fn plan_for_test() -> Plan {
+    Plan {
+        item_code: "XF-01".into(),
+        lead: Unit {
+            id: 7,
+            name: "示范县消防救援大队".into(),
+        },
+        assisting: Vec::new(),
+        reasons: vec!["权责清单 XF-01".into()],
     }
 }

@@ -47,6 +47,9 @@ pub struct Config {
     pub witnesses: Vec<String>,
     /// The escalation scheduler runs this often (and at once when the fake clock moves).
     pub escalation_interval_ms: u64,
+    /// Below this classification confidence (0–1) an order is not dispatched automatically but
+    /// waits for a dispatcher. 0 dispatches every guess.
+    pub auto_dispatch_min_confidence: f64,
     /// The key that seals personal data (phone and ID numbers); generated on first use when
     /// missing. Every server of a deployment needs the same file. Default: `DATA_DIR/data.key`.
     pub data_key_file: Option<PathBuf>,
@@ -99,6 +102,7 @@ impl Default for Config {
             checkpoint_interval_seconds: 10,
             witnesses: Vec::new(),
             escalation_interval_ms: 1000,
+            auto_dispatch_min_confidence: 0.5,
             data_key_file: None,
             notify_webhook_url: None,
             notify_webhook_secret: None,
@@ -224,6 +228,9 @@ impl Config {
         crate::store::Backend::from_url(&self.database_url)?;
         if self.session_idle_minutes < 1 {
             bail!("session_idle_minutes 必须至少为 1");
+        }
+        if !(0.0..=1.0).contains(&self.auto_dispatch_min_confidence) {
+            bail!("auto_dispatch_min_confidence 必须在 0 到 1 之间");
         }
         if self.token_ttl_hours < 1 {
             bail!("token_ttl_hours 必须至少为 1");

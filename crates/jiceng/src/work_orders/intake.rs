@@ -558,7 +558,11 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
     let mut rows = Vec::with_capacity(jobs.len());
     let mut outcomes = Vec::with_capacity(jobs.len());
     for (j, code) in jobs.iter().zip(&codes) {
-        let outcome = data.plan(&reference, &j.c.category.0, &j.place, &j.county);
+        let outcome = jiceng_core::dispatch::unless_unsure(
+            data.plan(&reference, &j.c.category.0, &j.place, &j.county),
+            j.c.category.1,
+            app.config.auto_dispatch_min_confidence,
+        );
         let mut am = j.accepted(code, now, &app.data_key);
         match &outcome {
             Outcome::Dispatch(p) => {

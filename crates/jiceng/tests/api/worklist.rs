@@ -347,3 +347,66 @@ async fn each_roles_menu_offers_only_what_it_may_open() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_unsure_classification_waits_for_the_dispatcher_instead_of_going_out() {
+    let app = TestApp::spawn().await;
+    let operator = app.token("operator").await;
+    let vague = "打电话反映一个情况，希望有关部门尽快过来看一下，谢谢";
+    let (_, s) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders/suggest",
+            Some(&operator),
+            Some(json!({"text": vague})),
+        )
+        .await;
+    let guess = s["suggestions"][0]["confidence"]
+        .as_f64()
+        .or_else(|| s["items"][0]["confidence"].as_f64())
+        .unwrap_or(0.0);
+    assert!(guess < 0.5, "the text is vague enough: {s}");
+    let (st, o) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            Some(&operator),
+            Some(
+                json!({"description": vague, "lat": 29.8125, "lon": 119.915, "channel": "hotline",
+                "reporter": {"name": "钱九", "phone": "13500135000"}}),
+            ),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{o}");
+    assert_eq!(o["status"], "pending_dispatch", "{o}");
+    assert!(o["dispatch"].to_string().contains("把握不足"), "{o}");
+    let (_, w) = app
+        .get(
+            "/api/v1/worklist?kind=pending_dispatch&per_page=500",
+            &app.token("dispatcher").await,
+        )
+        .await;
+    assert!(
+        w["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == o["id"]),
+        "{w}"
+    );
+    // The same words with the category chosen by the operator go out at once.
+    let lamp = crate::work_orders::category_code(&app, "乱停乱放").await;
+    let (st, o) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            Some(&operator),
+            Some(
+                json!({"description": vague, "lat": 29.8125, "lon": 119.915, "channel": "hotline",
+                "category_code": lamp, "reporter": {"name": "钱九", "phone": "13500135000"}}),
+            ),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{o}");
+    assert_ne!(o["status"], "pending_dispatch", "{o}");
+}
