@@ -58,48 +58,53 @@ pub(crate) struct HomePage {
     pub(crate) coming: Vec<&'static str>,
 }
 
+/// The home page's cards: the pages of the account's menu (one source: the menu), each with
+/// what it is for.
 pub(crate) fn cards_for(
     u: &crate::kernel::actor::UserActor,
 ) -> Vec<(&'static str, &'static str, &'static str)> {
-    let mut cards = vec![
-        (
-            "/work-orders",
-            "工单（接诉即办）",
-            "登记、派单、签收、办理、回复与回访，超期自动督办",
-        ),
-        ("/map", "网格地图", "查看管辖范围内的网格划分和网格员"),
-        (
-            "/locate",
-            "位置查询",
-            "由经纬度查询所在网格、村（社区）和乡镇（街道）",
-        ),
-        (
-            "/admin/regions",
-            "区划",
-            "县、乡镇（街道）、村（社区）三级区划",
-        ),
-        (
-            "/admin/departments",
-            "部门与单位",
-            "县级部门、乡镇机构、村（社区）组织和协办单位",
-        ),
-    ];
-    if u.administers() {
-        cards.push(("/admin/users", "账号管理", "新增账号、分配角色和所属单位"));
-    }
-    if crate::kernel::actor::Actor::User(u.clone()).reads_audit_log() {
-        cards.push(("/audit", "审计日志", "每一次登录、变更和拒绝访问的完整记录"));
-    }
-    cards
+    crate::web::nav_for(u)
+        .into_iter()
+        .filter_map(|(link, _)| {
+            let (title, what) = match link {
+                "/work-orders" => (
+                    "工单（接诉即办）",
+                    "登记、派单、签收、办理、回复与回访，超期自动督办",
+                ),
+                "/window" => ("一窗受理", "叫号、收件、一次性告知补正、出具受理回执"),
+                "/window/applications" => ("办件", "本大厅受理的办件及其办理进度"),
+                "/rankings" => ("排名", "各单位、乡镇的响应率、解决率、满意率"),
+                "/supervision" => ("督办", "超期与督办工单"),
+                "/map" => ("网格地图", "查看管辖范围内的网格划分和网格员"),
+                "/locate" => ("位置查询", "由经纬度查询所在网格、村（社区）和乡镇（街道）"),
+                "/admin/regions" => ("区划", "县、乡镇（街道）、村（社区）三级区划"),
+                "/admin/departments" => {
+                    ("部门与单位", "县级部门、乡镇机构、村（社区）组织和协办单位")
+                }
+                "/admin/users" => ("账号管理", "新增账号、分配角色和所属单位"),
+                "/admin/outbox" => ("通知", "发给群众和单位的短信、邮件及其发送情况"),
+                "/admin/templates" => ("通知模板", "各类通知的标题与正文"),
+                "/admin/categories" => ("诉求分类", "三级诉求分类与关键词"),
+                "/audit" => ("审计日志", "每一次登录、变更和拒绝访问的完整记录"),
+                _ => return None,
+            };
+            Some((link, title, what))
+        })
+        .collect()
 }
 
+/// What is still to come for a role.
 pub(crate) fn coming_for(role: Role) -> Vec<&'static str> {
     match role {
-        Role::Operator | Role::Supervisor => vec!["月度排名与通报"],
-        Role::Dispatcher | Role::Handler | Role::GridWorker | Role::Auditor => vec![],
-        Role::WindowClerk => vec!["一窗受理与一次性告知", "排队叫号"],
         Role::Leader => vec!["数据驾驶舱：趋势、热点、排名"],
-        Role::Admin => vec!["权责清单的表格导入导出"],
+        Role::GridWorker => vec!["网格员工作台：巡查、走访、任务"],
+        Role::Operator
+        | Role::Supervisor
+        | Role::Dispatcher
+        | Role::Handler
+        | Role::Auditor
+        | Role::WindowClerk
+        | Role::Admin => vec![],
     }
 }
 

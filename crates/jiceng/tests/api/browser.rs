@@ -534,3 +534,116 @@ async fn browser_clerk_calls_a_ticket_receives_a_bundle_prints_the_receipt_and_t
     c.close().await.unwrap();
     drop(driver);
 }
+
+/// Signs in through the login form of a fresh browser state.
+async fn sign_in(c: &fantoccini::Client, app: &TestApp, user: &str) {
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(user)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Id("login"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, |p| p != "/login").await;
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromium-driver; run with --ignored"]
+async fn browser_each_roles_home_fits_a_desk_and_a_phone_with_hundreds_of_open_orders() {
+    use futures_util::StreamExt;
+    let app = TestApp::spawn().await;
+    // A realistic load: hundreds of open calls on top of the demo's own.
+    let operator = app.token("operator").await;
+    let texts = [
+        "小区消防通道被车辆堵塞，消防车无法通行",
+        "路边的垃圾桶满了好几天没人清运，气味很大",
+        "楼下餐馆的油烟直接排到居民楼，窗户都不敢开",
+        "人行道上的井盖松动，晚上走路很危险",
+        "公园里的路灯坏了一排，晚上黑漆漆的",
+    ];
+    futures_util::stream::iter(0..400)
+        .map(|i| {
+            let (app, operator) = (&app, operator.clone());
+            let text = texts[i % texts.len()];
+            async move {
+                let (s, o) = app
+                    .call(
+                        reqwest::Method::POST,
+                        "/api/v1/work-orders",
+                        Some(&operator),
+                        Some(serde_json::json!({"description": format!("{text}（来电{i}）"),
+                            "lat": 29.8125 + (i % 7) as f64 * 0.004, "lon": 119.915,
+                            "channel": "hotline", "reporter": {"name": "王建国", "phone": "13800138000"}})),
+                    )
+                    .await;
+                assert_eq!(s, reqwest::StatusCode::CREATED, "{o}");
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<()>>()
+        .await;
+    let out = std::env::var("JICENG_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir().join("jiceng-screenshots"));
+    std::fs::create_dir_all(&out).unwrap();
+    let (c, _driver) = browser().await;
+    for user in [
+        "handler.xfjy",
+        "dispatcher",
+        "operator",
+        "supervisor",
+        "leader",
+        "clerk",
+        "admin",
+        "gw001",
+    ] {
+        sign_in(&c, &app, user).await;
+        for (width, large) in [(1280u32, false), (390, false), (390, true)] {
+            c.set_window_size(width, 900).await.unwrap();
+            c.goto(&app.url("/")).await.unwrap();
+            c.execute(
+                "localStorage.setItem('jiceng-large', arguments[0] ? '1' : '0'); \
+                 document.documentElement.classList.toggle('large', arguments[0]);",
+                vec![serde_json::json!(large)],
+            )
+            .await
+            .unwrap();
+            c.wait().for_element(Locator::Css("h1")).await.unwrap();
+            // Nothing wider than the screen: tables turn into cards on a phone.
+            let overflow = c
+                .execute(
+                    "return document.documentElement.scrollWidth - window.innerWidth",
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .as_i64()
+                .unwrap();
+            assert!(
+                overflow <= 1,
+                "{user} at {width} px overflows by {overflow} px"
+            );
+            let png = c.screenshot().await.unwrap();
+            assert!(png.len() > 1000);
+            let name = format!(
+                "{}-home-{width}{}.png",
+                user.replace('.', "-"),
+                if large { "-large" } else { "" }
+            );
+            std::fs::write(out.join(name), png).unwrap();
+        }
+    }
+}
