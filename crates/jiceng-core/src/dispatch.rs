@@ -224,7 +224,11 @@ pub fn plan(
     for r in &item.assisting {
         match resolve(r, place) {
             Some(u) if u.id != lead.id && !assisting.iter().any(|a: &Unit| a.id == u.id) => {
-                reasons.push(format!("{}协办（{}）", u.name, describe(r)));
+                // A unit the list names is its own reason; one found by place says how.
+                reasons.push(match r {
+                    UnitRef::Named { .. } => format!("{}协办", u.name),
+                    _ => format!("{}协办（{}）", u.name, describe(r)),
+                });
                 assisting.push(u);
             }
             Some(_) => {}

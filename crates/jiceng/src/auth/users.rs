@@ -34,6 +34,8 @@ pub struct UserView {
     pub role_label: &'static str,
     pub region_code: String,
     pub department_id: Option<i64>,
+    /// The unit or region the account belongs to, by name (filled where names are read).
+    pub org_name: String,
     pub active: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -48,6 +50,7 @@ impl From<user::Model> for UserView {
             role: m.role.code().to_string(),
             region_code: m.region_code,
             department_id: m.department_id,
+            org_name: String::new(),
             active: m.active,
             created_at: m.created_at,
         }
@@ -235,7 +238,39 @@ pub async fn list_users(
         );
     }
     let q = q.order_by_asc(user::Column::Id);
-    crate::kernel::paging::paginate(&app.db.conn, q, page, |m| Ok(UserView::from(m))).await
+    let mut page =
+        crate::kernel::paging::paginate(&app.db.conn, q, page, |m| Ok(UserView::from(m))).await?;
+    // Each account's unit (or region) by name.
+    let depts: std::collections::HashMap<i64, String> =
+        crate::store::entities::department::Entity::find()
+            .filter(
+                crate::store::entities::department::Column::Id
+                    .is_in(page.items.iter().filter_map(|u| u.department_id)),
+            )
+            .all(&app.db.conn)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.name))
+            .collect();
+    let regions: std::collections::HashMap<String, String> =
+        crate::store::entities::region::Entity::find()
+            .filter(
+                crate::store::entities::region::Column::Code
+                    .is_in(page.items.iter().map(|u| u.region_code.clone())),
+            )
+            .all(&app.db.conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.code, r.name))
+            .collect();
+    for u in &mut page.items {
+        u.org_name = u
+            .department_id
+            .and_then(|d| depts.get(&d).cloned())
+            .or_else(|| regions.get(&u.region_code).cloned())
+            .unwrap_or_default();
+    }
+    Ok(page)
 }
 
 pub async fn get_user(app: &App, actor: &Actor, id: i64) -> AppResult<UserView> {

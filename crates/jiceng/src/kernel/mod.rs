@@ -10,6 +10,7 @@ pub mod citizen;
 pub mod crypto;
 pub mod group_commit;
 pub mod jobs;
+pub mod names;
 pub mod paging;
 pub mod sheet;
 pub mod throttle;

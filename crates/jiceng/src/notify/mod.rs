@@ -25,9 +25,7 @@ use crate::store::entities::notification_template;
 use crate::store::entities::outbox;
 use chrono::{DateTime, Utc};
 use jiceng_core::outbox::OutboxStatus;
-use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
 pub const MAX_ATTEMPTS: i32 = 8;
@@ -175,7 +173,11 @@ pub struct MessageView {
     pub id: i64,
     pub channel: String,
     pub recipient: String,
+    /// The recipient as a person reads it.
+    pub recipient_name: String,
     pub event: String,
+    /// The event as a person reads it.
+    pub event_label: &'static str,
     pub subject: String,
     pub body: String,
     pub status: String,
@@ -183,35 +185,54 @@ pub struct MessageView {
     pub created_at: DateTime<Utc>,
 }
 
-/// Recent messages, newest first (administrators of the whole deployment).
-pub async fn recent(
+/// The messages, newest first, a page at a time (administrators of the whole deployment),
+/// with the recipient and the event named for a person.
+pub async fn page(
     app: &App,
     actor: &Actor,
     recipient: Option<&str>,
-    limit: u64,
-) -> AppResult<Vec<MessageView>> {
+    page: crate::kernel::paging::PageParams,
+) -> AppResult<crate::kernel::paging::Page<MessageView>> {
     if !actor.is_deployment_admin() {
         return Err(crate::kernel::audit::deny(app, actor, "outbox.read", "outbox", "").await);
     }
-    let mut q = outbox::Entity::find()
-        .order_by_desc(outbox::Column::Id)
-        .limit(limit);
-    if let Some(r) = recipient {
+    let mut q = outbox::Entity::find().order_by_desc(outbox::Column::Id);
+    if let Some(r) = recipient.filter(|r| !r.is_empty()) {
         q = q.filter(outbox::Column::Recipient.eq(r));
     }
-    Ok(q.all(&app.db.conn)
-        .await?
-        .into_iter()
-        .map(|m| MessageView {
-            id: m.id,
-            channel: m.channel,
-            recipient: m.recipient,
-            event: m.event,
-            subject: m.subject,
-            body: m.body,
-            status: m.status.code().to_string(),
-            attempts: m.attempts,
-            created_at: m.created_at,
-        })
-        .collect())
+    let rows = crate::kernel::paging::paginate(&app.db.conn, q, page, Ok).await?;
+    let names = crate::kernel::names::of_actors(
+        &app.db.conn,
+        rows.items.iter().map(|m| m.recipient.as_str()),
+    )
+    .await?;
+    Ok(crate::kernel::paging::Page {
+        items: rows
+            .items
+            .into_iter()
+            .map(|m| MessageView {
+                id: m.id,
+                channel: m.channel,
+                // A phone or an address is shown as stored (masked); an account or a unit by name.
+                recipient_name: if m.recipient.starts_with("user:")
+                    || m.recipient.starts_with("unit:")
+                {
+                    names.get(&m.recipient).cloned().unwrap_or_default()
+                } else {
+                    m.recipient.clone()
+                },
+                recipient: m.recipient,
+                event_label: templates::template(&m.event).map_or("通知", |t| t.label),
+                event: m.event,
+                subject: m.subject,
+                body: m.body,
+                status: m.status.code().to_string(),
+                attempts: m.attempts,
+                created_at: m.created_at,
+            })
+            .collect(),
+        total: rows.total,
+        page: rows.page,
+        per_page: rows.per_page,
+    })
 }

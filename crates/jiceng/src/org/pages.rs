@@ -60,6 +60,12 @@ pub(crate) struct HomePage {
 
 /// The home page's cards: the pages of the account's menu (one source: the menu), each with
 /// what it is for.
+impl RegionsPage {
+    fn region_name(&self, code: &str) -> String {
+        self.names.region_name(code).unwrap_or_default()
+    }
+}
+
 pub(crate) fn cards_for(
     u: &crate::kernel::actor::UserActor,
 ) -> Vec<(&'static str, &'static str, &'static str)> {
@@ -146,6 +152,8 @@ pub(crate) async fn home(State(app): State<App>, user: WebUser) -> PageResult {
 #[template(path = "regions.html")]
 pub(crate) struct RegionsPage {
     pub(crate) chrome: Chrome,
+    /// Region names, to show a parent by name.
+    pub(crate) names: std::sync::Arc<crate::org::locate::Snapshot>,
     pub(crate) page: Page<org::RegionView>,
     pub(crate) pager: Pager,
     pub(crate) levels: Vec<(&'static str, &'static str)>,
@@ -169,6 +177,7 @@ pub(crate) async fn regions_view(
     let level = filter.level.unwrap_or_default();
     let q = filter.q.unwrap_or_default();
     let view = RegionsPage {
+        names: crate::org::locate::of(app).snapshot(),
         chrome: page_chrome(app, &user.0, "/admin/regions"),
         pager: pager(&p, &[("level", &level), ("q", &q)]),
         page: p,

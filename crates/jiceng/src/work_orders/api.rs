@@ -390,9 +390,10 @@ async fn outbox_messages(
     State(app): State<App>,
     user: ApiUser,
     ApiQuery(q): ApiQuery<OutboxQuery>,
+    ApiQuery(page): ApiQuery<PageParams>,
 ) -> AppResult<impl IntoResponse> {
     Ok(Json(
-        json!({"items": notify::recent(&app, &user.actor(), q.recipient.as_deref(), 200).await?}),
+        notify::page(&app, &user.actor(), q.recipient.as_deref(), page).await?,
     ))
 }
 

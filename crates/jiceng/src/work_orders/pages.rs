@@ -344,7 +344,7 @@ async fn detail_view(
             (
                 format_local(e.time),
                 e.label,
-                e.actor,
+                e.actor_name,
                 OrderState::parse(&e.to_status)
                     .map(|s| s.label())
                     .unwrap_or(""),
@@ -852,18 +852,24 @@ async fn rankings(
 struct OutboxPage {
     chrome: Chrome,
     rows: Vec<crate::notify::MessageView>,
+    pager: crate::web::Pager,
 }
 
 /// Notifications sent (or waiting), for admins: the demo's `log` channel shows up here.
-async fn outbox_page(State(app): State<App>, user: WebUser) -> PageResult {
-    let rows = crate::notify::recent(&app, &user.actor(), None, 200)
+async fn outbox_page(
+    State(app): State<App>,
+    user: WebUser,
+    Query(p): Query<PageParams>,
+) -> PageResult {
+    let page = crate::notify::page(&app, &user.actor(), None, p)
         .await
         .map_err(|e| user.fail(&app, e))?;
     Ok(render(
         StatusCode::OK,
         &OutboxPage {
             chrome: page_chrome(&app, &user.0, "/admin/outbox"),
-            rows,
+            pager: pager(&page, &[]),
+            rows: page.items,
         },
     ))
 }

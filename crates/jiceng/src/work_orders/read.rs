@@ -85,7 +85,10 @@ pub struct EscalationView {
 #[derive(Debug, Clone, Serialize)]
 pub struct EventView {
     pub time: DateTime<Utc>,
+    /// Who, as stored (`user:zhang.san`, `system:dispatch`).
     pub actor: String,
+    /// Who, as a person reads it (张三（承办人）, 系统).
+    pub actor_name: String,
     /// The stable code (`request_extension`).
     pub action: String,
     /// The Chinese label, rendered from the code.
@@ -229,15 +232,19 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
     let state = m.status;
     let level = m.escalation;
     let timeline = if detail {
+        let events = order_event::Entity::find()
+            .filter(order_event::Column::OrderId.eq(m.id))
+            .order_by_asc(order_event::Column::Id)
+            .all(db)
+            .await?;
+        let names =
+            crate::kernel::names::of_actors(db, events.iter().map(|e| e.actor.as_str())).await?;
         Some(
-            order_event::Entity::find()
-                .filter(order_event::Column::OrderId.eq(m.id))
-                .order_by_asc(order_event::Column::Id)
-                .all(db)
-                .await?
+            events
                 .into_iter()
                 .map(|e| EventView {
                     time: e.time,
+                    actor_name: names.get(&e.actor).cloned().unwrap_or_default(),
                     actor: e.actor,
                     label: jiceng_core::work_order::timeline_label(&e.action)
                         .unwrap_or("")
@@ -642,6 +649,7 @@ pub async fn track(app: &App, code: &str, pin: &str) -> AppResult<OrderView> {
     if let Some(t) = v.timeline.as_mut() {
         for e in t.iter_mut() {
             e.actor = String::new();
+            e.actor_name = String::new();
         }
     }
     Ok(v)

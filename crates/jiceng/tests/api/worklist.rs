@@ -410,3 +410,143 @@ async fn an_unsure_classification_waits_for_the_dispatcher_instead_of_going_out(
     assert_eq!(st, StatusCode::CREATED, "{o}");
     assert_ne!(o["status"], "pending_dispatch", "{o}");
 }
+
+/// What a person reads: the text of a page without its markup, scripts and attributes.
+fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    let mut skip = false;
+    let lower = html.to_lowercase();
+    let mut i = 0;
+    let bytes = html.as_bytes();
+    while i < bytes.len() {
+        if !in_tag && lower[i..].starts_with("<script") {
+            skip = true;
+        }
+        if skip && lower[i..].starts_with("</script>") {
+            skip = false;
+        }
+        let c = html[i..].chars().next().unwrap();
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag && !skip => out.push(c),
+            _ => {}
+        }
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// Internal codes a person should never have to read.
+fn codes_in(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for w in text.split(|c: char| c.is_whitespace() || "，。、；：（）()「」\"'".contains(c))
+    {
+        let w = w
+            .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != ':' && c != '_' && c != '.');
+        if ["user:", "unit:", "system:", "citizen:", "role:"]
+            .iter()
+            .any(|p| w.starts_with(p))
+            || (w.len() == 12 && w.bytes().all(|b| b.is_ascii_digit()))
+            || (w.contains('.')
+                && w.contains('_')
+                && w.is_ascii()
+                && w.chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'))
+            || ["Invalid", "Cannot parse", "HTTP ERROR"]
+                .iter()
+                .any(|e| w.contains(e))
+        {
+            found.push(w.to_string());
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_pages_people_read_show_names_not_codes() {
+    let app = TestApp::spawn().await;
+    // An order that has been through a few hands, and an application.
+    let gw = app.token("gw001").await;
+    let o = crate::work_orders::report(&app, Some(&gw), "13800138000", "normal").await;
+    let id = o["id"].as_i64().unwrap();
+    let xf = app.token("handler.xfjy").await;
+    for body in [
+        json!({"action": "sign"}),
+        json!({"action": "contact", "note": "已电话联系报告人"}),
+        json!({"action": "reply", "note": "已清理通道"}),
+    ] {
+        crate::work_orders::ok(&app, &xf, id, body).await;
+    }
+    let (_, a) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            Some(&app.token("clerk").await),
+            Some(json!({"matter": "339901000000-mzj-0009",
+                "applicant": crate::service::applicant(41), "provided": [], "window": "1号窗口"})),
+        )
+        .await;
+    let app_id = a["id"].as_i64().unwrap();
+    let mut failures = Vec::new();
+    for (user, pages) in [
+        (
+            "handler.xfjy",
+            vec![
+                "/".to_string(),
+                format!("/work-orders/{id}"),
+                "/work-orders".into(),
+            ],
+        ),
+        (
+            "dispatcher",
+            vec![
+                "/".into(),
+                "/worklist?kind=pending_dispatch".into(),
+                format!("/work-orders/{id}"),
+                "/supervision".into(),
+                "/rankings".into(),
+            ],
+        ),
+        ("operator", vec!["/".into(), format!("/work-orders/{id}")]),
+        ("supervisor", vec!["/".into(), "/supervision".into()]),
+        (
+            "clerk",
+            vec![
+                "/".into(),
+                "/window".into(),
+                "/window/applications".into(),
+                format!("/window/applications/{app_id}"),
+            ],
+        ),
+        (
+            "admin",
+            vec!["/".into(), "/admin/users".into(), "/admin/outbox".into()],
+        ),
+        ("gw001", vec!["/".into(), "/map".into()]),
+    ] {
+        let s = app.browser_session(user).await;
+        for page in pages {
+            let (status, html) = s.page(&page).await;
+            assert_eq!(status, StatusCode::OK, "{user} {page}");
+            let text = visible_text(&html);
+            let mut codes = codes_in(&text);
+            // A unit by its code ("部门 gdgs") rather than its name.
+            codes.extend(
+                text.match_indices("部门 ")
+                    .filter(|(i, _)| {
+                        text[i + "部门 ".len()..].starts_with(|c: char| c.is_ascii_alphabetic())
+                    })
+                    .map(|(i, _)| text[i..].chars().take(12).collect::<String>()),
+            );
+            if !codes.is_empty() {
+                failures.push(format!("{user} {page}: {codes:?}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -306,11 +306,20 @@ pub async fn submit(
     };
     let pin = job.pin.clone();
     let stored = app.wing::<IntakeQueue>().submit(app, job).await?;
+    // Everything in a new application was done by who submitted it.
+    let names: std::collections::HashMap<String, String> = stored
+        .events
+        .iter()
+        .map(|e| e.actor.clone())
+        .chain([stored.model.received_by.clone()])
+        .map(|code| (code, crate::kernel::names::of_actor(actor)))
+        .collect();
     let mut v = view(
         &stored.model,
         &stored.parts,
         &stored.events,
         &stored.units,
+        &names,
         now,
     )?;
     // An applicant online or at a kiosk sees the pin once, in this answer; at the window it

@@ -123,7 +123,10 @@ pub struct EventView {
     pub kind: String,
     pub label: &'static str,
     pub matter: String,
+    /// Who, as stored (`user:clerk`).
     pub actor: String,
+    /// Who, as a person reads it.
+    pub actor_name: String,
     pub note: String,
     pub at: DateTime<Utc>,
 }
@@ -152,7 +155,10 @@ pub struct ApplicationView {
     pub delivery: &'static str,
     pub delivery_label: &'static str,
     pub window: String,
+    /// Who received it, as stored (`user:clerk`).
     pub received_by: String,
+    /// Who received it, as a person reads it.
+    pub received_by_name: String,
     pub received_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub promised_at: Option<DateTime<Utc>>,

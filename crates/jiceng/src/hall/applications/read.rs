@@ -36,8 +36,10 @@ pub(crate) fn view(
     parts: &[application_part::Model],
     events: &[application_event::Model],
     units: &HashMap<i64, String>,
+    names: &HashMap<String, String>,
     now: DateTime<Utc>,
 ) -> AppResult<ApplicationView> {
+    let name_of = |code: &str| names.get(code).cloned().unwrap_or_default();
     let status = m.status;
     let channel = m.channel;
     let delivery = m.delivery;
@@ -131,6 +133,7 @@ pub(crate) fn view(
         delivery_label: delivery.label(),
         window: m.window.clone(),
         received_by: m.received_by.clone(),
+        received_by_name: name_of(&m.received_by),
         received_at: m.received_at,
         accepted_at: m.accepted_at,
         promised_at: m.promised_at,
@@ -153,6 +156,7 @@ pub(crate) fn view(
                     .and_then(|id| part_names.get(&id).map(|s| s.to_string()))
                     .unwrap_or_default(),
                 actor: e.actor.clone(),
+                actor_name: name_of(&e.actor),
                 note: e.note.clone(),
                 at: e.at,
             })
@@ -176,7 +180,15 @@ pub(crate) async fn load_view<C: ConnectionTrait>(
         .all(db)
         .await?;
     let units = unit_names(db, parts.iter().map(|p| p.unit_id).collect()).await?;
-    view(m, &parts, &events, &units, now)
+    let names = crate::kernel::names::of_actors(
+        db,
+        events
+            .iter()
+            .map(|e| e.actor.as_str())
+            .chain([m.received_by.as_str()]),
+    )
+    .await?;
+    view(m, &parts, &events, &units, &names, now)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -246,11 +258,13 @@ pub async fn track(app: &App, code: &str, pin: &str) -> AppResult<ApplicationVie
     let mut v = load_view(&app.db.conn, &m, app.now()).await?;
     for e in v.timeline.iter_mut() {
         e.actor = String::new();
+        e.actor_name = String::new();
     }
     for p in v.parts.iter_mut() {
         p.handler = String::new();
     }
     v.received_by = String::new();
+    v.received_by_name = String::new();
     Ok(v)
 }
 
