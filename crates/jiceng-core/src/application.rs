@@ -345,6 +345,16 @@ pub fn ready(parts: &[String], edges: &[(String, String)], done: &BTreeSet<Strin
 // its last step finishes it.
 
 impl Status {
+    /// Whether the citizen may rate the service (好差评): once the application has been
+    /// accepted or refused — not while the citizen still owes the materials a notice asked
+    /// for.
+    pub fn may_be_rated(self) -> bool {
+        match self {
+            Self::InProgress | Self::Completed | Self::NotAccepted => true,
+            Self::NeedsCorrection => false,
+        }
+    }
+
     /// No further action but reading.
     pub fn is_final(self) -> bool {
         match self {

@@ -144,6 +144,7 @@ codes! {
     RatingBadChannel = "rating.bad_channel" => UNPROCESSABLE_ENTITY,
     RatingBadMonth = "rating.bad_month" => UNPROCESSABLE_ENTITY,
     RatingDuplicate = "rating.duplicate" => CONFLICT,
+    RatingNotReady = "rating.not_ready" => CONFLICT,
     RatingInvalid = "rating.invalid" => UNPROCESSABLE_ENTITY,
     RectificationBadAnswer = "rectification.bad_answer" => UNPROCESSABLE_ENTITY,
     RectificationBadOutcome = "rectification.bad_outcome" => UNPROCESSABLE_ENTITY,

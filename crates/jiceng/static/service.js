@@ -171,7 +171,9 @@
   if (rate) {
     rate.addEventListener("click", function () {
       var f = $("rate-app-form"), dims = {};
-      f.querySelectorAll(".r-dim").forEach(function (s) { dims[s.dataset.name] = Number(s.value); });
+      if (!$("r-level").value) { $("r-message").textContent = "请先选择总体评价"; return; }
+      // A score left unchosen is not sent: nothing is answered for the citizen.
+      f.querySelectorAll(".r-dim").forEach(function (s) { if (s.value) { dims[s.dataset.name] = Number(s.value); } });
       post("/api/v1/ratings", { code: f.dataset.code, pin: f.dataset.pin, channel: "offline", level: $("r-level").value,
         dimensions: dims, comment: $("r-comment").value })
         .then(function (r) {

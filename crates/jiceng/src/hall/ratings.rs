@@ -113,6 +113,8 @@ struct Rated {
     unit_id: Option<i64>,
     /// Where the work was done: the hall's region, or the order's place.
     region_code: String,
+    /// Why it cannot be rated yet, if it cannot.
+    not_ready: Option<&'static str>,
 }
 
 /// What a rating names by its code: with the citizen's pin, or `None` for the demo's seeding,
@@ -145,6 +147,8 @@ async fn rated(app: &App, code: &str, pin: Option<&str>) -> AppResult<Rated> {
             matter_code: m.subject_code,
             unit_id: unit,
             region_code: m.region_code,
+            not_ready: (!m.status.may_be_rated())
+                .then_some("请先按一次性告知补齐材料，受理后即可评价"),
         })
     } else {
         let m: work_order::Model = match pin {
@@ -157,6 +161,13 @@ async fn rated(app: &App, code: &str, pin: Option<&str>) -> AppResult<Rated> {
         };
         Ok(Rated {
             region_code: crate::work_orders::read::region_of(app, &m),
+            // An order is rated once it is answered: at the callback, or after it closed.
+            not_ready: (!matches!(
+                m.status,
+                jiceng_core::work_order::State::PendingCallback
+                    | jiceng_core::work_order::State::Closed
+            ))
+            .then_some("诉求答复后才能评价，办理进展可随时查询"),
             kind: "work_order",
             id: m.id,
             title: m.title,
@@ -268,6 +279,9 @@ async fn rate_checked(app: &App, input: RateInput, with_pin: bool) -> AppResult<
     };
     let level = check_rating(channel, &input.level, &input.dimensions, &input.comment)?;
     let r = rated(app, &input.code, with_pin.then_some(input.pin.as_str())).await?;
+    if let Some(why) = r.not_ready {
+        return Err(AppError::new(Code::RatingNotReady, why));
+    }
     let now = app.now();
     let txn = app.db.begin_write().await?;
     if rating::Entity::find()

@@ -343,13 +343,32 @@ async fn browser_operator_registers_handler_replies_citizen_tracks_and_rates() {
         .click()
         .await
         .unwrap();
-    c.wait()
+    let submit = c
+        .wait()
         .for_element(Locator::Id("rate-submit"))
         .await
-        .unwrap()
-        .click()
+        .unwrap();
+    // Nothing is answered for the citizen.
+    let chosen = c
+        .execute(
+            "return document.querySelectorAll('#rate-form input:checked').length",
+            vec![],
+        )
         .await
         .unwrap();
+    assert_eq!(chosen, serde_json::json!(0));
+    for choice in [
+        "input[name=resolution][value=resolved]",
+        "input[name=satisfaction][value=satisfied]",
+    ] {
+        c.find(Locator::Css(choice))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    submit.click().await.unwrap();
     c.wait()
         .for_element(Locator::Id("track-message"))
         .await

@@ -502,6 +502,33 @@ async fn every_route_every_role_inside_and_outside() {
         apps.push((b["id"].as_i64().unwrap(), code, pin));
     }
     let (app_county, app_cg) = (apps[0].clone(), apps[1].clone());
+    // Both hand over what the checklist asks for, so that they are accepted and may be rated.
+    let (_, checklist) = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/applications/checklist?matter={COUNTY}-mzj-0009"),
+            None,
+            None,
+        )
+        .await;
+    let all: Vec<Value> = checklist["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].clone())
+        .collect();
+    for (_, code, pin) in &apps {
+        let (s, b) = app
+            .call(
+                Method::POST,
+                "/api/v1/applications/supplement",
+                None,
+                Some(json!({"code": code, "pin": pin, "provided": all})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["status"], "in_progress", "{b}");
+    }
     // A 差评 of 城关's application opens a rectification for the matter's unit.
     let (s, b) = app
         .call(

@@ -1086,7 +1086,7 @@ async fn citizens_apply_online_and_at_the_kiosk_and_rate_work_orders_too() {
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    // Work orders are rated through the same door.
+    // Work orders are rated through the same door, once answered: not before.
     let (s, o) = app
         .call(
             Method::POST,
@@ -1105,8 +1105,8 @@ async fn citizens_apply_online_and_at_the_kiosk_and_rate_work_orders_too() {
                         "dimensions": {"办事效率": 4}})),
         )
         .await;
-    assert_eq!(s, StatusCode::CREATED, "{r}");
-    assert_eq!(r["subject_kind"], "work_order");
+    assert_eq!(s, StatusCode::CONFLICT, "{r}");
+    assert_eq!(r["code"], "rating.not_ready");
 }
 
 #[tokio::test]

@@ -151,6 +151,21 @@ async fn a_replied_order_waits_in_the_hotlines_review_and_then_its_callback() {
     // The handler's own list no longer holds it.
     let (_, w) = app.get("/api/v1/worklist?kind=in_progress", &xf).await;
     assert_eq!(w["total"], 0);
+    // Answered, the citizen may rate it through the 好差评 door too.
+    let code = o["tracking_code"].as_str().unwrap();
+    let (s, r) = app
+        .call(
+            Method::POST,
+            "/api/v1/ratings",
+            None,
+            Some(
+                json!({"code": code, "pin": app.pin_of(code).await, "channel": "online",
+                "level": "satisfied", "dimensions": {"办事效率": 4}}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(r["subject_kind"], "work_order");
 }
 
 #[tokio::test]
@@ -549,4 +564,109 @@ async fn the_pages_people_read_show_names_not_codes() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn an_application_is_rated_once_accepted_not_while_materials_are_owed() {
+    let app = TestApp::spawn().await;
+    let (s, a) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications",
+            None,
+            Some(json!({"matter": "339901000000-mzj-0009",
+                "applicant": crate::service::applicant(43), "provided": []})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    assert_eq!(a["status"], "needs_correction");
+    let (code, pin) = (a["code"].clone(), a["tracking_pin"].clone());
+    let rate = || {
+        let app = &app;
+        let (code, pin) = (code.clone(), pin.clone());
+        async move {
+            app.call(
+                Method::POST,
+                "/api/v1/ratings",
+                None,
+                Some(json!({"code": code, "pin": pin, "channel": "online", "level": "satisfied"})),
+            )
+            .await
+        }
+    };
+    let (s, b) = rate().await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(b["code"], "rating.not_ready");
+    // The tracking page says when it can be rated, and offers no form yet.
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let page = client
+        .get(app.url("/service/track"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_csrf(&page);
+    let html = client
+        .post(app.url("/service/track"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("code", code.as_str().unwrap()),
+            ("pin", pin.as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("rate-later") && !html.contains("rate-app-form"),
+        "{html}"
+    );
+    // Supplied, accepted: now it can, with nothing chosen in advance.
+    let (_, checklist) = app
+        .call(
+            Method::GET,
+            "/api/v1/applications/checklist?matter=339901000000-mzj-0009",
+            None,
+            None,
+        )
+        .await;
+    let all: Vec<Value> = checklist["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].clone())
+        .collect();
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/applications/supplement",
+            None,
+            Some(json!({"code": code, "pin": pin, "provided": all})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let html = client
+        .post(app.url("/service/track"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("code", code.as_str().unwrap()),
+            ("pin", pin.as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("rate-app-form"), "{html}");
+    assert!(!html.contains("<option value=\"very_satisfied\" selected"));
+    let (s, b) = rate().await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
 }
