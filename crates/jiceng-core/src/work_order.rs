@@ -237,10 +237,12 @@ pub enum Action {
     Merge,
     /// 撤回 by the citizen.
     Withdraw,
+    /// 催办: the supervision office presses the unit; the order stays where it is.
+    Urge,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Self::AnswerDirectly,
         Self::QueueForDispatch,
         Self::Dispatch,
@@ -259,6 +261,7 @@ impl Action {
         Self::Reopen,
         Self::Merge,
         Self::Withdraw,
+        Self::Urge,
     ];
 
     /// The stable code stored in the timeline and the audit log (`request_extension`).
@@ -282,6 +285,7 @@ impl Action {
             Self::Reopen => "reopen",
             Self::Merge => "merge",
             Self::Withdraw => "withdraw",
+            Self::Urge => "urge",
         }
     }
 
@@ -309,6 +313,7 @@ impl Action {
             Self::Reopen => "重办",
             Self::Merge => "合并",
             Self::Withdraw => "撤回",
+            Self::Urge => "催办",
         }
     }
 }
@@ -441,6 +446,8 @@ pub fn transition(
         (S::Replied, A::ReturnReply) => S::InProgress,
         (S::PendingCallback, A::CallbackClose) => S::Closed,
         (S::PendingCallback, A::Reopen) => S::InProgress,
+        // Pressing a unit changes nothing but the record; only while the unit owes work.
+        (S::PendingSign | S::InProgress, A::Urge) => state,
         (_, A::Merge) => S::Merged,
         (_, A::Withdraw) => S::Withdrawn,
         _ => return illegal,
@@ -511,6 +518,7 @@ pub fn role_may(role: crate::Role, action: Action) -> bool {
             matches!(role, Role::Operator | Role::Dispatcher)
         }
         Withdraw => matches!(role, Role::Operator),
+        Urge => matches!(role, Role::Supervisor | Role::Leader),
     }
 }
 

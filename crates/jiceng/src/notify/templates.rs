@@ -101,6 +101,13 @@ pub const TEMPLATES: &[Template] = &[
         vars: &["查询码", "意见"],
     },
     Template {
+        event: "work_order.urged",
+        label: "督查催办（告知主办单位）",
+        subject: "工单催办",
+        body: "工单{查询码}“{标题}”被催办：{意见}。请抓紧办理，办结期限{办结期限}。",
+        vars: &["查询码", "标题", "意见", "办结期限"],
+    },
+    Template {
         event: "work_order.reopened",
         label: "回访未解决重办（告知主办单位）",
         subject: "工单重办",

@@ -187,6 +187,19 @@ impl Snapshot {
             .collect()
     }
 
+    /// The townships (and streets) a jurisdiction covers, by code, with their names, in code
+    /// order: the choices of a township filter.
+    pub fn townships_in(&self, j: &jiceng_core::Jurisdiction) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = self
+            .names
+            .iter()
+            .filter(|(c, _)| c.level() == RegionLevel::Township && j.covers_region(c))
+            .map(|(c, n)| (c.to_string(), n.clone()))
+            .collect();
+        out.sort();
+        out
+    }
+
     pub fn region_name(&self, code: &str) -> Option<String> {
         self.names.get(&RegionCode::parse(code).ok()?).cloned()
     }

@@ -479,6 +479,33 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
                 vec![("查询码", m2.tracking_code.clone())],
             );
         }
+        Action::Urge => {
+            // To the unit that owes the work (its head reads the unit's messages).
+            if let Some(lead) = m2.lead_unit_id {
+                message = Some(notify::Message::new(
+                    format!("unit:{lead}"),
+                    "work_order.urged",
+                    vec![
+                        ("查询码", m2.tracking_code.clone()),
+                        ("标题", m2.title.clone()),
+                        (
+                            "意见",
+                            if note.is_empty() {
+                                "请加快办理".to_string()
+                            } else {
+                                note.clone()
+                            },
+                        ),
+                        (
+                            "办结期限",
+                            m2.resolve_by
+                                .map(jiceng_core::clock::format_local)
+                                .unwrap_or_default(),
+                        ),
+                    ],
+                ));
+            }
+        }
         Action::Reply => {
             message = to_reporter(
                 &m2,

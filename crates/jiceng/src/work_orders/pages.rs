@@ -996,16 +996,35 @@ struct SupervisionPage {
     chrome: Chrome,
     units: Vec<(String, u64, u64)>,
     rows: Vec<Row>,
+    pager: crate::web::Pager,
+    /// Whether the account may press a unit (催办).
+    can_urge: bool,
+    townships: Vec<(String, String)>,
+    township: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct SupervisionQuery {
+    township: String,
+    page: u64,
 }
 
 /// 督查督办 board: overdue orders per unit, and the orders themselves.
-async fn supervision(State(app): State<App>, user: WebUser) -> PageResult {
+async fn supervision(
+    State(app): State<App>,
+    user: WebUser,
+    Query(q): Query<SupervisionQuery>,
+) -> PageResult {
     let actor = user.actor();
     let units = crate::work_orders::escalation::overdue_by_unit(&app, Some(&actor))
         .await
         .map_err(|e| user.fail(&app, e))?;
+    // Open orders past their deadline or under supervision, a page at a time (no cap).
     let f = OrderFilter {
         overdue: Some(true),
+        open: Some(true),
+        township: Some(q.township.clone()),
         ..Default::default()
     };
     let page = work_orders::list(
@@ -1013,24 +1032,27 @@ async fn supervision(State(app): State<App>, user: WebUser) -> PageResult {
         &actor,
         &f,
         PageParams {
-            page: 1,
-            per_page: 200,
+            page: q.page.max(1),
+            per_page: 50,
         },
     )
     .await
     .map_err(|e| user.fail(&app, e))?;
-    let rows = page
-        .items
-        .iter()
-        .filter(|o| OrderState::parse(&o.status).is_some_and(|s| !s.is_final()))
-        .map(row)
+    let snapshot = crate::org::locate::of(&app).snapshot();
+    let townships = snapshot
+        .townships_in(&user.0.jurisdiction)
+        .into_iter()
         .collect();
     Ok(render(
         StatusCode::OK,
         &SupervisionPage {
             chrome: page_chrome(&app, &user.0, "/supervision"),
             units,
-            rows,
+            rows: page.items.iter().map(row).collect(),
+            pager: pager(&page, &[("township", &q.township)]),
+            can_urge: jiceng_core::work_order::role_may(user.0.role, Action::Urge),
+            townships,
+            township: q.township,
         },
     ))
 }

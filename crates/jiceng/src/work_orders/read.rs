@@ -444,6 +444,8 @@ pub struct OrderFilter {
     pub category: Option<String>,
     pub channel: Option<String>,
     pub overdue: Option<bool>,
+    /// Only orders still being worked.
+    pub open: Option<bool>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub q: Option<String>,
@@ -576,6 +578,15 @@ pub async fn list(
     }
     if f.overdue == Some(true) {
         q = q.filter(work_order::Column::Escalation.is_in(["red", "supervised"]));
+    }
+    if f.open == Some(true) {
+        q = q.filter(
+            work_order::Column::Status.is_in(
+                jiceng_core::work_order::State::ALL
+                    .into_iter()
+                    .filter(|s| !s.is_final()),
+            ),
+        );
     }
     if let Some(t) = f.from {
         q = q.filter(work_order::Column::CreatedAt.gte(t));

@@ -670,3 +670,74 @@ async fn an_application_is_rated_once_accepted_not_while_materials_are_owed() {
     let (s, b) = rate().await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
 }
+
+#[tokio::test]
+async fn the_supervisor_presses_a_late_unit_from_the_board() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let o = crate::work_orders::report(&app, Some(&gw), "13800138000", "normal").await;
+    let id = o["id"].as_i64().unwrap();
+    let code = o["tracking_code"].as_str().unwrap().to_string();
+    let xf = app.token("handler.xfjy").await;
+    crate::work_orders::ok(&app, &xf, id, json!({"action": "sign"})).await;
+    // Twenty days on, the order is past its deadline.
+    app.advance_clock(20 * 24 * 60).await;
+    jiceng::work_orders::escalation::sweep(&app.app)
+        .await
+        .unwrap();
+    jiceng::work_orders::escalation::sweep(&app.app)
+        .await
+        .unwrap();
+    let supervisor = app.token("supervisor").await;
+    let (_, w) = app.get("/api/v1/worklist", &supervisor).await;
+    let late = count(&w, "overdue") + count(&w, "supervised");
+    assert!(late >= 1, "{w}");
+    // The board lists it with a 催办 button; pressing it tells the unit and keeps the order.
+    let s = app.browser_session("supervisor").await;
+    let (status, board) = s.page("/supervision").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(board.contains(&code) && board.contains("催办"), "{board}");
+    let r = s
+        .client
+        .post(app.url(&format!("/work-orders/{id}/act")))
+        .form(&[
+            ("csrf", s.csrf.as_str()),
+            ("action", "urge"),
+            ("note", "已超期多日，请今日内答复群众"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, after) = app
+        .get(&format!("/api/v1/work-orders/{id}"), &supervisor)
+        .await;
+    assert_eq!(after["status"], "in_progress");
+    let urged: Vec<&Value> = after["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "urge")
+        .collect();
+    assert_eq!(urged.len(), 1, "{after}");
+    assert_eq!(urged[0]["note"], "已超期多日，请今日内答复群众");
+    let lead = after["dispatch"]["lead"]["unit_id"].as_i64().unwrap();
+    let sent = jiceng::store::entities::outbox::Entity::find()
+        .filter(jiceng::store::entities::outbox::Column::Event.eq("work_order.urged"))
+        .all(&app.app.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].recipient, format!("unit:{lead}"));
+    // Only the supervision office and leaders press units; a handler may not.
+    let (s2, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/work-orders/{id}/actions"),
+            Some(&xf),
+            Some(json!({"action": "urge"})),
+        )
+        .await;
+    assert_eq!(s2, StatusCode::FORBIDDEN);
+}
