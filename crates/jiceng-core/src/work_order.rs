@@ -522,6 +522,21 @@ pub fn role_may(role: crate::Role, action: Action) -> bool {
     }
 }
 
+/// Actions that turn work back or end it without resolving it: offered behind a confirmation,
+/// never as the page's first button.
+pub fn is_destructive(action: Action) -> bool {
+    use Action::*;
+    match action {
+        SendBack | RejectSendBack | RejectExtension | ReturnReply | Withdraw | Merge | Reopen => {
+            true
+        }
+        AnswerDirectly | QueueForDispatch | Dispatch | Sign | Contact | AcceptSendBack
+        | RequestExtension | ApproveExtension | Reply | ApproveReply | CallbackClose | Urge => {
+            false
+        }
+    }
+}
+
 /// Lead-unit actions need the actor's department to be the lead.
 pub fn needs_lead_unit(action: Action) -> bool {
     matches!(

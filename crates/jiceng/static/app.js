@@ -238,3 +238,16 @@ document.querySelectorAll("[data-print]").forEach((b) =>
 document.querySelectorAll("form[data-js-form]").forEach((f) =>
   f.addEventListener("submit", (e) => e.preventDefault()),
 );
+
+// 查找单位: narrows a unit picker to the names containing what was typed.
+document.querySelectorAll(".unit-filter").forEach(function (input) {
+  var form = input.closest("form");
+  var select = form && form.querySelector(".unit-picker");
+  if (!select) { return; }
+  input.addEventListener("input", function () {
+    var q = input.value.trim();
+    select.querySelectorAll("option").forEach(function (o) {
+      o.hidden = o.value !== "" && q !== "" && o.textContent.indexOf(q) < 0;
+    });
+  });
+});

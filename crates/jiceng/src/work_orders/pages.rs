@@ -264,7 +264,10 @@ struct DetailPage {
     sign_by: String,
     resolve_by: String,
     /// (action code, label, needs a note)
-    actions: Vec<(String, &'static str, bool)>,
+    /// (action code, label, needs a note, turns work back: behind a confirmation)
+    actions: Vec<(String, &'static str, bool, bool)>,
+    /// Units to offer first when choosing one: those on the order now.
+    suggested: Vec<(i64, String)>,
     units: Vec<(i64, String)>,
     timeline: Vec<(String, String, String, &'static str, String)>,
     message: Option<String>,
@@ -306,8 +309,9 @@ async fn detail_view(
                 a.label(),
                 !matches!(
                     a,
-                    Action::Sign | Action::ApproveReply | Action::ApproveExtension
+                    Action::Sign | Action::ApproveReply | Action::ApproveExtension | Action::Urge
                 ),
+                jiceng_core::work_order::is_destructive(a),
             )
         })
         .collect::<Vec<_>>();
@@ -388,7 +392,15 @@ async fn detail_view(
             (p.url, caption)
         })
         .collect();
+    let suggested: Vec<(i64, String)> = o
+        .dispatch
+        .lead
+        .iter()
+        .chain(o.dispatch.assisting.iter())
+        .map(|u| (u.unit_id, u.name.clone()))
+        .collect();
     let page = DetailPage {
+        suggested,
         chrome: page_chrome(app, &user.0, "/work-orders"),
         priority: Priority::parse(&o.priority)
             .map(|p| p.label())
@@ -470,7 +482,26 @@ async fn act(
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
     form_csrf(&user, &form)?;
-    let input = parse_action(&form)?;
+    let mut input = parse_action(&form)?;
+    // A merge names its master by tracking code, as people know it.
+    let master_code = field(&form, "master_code");
+    if input.action == Action::Merge && !master_code.trim().is_empty() {
+        match work_orders::id_by_code(&app, &user.actor(), &master_code).await {
+            Ok(m) => input.master_id = Some(m),
+            Err(e) if e.is_internal() => return Err(user.fail(&app, e)),
+            Err(_) => {
+                return detail_view(
+                    &app,
+                    &user,
+                    id,
+                    Some(format!("没有查询码为 {} 的工单", master_code.trim())),
+                    false,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        }
+    }
     let action = input.action;
     match work_orders::apply(&app, &user.actor(), id, input).await {
         // Post, redirect, get: a refresh shows the order again instead of acting twice.

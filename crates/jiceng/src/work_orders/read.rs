@@ -429,6 +429,19 @@ pub(crate) async fn seen_by(
     Ok(m)
 }
 
+/// The id of an order the actor may see, by its tracking code (a merge names its master so).
+pub async fn id_by_code(app: &App, actor: &Actor, code: &str) -> AppResult<i64> {
+    let m = work_order::Entity::find()
+        .filter(work_order::Column::TrackingCode.eq(code.trim().to_uppercase()))
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(not_found)?;
+    if !visible(&app.db.conn, actor, &m).await? {
+        return Err(not_found());
+    }
+    Ok(m.id)
+}
+
 pub async fn get(app: &App, actor: &Actor, id: i64) -> AppResult<OrderView> {
     let m = seen_by(app, actor, id, "work_order.read").await?;
     view(&app.db.conn, app, &m, true, Some(actor)).await

@@ -663,6 +663,28 @@ async fn browser_each_roles_home_fits_a_desk_and_a_phone_with_hundreds_of_open_o
                 if large { "-large" } else { "" }
             );
             std::fs::write(out.join(name), png).unwrap();
+            // The first order of the worklist, where the day's work is done.
+            if let Ok(link) = c.find(Locator::Css("#worklist a")).await {
+                link.click().await.unwrap();
+                c.wait().for_element(Locator::Id("order-facts")).await.unwrap();
+                let overflow = c
+                    .execute(
+                        "return document.documentElement.scrollWidth - window.innerWidth",
+                        vec![],
+                    )
+                    .await
+                    .unwrap()
+                    .as_i64()
+                    .unwrap();
+                assert!(overflow <= 1, "{user}'s order at {width} px overflows by {overflow} px");
+                let png = c.screenshot().await.unwrap();
+                let name = format!(
+                    "{}-order-{width}{}.png",
+                    user.replace('.', "-"),
+                    if large { "-large" } else { "" }
+                );
+                std::fs::write(out.join(name), png).unwrap();
+            }
         }
     }
 }

@@ -741,3 +741,77 @@ async fn the_supervisor_presses_a_late_unit_from_the_board() {
         .await;
     assert_eq!(s2, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_action_panel_puts_the_main_step_first_and_turning_back_behind_a_confirmation() {
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let a = crate::work_orders::report(&app, Some(&gw), "13800138000", "normal").await;
+    let b = crate::work_orders::report(&app, Some(&gw), "13800138001", "normal").await;
+    let (a_id, b_id) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
+    let s = app.browser_session("handler.xfjy").await;
+    let (_, html) = s.page(&format!("/work-orders/{a_id}")).await;
+    // The panel comes before the facts (first on a phone); 签收 is its first button.
+    let panel = html.find("id=\"actions\"").expect("an action panel");
+    assert!(panel < html.find("id=\"order-facts\"").unwrap());
+    let first_button = &html[panel..][html[panel..].find("<button").unwrap()..];
+    assert!(first_button.contains("act-sign"), "{first_button}");
+    // 退单 is behind a confirmation: a closed <details>, a required reason and a tick.
+    let back = html
+        .find("id=\"more-send_back\"")
+        .expect("send-back behind details");
+    let back_html = &html[back..back + html[back..].find("</details>").unwrap()];
+    assert!(back_html.contains("required></textarea>"), "{back_html}");
+    assert!(
+        back_html.contains("type=\"checkbox\" required"),
+        "{back_html}"
+    );
+    // A dispatcher merges by tracking code, as people know orders.
+    let d = app.browser_session("dispatcher").await;
+    let r = d
+        .client
+        .post(app.url(&format!("/work-orders/{b_id}/act")))
+        .form(&[
+            ("csrf", d.csrf.as_str()),
+            ("action", "merge"),
+            ("master_code", a["tracking_code"].as_str().unwrap()),
+            ("note", "同一处消防通道"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let (_, merged) = app
+        .get(
+            &format!("/api/v1/work-orders/{b_id}"),
+            &app.token("dispatcher").await,
+        )
+        .await;
+    assert_eq!(merged["status"], "merged");
+    // An unknown code is said so, in Chinese, on the order's page.
+    let c = crate::work_orders::report(&app, Some(&gw), "13800138002", "normal").await;
+    let r = d
+        .client
+        .post(app.url(&format!("/work-orders/{}/act", c["id"])))
+        .form(&[
+            ("csrf", d.csrf.as_str()),
+            ("action", "merge"),
+            ("master_code", "NOSUCH01"),
+            ("note", "x"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("没有查询码为 NOSUCH01 的工单")
+    );
+}
