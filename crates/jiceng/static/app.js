@@ -87,7 +87,8 @@
   var text = document.getElementById("description");
   var timer = null;
   if (box && text) {
-    text.addEventListener("input", function () {
+    var village = document.getElementById("village_code");
+    var ask = function () {
       clearTimeout(timer);
       timer = setTimeout(function () {
         if (text.value.trim().length < 4) { box.textContent = ""; return; }
@@ -97,7 +98,8 @@
           body: JSON.stringify({
             text: text.value,
             lat: parseFloat(document.getElementById("lat").value) || null,
-            lon: parseFloat(document.getElementById("lon").value) || null
+            lon: parseFloat(document.getElementById("lon").value) || null,
+            village_code: village ? village.value || null : null
           })
         }).then(function (r) { return r.json(); }).then(function (d) {
           box.textContent = "";
@@ -135,7 +137,10 @@
           }
         }).catch(function () {});
       }, 400);
-    });
+    };
+    text.addEventListener("input", ask);
+    // The preview follows the place as soon as one is chosen.
+    if (village) { village.addEventListener("change", ask); }
   }
   var pos = document.getElementById("use-position-order");
   if (pos && navigator.geolocation) {

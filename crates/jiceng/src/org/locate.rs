@@ -200,6 +200,45 @@ impl Snapshot {
         out
     }
 
+    /// The place of a village or community chosen by code (with its township), for who has no
+    /// coordinates; `None` for a code that is not a village of this county.
+    pub fn place_of_village(&self, code: &str) -> Option<jiceng_core::dispatch::Place> {
+        let v = RegionCode::parse(code.trim())
+            .ok()
+            .filter(|c| c.level() == RegionLevel::Village)?;
+        let name = self.names.get(&v)?.clone();
+        let township = v
+            .parent()
+            .and_then(|t| self.names.get(&t).map(|n| (t.to_string(), n.clone())));
+        Some(jiceng_core::dispatch::Place {
+            village: Some((v.to_string(), name)),
+            township,
+        })
+    }
+
+    /// Every village and community by township, each by name: the choices of a place picker
+    /// for who has no coordinates.
+    pub fn villages_by_township(&self) -> Vec<(String, Vec<(String, String)>)> {
+        let mut out: Vec<(String, Vec<(String, String)>)> = Vec::new();
+        let mut villages: Vec<(&RegionCode, &String)> = self
+            .names
+            .iter()
+            .filter(|(c, _)| c.level() == RegionLevel::Village)
+            .collect();
+        villages.sort();
+        for (code, name) in villages {
+            let township = code
+                .parent()
+                .and_then(|t| self.names.get(&t).cloned())
+                .unwrap_or_default();
+            match out.last_mut() {
+                Some((t, vs)) if *t == township => vs.push((code.to_string(), name.clone())),
+                _ => out.push((township, vec![(code.to_string(), name.clone())])),
+            }
+        }
+        out
+    }
+
     pub fn region_name(&self, code: &str) -> Option<String> {
         self.names.get(&RegionCode::parse(code).ok()?).cloned()
     }

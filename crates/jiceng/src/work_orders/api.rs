@@ -195,6 +195,9 @@ struct SuggestInput {
     lat: Option<f64>,
     #[serde(default)]
     lon: Option<f64>,
+    /// The village or community chosen, when there are no coordinates.
+    #[serde(default)]
+    village_code: Option<String>,
 }
 
 /// Category suggestions with their confidence and the words that drove them, where the point
@@ -232,7 +235,28 @@ async fn suggest(
                 plan,
             )
         }
-        _ => (None, Vec::new(), None),
+        _ => {
+            // No coordinates: the village chosen from the list places the preview.
+            let snapshot = crate::org::locate::of(&app).snapshot();
+            let plan = match (
+                &top,
+                s.village_code
+                    .as_deref()
+                    .and_then(|v| snapshot.place_of_village(v)),
+            ) {
+                (Some(c), Some(place)) => Some(
+                    work_orders::preview_dispatch_at(
+                        &app,
+                        c,
+                        &place,
+                        &snapshot.first_county().unwrap_or_default(),
+                    )
+                    .await?,
+                ),
+                _ => None,
+            };
+            (None, Vec::new(), plan)
+        }
     };
     Ok(Json(
         json!({"suggestions": items, "location": location, "duplicates": duplicates, "dispatch": plan}),

@@ -203,8 +203,18 @@ pub async fn preview_dispatch(app: &App, category: &str, lat: f64, lon: f64) -> 
         township: l.township.map(|r| (r.code, r.name)),
     };
     let county = l.county.map(|r| r.code).unwrap_or_default();
+    preview_dispatch_at(app, category, &place, &county).await
+}
+
+/// The dispatch an order of `category` at a known place would get.
+pub async fn preview_dispatch_at(
+    app: &App,
+    category: &str,
+    place: &Place,
+    county: &str,
+) -> AppResult<Outcome> {
     let data = DispatchData::current(app, &app.db.conn).await?;
-    Ok(data.plan(&crate::reference::of(app).get(), category, &place, &county))
+    Ok(data.plan(&crate::reference::of(app).get(), category, place, county))
 }
 
 /// A stored responsibility-list item; one that does not decode is an internal error, never

@@ -322,6 +322,8 @@ pub struct Intake {
     /// citizen told; none when staff register a case without a phone, since no one could
     /// receive it (such a case is followed by staff, not tracked by a citizen).
     pin: Option<String>,
+    /// Reported at a point outside the county: taken, and left to a dispatcher.
+    outside: bool,
 }
 
 /// A registered order as the intake writer stored it.
@@ -353,24 +355,33 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
     let c = check(app, actor, &input)?;
     let snapshot = crate::org::locate::of(app).snapshot();
     let located = c.lat_lon.map(|(la, lo)| snapshot.locate(lo, la));
-    if let Some(l) = &located
-        && l.matched == Match::OutsideJurisdiction
+    // A point outside the county is still taken: the dispatcher checks where it belongs.
+    let outside = located
+        .as_ref()
+        .is_some_and(|l| l.matched == Match::OutsideJurisdiction);
+    // Without coordinates, the village or community chosen from the list.
+    let chosen = match input
+        .village_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
     {
-        return Err(AppError::field(
-            "lat",
-            Code::WorkOrderOutsideJurisdiction,
-            "该位置不在本系统管辖范围内",
-        ));
-    }
-    let place = Place {
-        village: located
-            .as_ref()
-            .and_then(|l| l.village.clone())
-            .map(|r| (r.code, r.name)),
-        township: located
-            .as_ref()
-            .and_then(|l| l.township.clone())
-            .map(|r| (r.code, r.name)),
+        None => None,
+        Some(code) => Some(snapshot.place_of_village(code).ok_or_else(|| {
+            AppError::field(
+                "village_code",
+                Code::WorkOrderInvalid,
+                "请从列表中选择所在村（社区）",
+            )
+        })?),
+    };
+    let place = match (&located, chosen) {
+        (Some(l), _) if !outside => Place {
+            village: l.village.clone().map(|r| (r.code, r.name)),
+            township: l.township.clone().map(|r| (r.code, r.name)),
+        },
+        (_, Some(p)) => p,
+        _ => Place::default(),
     };
     let county = located
         .as_ref()
@@ -393,6 +404,7 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
         c,
         grid_code: located
             .as_ref()
+            .filter(|_| !outside)
             .and_then(|l| l.grid.as_ref())
             .map(|g| g.code.clone()),
         place,
@@ -402,6 +414,7 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
             .unwrap_or_else(|| "citizen".into()),
         phone_enc,
         pin: pin.clone(),
+        outside,
     };
     let created = app.wing::<IntakeQueue>().submit(app, job).await?;
     let mut v = view_with(
@@ -558,11 +571,17 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
     let mut rows = Vec::with_capacity(jobs.len());
     let mut outcomes = Vec::with_capacity(jobs.len());
     for (j, code) in jobs.iter().zip(&codes) {
-        let outcome = jiceng_core::dispatch::unless_unsure(
-            data.plan(&reference, &j.c.category.0, &j.place, &j.county),
-            j.c.category.1,
-            app.config.auto_dispatch_min_confidence,
-        );
+        let outcome = if j.outside {
+            Outcome::Manual(vec![
+                "反映的位置不在本县范围内，请派单员核实属地后派单或转办".into(),
+            ])
+        } else {
+            jiceng_core::dispatch::unless_unsure(
+                data.plan(&reference, &j.c.category.0, &j.place, &j.county),
+                j.c.category.1,
+                app.config.auto_dispatch_min_confidence,
+            )
+        };
         let mut am = j.accepted(code, now, &app.data_key);
         match &outcome {
             Outcome::Dispatch(p) => {

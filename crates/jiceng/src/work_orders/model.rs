@@ -39,6 +39,9 @@ pub struct NewOrder {
     pub lon: Option<f64>,
     #[serde(default)]
     pub address: Option<String>,
+    /// The village or community chosen from a list, for who has no coordinates.
+    #[serde(default)]
+    pub village_code: Option<String>,
     #[serde(default)]
     pub category_code: Option<String>,
     #[serde(default)]

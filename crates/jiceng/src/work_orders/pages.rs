@@ -521,11 +521,22 @@ struct NewPage {
     action: &'static str,
     staff: bool,
     priorities: Vec<(&'static str, &'static str)>,
+    /// The villages and communities by township, to choose a place without coordinates.
+    villages: Vec<(String, Vec<(String, String)>)>,
+    /// Photos already attached (kept across a refused submit).
+    photo_count: usize,
     form: FormState,
 }
 
-fn new_page_view(chrome: Chrome, staff: bool, form: FormState) -> NewPage {
+fn new_page_view(app: &App, chrome: Chrome, staff: bool, form: FormState) -> NewPage {
+    let photo_count = serde_json::from_str::<Vec<String>>(&form.value("photos"))
+        .map(|p| p.len())
+        .unwrap_or(0);
     NewPage {
+        villages: crate::org::locate::of(app)
+            .snapshot()
+            .villages_by_township(),
+        photo_count,
         chrome,
         heading: if staff {
             "登记诉求"
@@ -554,6 +565,7 @@ async fn new_page(State(app): State<App>, user: WebUser) -> PageResult {
     Ok(render(
         StatusCode::OK,
         &new_page_view(
+            &app,
             page_chrome(&app, &user.0, "/work-orders"),
             true,
             FormState::default(),
@@ -572,6 +584,7 @@ fn order_from_form(form: &HashMap<String, String>, staff: bool) -> NewOrder {
         lat: num("lat"),
         lon: num("lon"),
         address: Some(field(form, "address")),
+        village_code: Some(field(form, "village_code")),
         category_code: if staff {
             Some(field(form, "category_code"))
         } else {
@@ -607,6 +620,7 @@ async fn new_submit(
         Err(e) => Ok(render(
             e.status(),
             &new_page_view(
+                &app,
                 page_chrome(&app, &user.0, "/work-orders"),
                 true,
                 FormState::from_error(form, &e),
@@ -619,6 +633,7 @@ async fn new_submit(
 async fn report_page(State(app): State<App>, headers: HeaderMap) -> PageResult {
     let (token, cookie) = public_csrf(&app, &headers);
     let page = new_page_view(
+        &app,
         chrome(&app, None, "/report", token),
         false,
         FormState::default(),
@@ -638,6 +653,7 @@ async fn report_submit(
         return Ok(render(
             e.status(),
             &new_page_view(
+                &app,
                 chrome(&app, None, "/report", token),
                 false,
                 FormState::from_error(form, &e),
@@ -655,18 +671,29 @@ async fn report_submit(
                     o.tracking_code
                 )
             } else {
-                format!(
-                    "您的诉求已受理。查询码 {}，查询密码 {}——查询密码只显示这一次，请记下；工作人员不会向您索要。",
-                    o.tracking_code, pin
-                )
+                "您的诉求已受理，我们会尽快办理。".to_string()
             };
-            let page = track_view(&app, token, o.tracking_code, pin, Some(message), true).await;
+            let sms = o.reporter.is_some();
+            let code = o.tracking_code.clone();
+            let mut page = track_view(
+                &app,
+                token,
+                o.tracking_code,
+                pin.clone(),
+                Some(message),
+                true,
+            )
+            .await;
+            if !pin.is_empty() {
+                page.issued = Some((code, pin, sms));
+            }
             Ok(render(StatusCode::OK, &page))
         }
         Err(e) if e.is_internal() => Err(e.into()),
         Err(e) => Ok(render(
             e.status(),
             &new_page_view(
+                &app,
                 chrome(&app, None, "/report", token),
                 false,
                 FormState::from_error(form, &e),
@@ -679,6 +706,8 @@ async fn report_submit(
 #[template(path = "track.html")]
 struct TrackPage {
     chrome: Chrome,
+    /// Just registered: the code and pin shown large, once, and whether an SMS carries them.
+    issued: Option<(String, String, bool)>,
     code: String,
     pin: String,
     order: Option<OrderView>,
@@ -698,6 +727,7 @@ async fn track_view(
     ok: bool,
 ) -> TrackPage {
     let mut page = TrackPage {
+        issued: None,
         chrome: chrome(app, None, "/track", token),
         code,
         pin,

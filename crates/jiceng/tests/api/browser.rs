@@ -264,8 +264,16 @@ async fn browser_operator_registers_handler_replies_citizen_tracks_and_rates() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(suggested, "suggestions shown");
-    fill(&c, "lat", "29.8125").await;
-    fill(&c, "lon", "119.915").await;
+    // The caller names the community and the address; no coordinates.
+    c.find(Locator::Id("village_code"))
+        .await
+        .unwrap()
+        .select_by_value("339901001001")
+        .await
+        .unwrap();
+    fill(&c, "address", "文昌社区幸福小区3号楼东侧").await;
+    // The dispatch preview shows as soon as the place is known.
+    wait_text(&c, "plan", "将派至").await;
     fill(&c, "reporter_name", "王建国").await;
     fill(&c, "reporter_phone", "13800138000").await;
     c.find(Locator::Id("submit-order"))
@@ -666,7 +674,10 @@ async fn browser_each_roles_home_fits_a_desk_and_a_phone_with_hundreds_of_open_o
             // The first order of the worklist, where the day's work is done.
             if let Ok(link) = c.find(Locator::Css("#worklist a")).await {
                 link.click().await.unwrap();
-                c.wait().for_element(Locator::Id("order-facts")).await.unwrap();
+                c.wait()
+                    .for_element(Locator::Id("order-facts"))
+                    .await
+                    .unwrap();
                 let overflow = c
                     .execute(
                         "return document.documentElement.scrollWidth - window.innerWidth",
@@ -676,7 +687,10 @@ async fn browser_each_roles_home_fits_a_desk_and_a_phone_with_hundreds_of_open_o
                     .unwrap()
                     .as_i64()
                     .unwrap();
-                assert!(overflow <= 1, "{user}'s order at {width} px overflows by {overflow} px");
+                assert!(
+                    overflow <= 1,
+                    "{user}'s order at {width} px overflows by {overflow} px"
+                );
                 let png = c.screenshot().await.unwrap();
                 let name = format!(
                     "{}-order-{width}{}.png",

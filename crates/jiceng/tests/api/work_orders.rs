@@ -571,11 +571,6 @@ async fn bad_work_order_input_is_refused_and_writes_nothing() {
             "work_order.invalid",
         ),
         (
-            with("lat", json!(10.0)),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "work_order.outside_jurisdiction",
-        ),
-        (
             json!({"description": "路灯不亮"}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "work_order.invalid",

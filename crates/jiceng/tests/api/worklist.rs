@@ -815,3 +815,140 @@ async fn the_action_panel_puts_the_main_step_first_and_turning_back_behind_a_con
             .contains("没有查询码为 NOSUCH01 的工单")
     );
 }
+
+#[tokio::test]
+async fn an_elderly_citizen_reports_by_choosing_the_village_and_keeps_the_code_and_pin() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(app.url("/report"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_csrf(&page);
+    // The place is a choice among the villages and communities, by township; no coordinates.
+    assert!(
+        page.contains("name=\"village_code\"") && page.contains("<optgroup label=\"城关街道\">")
+    );
+    assert!(page.contains("（必填"), "required fields are marked");
+    // A refused submit keeps the photos attached.
+    let photos = json!([PNG_1X1]).to_string();
+    let html = client
+        .post(app.url("/report"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("description", "楼道里的灯坏了，老人晚上下楼看不见"),
+            ("village_code", "339901001002"),
+            ("photos", photos.as_str()),
+            ("reporter_name", "李奶奶"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("photos-kept") && html.contains("已附 1 张照片"),
+        "{html}"
+    );
+    let r = client
+        .post(app.url("/report"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("description", "楼道里的灯坏了，老人晚上下楼看不见"),
+            ("village_code", "339901001002"),
+            ("address", "文昌社区幸福小区3号楼"),
+            ("photos", photos.as_str()),
+            ("reporter_name", "李奶奶"),
+            ("reporter_phone", "13905710001"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    // The success page: the code and pin large, said to be sent by SMS too; no red error.
+    assert!(
+        html.contains("id=\"issued-code\"") && html.contains("id=\"issued-pin\""),
+        "{html}"
+    );
+    assert!(html.contains("短信"));
+    assert!(!html.contains("class=\"error\""), "{html}");
+    let code = html
+        .split("id=\"issued-code\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    // The order lies in the chosen village, with its township, and its photo kept.
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let o = jiceng::store::entities::work_order::Entity::find()
+        .filter(jiceng::store::entities::work_order::Column::TrackingCode.eq(code))
+        .one(&app.app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(o.village_code.as_deref(), Some("339901001002"));
+    assert_eq!(o.township_code.as_deref(), Some("339901001000"));
+    assert_eq!(o.lat, None);
+    let photos = jiceng::store::entities::photo::Entity::find()
+        .filter(jiceng::store::entities::photo::Column::OrderId.eq(o.id))
+        .all(&app.app.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(photos.len(), 1);
+    // A made-up village is a clear field error.
+    let (s, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            None,
+            Some(json!({"description": "路灯不亮", "village_code": "339901001999", "anonymous": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["fields"][0]["field"], "village_code");
+}
+
+#[tokio::test]
+async fn a_report_from_just_outside_the_county_is_taken_for_the_dispatcher_to_place() {
+    let app = TestApp::spawn().await;
+    let (s, o) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            None,
+            Some(
+                json!({"description": "县界路口的路灯坏了", "lat": 29.6, "lon": 119.5,
+                "reporter": {"name": "赵六", "phone": "13600136001"}}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    assert_eq!(o["status"], "pending_dispatch");
+    assert!(o["dispatch"].to_string().contains("不在本县范围内"), "{o}");
+    let (_, w) = app
+        .get(
+            "/api/v1/worklist?kind=pending_dispatch&per_page=500",
+            &app.token("dispatcher").await,
+        )
+        .await;
+    assert!(
+        w["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == o["id"])
+    );
+}
+
+const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
