@@ -529,7 +529,7 @@ struct NewPage {
 }
 
 fn new_page_view(app: &App, chrome: Chrome, staff: bool, form: FormState) -> NewPage {
-    let photo_count = serde_json::from_str::<Vec<String>>(&form.value("photos"))
+    let photo_count = serde_json::from_str::<Vec<String>>(form.value("photos"))
         .map(|p| p.len())
         .unwrap_or(0);
     NewPage {
