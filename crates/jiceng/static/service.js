@@ -30,6 +30,25 @@
     call.addEventListener("click", function () {
       post("/api/v1/queue/call", { window: $("q-window").value }, csrf).then(function (d) { show(d.ticket); }).catch(function (e) { alert(e.message); });
     });
+    // The clerk's seat: the window is remembered by this browser, and what it serves is shown
+    // again after the clerk opened an application and came back.
+    var seat = $("q-window");
+    function resume() {
+      fetch("/api/v1/queue/current?window=" + encodeURIComponent(seat.value), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : { ticket: null }; })
+        .then(function (d) { if (d.ticket) { show(d.ticket); } });
+    }
+    try {
+      var saved = localStorage.getItem("jiceng-window");
+      if (saved && Array.prototype.some.call(seat.options, function (o) { return o.value === saved; })) { seat.value = saved; }
+    } catch (e) {}
+    seat.addEventListener("change", function () {
+      try { localStorage.setItem("jiceng-window", seat.value); } catch (e) {}
+      show(null);
+      $("q-current").textContent = "当前无叫号";
+      resume();
+    });
+    resume();
     function act(body) {
       if (!current) { return; }
       post("/api/v1/queue/tickets/" + current.id + "/actions", body, csrf).then(function (t) {

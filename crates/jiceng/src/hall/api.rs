@@ -52,6 +52,7 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/queue/tickets/{id}", get(ticket))
         .route("/api/v1/queue/tickets/{id}/actions", post(ticket_act))
         .route("/api/v1/queue/call", post(call))
+        .route("/api/v1/queue/current", get(current))
         .route("/api/v1/queue/hall", get(hall))
         .route("/api/v1/queue/stats", get(stats))
         .route("/api/v1/desk", get(desk_list).post(raise))
@@ -338,5 +339,16 @@ async fn resolve(
 ) -> AppResult<impl IntoResponse> {
     Ok(Json(
         desk::resolve(&app, &user.actor(), id, &r.resolution).await?,
+    ))
+}
+
+/// The ticket a window is serving now.
+async fn current(
+    State(app): State<App>,
+    user: ApiUser,
+    ApiQuery(c): ApiQuery<CallInput>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        json!({"ticket": queue::current(&app, &user.actor(), &c.window).await?}),
     ))
 }

@@ -458,6 +458,42 @@ pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Opti
     Ok(Some(ticket_view(app, t).await?))
 }
 
+/// The ticket a window is serving now (called today and not yet finished), for the clerk who
+/// comes back to the window page; `None` when it serves nobody. Another hall's window reads
+/// as unknown.
+pub async fn current(app: &App, actor: &Actor, window: &str) -> AppResult<Option<TicketView>> {
+    if !works_windows(actor) {
+        return Err(audit::deny(app, actor, "queue.current", "queue_ticket", window).await);
+    }
+    let window = window.trim();
+    let served: Vec<String> = queue_group::Entity::find()
+        .all(&app.db.conn)
+        .await?
+        .into_iter()
+        .filter(|g| windows_of(g).iter().any(|w| w == window) && staffs(actor, g))
+        .map(|g| g.code)
+        .collect();
+    if served.is_empty() {
+        return Err(AppError::field(
+            "window",
+            Code::QueueUnknownWindow,
+            "该窗口不属于任何业务分组",
+        ));
+    }
+    let t = queue_ticket::Entity::find()
+        .filter(queue_ticket::Column::Day.eq(today(app.now())))
+        .filter(queue_ticket::Column::Window.eq(window))
+        .filter(queue_ticket::Column::GroupCode.is_in(served))
+        .filter(queue_ticket::Column::Status.eq(TicketStatus::Called))
+        .order_by_desc(queue_ticket::Column::CalledAt)
+        .one(&app.db.conn)
+        .await?;
+    match t {
+        Some(t) => Ok(Some(ticket_view(app, t).await?)),
+        None => Ok(None),
+    }
+}
+
 /// Finishes what a window is serving (in the groups it serves).
 async fn finish_window(
     txn: &sea_orm::DatabaseTransaction,

@@ -523,7 +523,23 @@ async fn browser_clerk_calls_a_ticket_receives_a_bundle_prints_the_receipt_and_t
     );
     let promised = wait_until_text(&c, "receipt-promised", |t| !t.is_empty()).await;
     assert!(promised.contains("工作日"), "{promised}");
+    // Back at the window, the seat and the ticket it serves are still there; the clerk
+    // finishes the same ticket.
     c.goto(&app.url("/window")).await.unwrap();
+    wait_until_text(&c, "q-current", |t| {
+        t.contains("C001") && t.contains("4号窗口")
+    })
+    .await;
+    c.find(Locator::Id("q-done"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until_text(&c, "q-current", |t| {
+        t.contains("C001") && t.contains("已办结")
+    })
+    .await;
     logout(&c).await;
 
     // The citizen tracks it and rates the service.

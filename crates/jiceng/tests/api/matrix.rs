@@ -1064,6 +1064,25 @@ async fn every_route_every_role_inside_and_outside() {
                 }
             }),
         ),
+        // What a window serves now: its hall's clerks and admins; another hall's window
+        // reads as unknown.
+        case(
+            M::GET,
+            "/api/v1/queue/current",
+            "/api/v1/queue/current?window=4号窗口",
+            Body::Empty,
+            Box::new(|w: &Who| {
+                if w.role.is_none() {
+                    Want::Login
+                } else if !w.is(&[Role::WindowClerk, Role::Admin]) {
+                    Want::Refused
+                } else if w.scope == COUNTY && !w.assigned_only {
+                    Want::Ok
+                } else {
+                    Want::Exactly(422)
+                }
+            }),
+        ),
         get("/api/v1/queue/hall", public()),
         case(
             M::GET,
