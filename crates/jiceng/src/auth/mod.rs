@@ -122,7 +122,7 @@ impl PasswordGate {
 
 /// The key a name's throttle row is kept under: a keyed digest, so that a password typed into
 /// the name field is never stored (and the log names an unknown name only by a prefix of it).
-fn throttle_key(app: &App, username: &str) -> String {
+pub(crate) fn throttle_key(app: &App, username: &str) -> String {
     app.data_key.lookup_digest(&format!("login:{username}"))
 }
 

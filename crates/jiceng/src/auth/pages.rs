@@ -39,6 +39,10 @@ pub fn routes() -> Router<App> {
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", axum::routing::post(logout))
         .route("/admin/users", get(users_page).post(users_submit))
+        .route(
+            "/admin/users/{id}",
+            get(user_edit_page).post(user_edit_submit),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,4 +272,129 @@ pub(crate) async fn users_submit(
         status,
     )
     .await
+}
+
+#[derive(Template)]
+#[template(path = "user_edit.html")]
+pub(crate) struct UserEditPage {
+    pub(crate) chrome: Chrome,
+    pub(crate) u: users::UserView,
+    pub(crate) locked: Option<String>,
+    pub(crate) roles: Vec<(&'static str, &'static str)>,
+    pub(crate) form: FormState,
+}
+
+async fn user_edit_view(
+    app: &App,
+    user: &WebUser,
+    id: i64,
+    form: FormState,
+    status: StatusCode,
+) -> PageResult {
+    // Editing accounts is an administrator's work (one's own account is read by the API).
+    if !user.0.administers() {
+        return Err(user.fail(
+            app,
+            crate::kernel::audit::deny(app, &user.actor(), "user.edit", "user", &id.to_string())
+                .await,
+        ));
+    }
+    let mut u = users::get_user(app, &user.actor(), id)
+        .await
+        .map_err(|e| user.fail(app, e))?;
+    // The unit's name, as the list shows it.
+    if let Some(found) = users::list_users(
+        app,
+        &user.actor(),
+        &UserFilter {
+            role: None,
+            q: Some(u.username.clone()),
+        },
+        PageParams {
+            page: 1,
+            per_page: 500,
+        },
+    )
+    .await
+    .map_err(|e| user.fail(app, e))?
+    .items
+    .into_iter()
+    .find(|x| x.id == id)
+    {
+        u.org_name = found.org_name;
+    }
+    let locked = users::locked_until(app, &u.username)
+        .await
+        .map_err(|e| user.fail(app, e))?
+        .map(jiceng_core::clock::format_local);
+    Ok(render(
+        status,
+        &UserEditPage {
+            chrome: page_chrome(app, &user.0, "/admin/users"),
+            u,
+            locked,
+            roles: Role::ALL.iter().map(|r| (r.code(), r.label())).collect(),
+            form,
+        },
+    ))
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SavedQuery {
+    saved: String,
+}
+
+/// One account, to edit: name, role, unit, enabled, a new password, a lock lifted.
+pub(crate) async fn user_edit_page(
+    State(app): State<App>,
+    user: WebUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Query(q): Query<SavedQuery>,
+) -> PageResult {
+    let form = if q.saved == "1" {
+        FormState {
+            message: Some("已保存".into()),
+            ok: true,
+            ..FormState::default()
+        }
+    } else {
+        FormState::default()
+    };
+    user_edit_view(&app, &user, id, form, StatusCode::OK).await
+}
+
+pub(crate) async fn user_edit_submit(
+    State(app): State<App>,
+    user: WebUser,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    form_csrf(&user, &form)?;
+    let text = |k: &str| Some(field(&form, k)).filter(|v| !v.trim().is_empty());
+    let input = users::UserUpdate {
+        display_name: text("display_name"),
+        role: text("role"),
+        org: text("org"),
+        active: Some(field(&form, "active") == "true"),
+        password: text("password"),
+        unlock: field(&form, "unlock") == "true",
+    };
+    match users::update_user(&app, &user.actor(), id, input).await {
+        // Post, redirect, get.
+        Ok(_) => Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response()),
+        Err(e)
+            if e.is_internal()
+                || e.status() == StatusCode::FORBIDDEN
+                || e.status() == StatusCode::NOT_FOUND =>
+        {
+            Err(user.fail(&app, e))
+        }
+        Err(e) => {
+            let mut kept = form;
+            kept.remove("password");
+            let state = FormState::from_error(kept, &e);
+            user_edit_view(&app, &user, id, state, e.status()).await
+        }
+    }
 }

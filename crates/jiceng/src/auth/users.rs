@@ -74,6 +74,9 @@ pub struct UserUpdate {
     pub org: Option<String>,
     pub active: Option<bool>,
     pub password: Option<String>,
+    /// Lift a lock that wrong passwords put on the account's name.
+    #[serde(default)]
+    pub unlock: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -286,6 +289,16 @@ pub async fn get_user(app: &App, actor: &Actor, id: i64) -> AppResult<UserView> 
     Ok(m.into())
 }
 
+/// Until when wrong passwords lock the account's name, if they do now.
+pub async fn locked_until(app: &App, username: &str) -> AppResult<Option<DateTime<Utc>>> {
+    let row = crate::store::entities::login_throttle::Entity::find_by_id(
+        crate::auth::throttle_key(app, &crate::auth::normalise_username(username)),
+    )
+    .one(&app.db.conn)
+    .await?;
+    Ok(row.and_then(|r| r.locked_until).filter(|t| *t > app.now()))
+}
+
 pub async fn update_user(
     app: &App,
     actor: &Actor,
@@ -325,6 +338,14 @@ pub async fn update_user(
     am.updated_at = Set(now);
     let txn = app.db.begin_write().await?;
     let updated = am.update(&txn).await?;
+    if input.unlock {
+        crate::store::entities::login_throttle::Entity::delete_by_id(crate::auth::throttle_key(
+            app,
+            &crate::auth::normalise_username(&updated.username),
+        ))
+        .exec(&txn)
+        .await?;
+    }
     // A disabled account or a reset password ends every session and token of the account.
     if !updated.active || password_changed {
         session::Entity::delete_many()
@@ -342,7 +363,12 @@ pub async fn update_user(
             .await?;
     }
     let view = UserView::from(updated);
-    let reason = if password_changed { "重置密码" } else { "" };
+    let reason = match (password_changed, input.unlock) {
+        (true, true) => "重置密码并解除锁定",
+        (true, false) => "重置密码",
+        (false, true) => "解除锁定",
+        (false, false) => "",
+    };
     audit::record(
         &txn,
         now,

@@ -833,6 +833,24 @@ async fn every_route_every_role_inside_and_outside() {
         ),
         get("/admin/users", staff(Who::admin)),
         case(
+            M::GET,
+            "/admin/users/{id}",
+            format!("/admin/users/{}", cg_handler.id),
+            Body::Empty,
+            staff(|w| w.admin() && w.covers(CHENGGUAN)),
+        ),
+        case(
+            M::POST,
+            "/admin/users/{id}",
+            format!("/admin/users/{}", cg_handler.id),
+            Body::Form(form(&[
+                ("display_name", &cg_handler.display_name),
+                ("role", "handler"),
+                ("active", "true"),
+            ])),
+            staff(|w| w.admin() && w.covers(CHENGGUAN)),
+        ),
+        case(
             M::POST,
             "/admin/users",
             "/admin/users",

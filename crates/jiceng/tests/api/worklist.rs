@@ -952,3 +952,111 @@ async fn a_report_from_just_outside_the_county_is_taken_for_the_dispatcher_to_pl
 }
 
 const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+#[tokio::test]
+async fn an_admin_edits_disables_unlocks_and_resets_an_account_from_its_page() {
+    let app = TestApp::spawn().await;
+    // Five wrong passwords lock the handler's name.
+    for _ in 0..6 {
+        app.call(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            Some(json!({"username": "chengguan.handler", "password": "wrong-password-1"})),
+        )
+        .await;
+    }
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            Some(json!({"username": "chengguan.handler", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    let admin = app.browser_session("chengguan.admin").await;
+    let (_, list) = admin.page("/admin/users?q=chengguan.handler").await;
+    let link = list
+        .split("href=\"/admin/users/")
+        .nth(1)
+        .expect("a link to the account")
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let (s, page) = admin.page(&format!("/admin/users/{link}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("锁定至") && page.contains("id=\"unlock\""),
+        "{page}"
+    );
+    // Unlock and reset the password: a redirect, then the page says so.
+    let r = admin
+        .client
+        .post(app.url(&format!("/admin/users/{link}")))
+        .form(&[
+            ("csrf", admin.csrf.as_str()),
+            ("display_name", "城关承办人"),
+            ("role", "handler"),
+            ("active", "true"),
+            ("password", "new-password-2026"),
+            ("unlock", "true"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = admin.page(&format!("/admin/users/{link}?saved=1")).await;
+    assert!(
+        page.contains("已保存") && !page.contains("锁定至"),
+        "{page}"
+    );
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            Some(json!({"username": "chengguan.handler", "password": "new-password-2026"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    // Disabled, the account can no longer sign in.
+    let r = admin
+        .client
+        .post(app.url(&format!("/admin/users/{link}")))
+        .form(&[
+            ("csrf", admin.csrf.as_str()),
+            ("display_name", "城关承办人"),
+            ("role", "handler"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/token",
+            None,
+            Some(json!({"username": "chengguan.handler", "password": "new-password-2026"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // A bad password is said on the page, which keeps the rest.
+    let r = admin
+        .client
+        .post(app.url(&format!("/admin/users/{link}")))
+        .form(&[
+            ("csrf", admin.csrf.as_str()),
+            ("display_name", "城关承办人"),
+            ("role", "handler"),
+            ("active", "true"),
+            ("password", "123"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("field-error"));
+}
