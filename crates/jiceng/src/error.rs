@@ -65,6 +65,7 @@ codes! {
     AuditLeafNotFound = "audit.leaf_not_found" => NOT_FOUND,
     AuditNoCheckpoint = "audit.no_checkpoint" => NOT_FOUND,
     AuditNotFound = "audit.not_found" => NOT_FOUND,
+    AuditBadFilter = "audit.bad_filter" => BAD_REQUEST,
     AuditUnknownWitness = "audit.unknown_witness" => FORBIDDEN,
     AuthBadUsername = "auth.bad_username" => BAD_REQUEST,
     AuthBusy = "auth.busy" => SERVICE_UNAVAILABLE,

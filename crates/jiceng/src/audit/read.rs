@@ -16,6 +16,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 pub struct AuditFilter {
+    /// A person, by a part of their name or user name.
+    pub person: Option<String>,
+    /// Only sensitive access: numbers revealed, refusals, lock-outs, exports.
+    pub sensitive: Option<bool>,
+    /// From this day on (Beijing time, `YYYY-MM-DD`).
+    pub from_day: Option<String>,
+    /// Up to and including this day.
+    pub to_day: Option<String>,
     pub actor: Option<String>,
     pub action: Option<String>,
     pub entity_type: Option<String>,
@@ -79,6 +87,46 @@ pub async fn list(
     }
     if let Some(a) = non_empty(&filter.entity_id) {
         q = q.filter(audit_entry::Column::EntityId.eq(a));
+    }
+    if let Some(p) = non_empty(&filter.person) {
+        let who: Vec<String> = crate::store::entities::user::Entity::find()
+            .filter(
+                sea_orm::Condition::any()
+                    .add(crate::store::entities::user::Column::DisplayName.contains(p.as_str()))
+                    .add(crate::store::entities::user::Column::Username.contains(p.as_str())),
+            )
+            .all(&app.db.conn)
+            .await?
+            .into_iter()
+            .map(|u| format!("user:{}", u.username))
+            .collect();
+        q = q.filter(audit_entry::Column::Actor.is_in(who));
+    }
+    if filter.sensitive == Some(true) {
+        q = q.filter(audit_entry::Column::Action.is_in(crate::kernel::names::SENSITIVE_ACTIONS));
+    }
+    let day = |field: &str, d: &Option<String>, next: bool| -> AppResult<Option<DateTime<Utc>>> {
+        match d.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => {
+                let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                    AppError::field(field, Code::AuditBadFilter, "日期格式应为 YYYY-MM-DD")
+                })?;
+                let d = if next { d.succ_opt().unwrap_or(d) } else { d };
+                Ok(d.and_hms_opt(0, 0, 0)
+                    .and_then(|t| {
+                        t.and_local_timezone(jiceng_core::clock::china_offset())
+                            .single()
+                    })
+                    .map(|t| t.with_timezone(&Utc)))
+            }
+        }
+    };
+    if let Some(t) = day("from_day", &filter.from_day, false)? {
+        q = q.filter(audit_entry::Column::Time.gte(t));
+    }
+    if let Some(t) = day("to_day", &filter.to_day, true)? {
+        q = q.filter(audit_entry::Column::Time.lt(t));
     }
     if let Some(t) = filter.from {
         q = q.filter(audit_entry::Column::Time.gte(t));

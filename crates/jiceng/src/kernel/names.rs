@@ -82,3 +82,74 @@ pub async fn of_actors<C: ConnectionTrait>(
         })
         .collect())
 }
+
+/// What an audit action means, for a person (the code stays beside it for the auditor).
+pub fn action_label(code: &str) -> &'static str {
+    match code {
+        "auth.login" => "登录",
+        "auth.login_failed" => "登录失败",
+        "auth.login_refused" => "锁定期间登录被拒",
+        "auth.lockout" => "账号因密码错误锁定",
+        "auth.logout" => "退出",
+        "auth.denied" => "越权访问被拒绝",
+        "auth.token_issued" => "签发接口令牌",
+        "auth.token_revoked" => "吊销接口令牌",
+        "user.create" => "新增账号",
+        "user.update" => "修改账号",
+        "region.create" | "region.update" | "region.delete" => "区划变更",
+        "department.create" | "department.update" | "department.delete" => "部门变更",
+        "grid.create" | "grid.update" | "grid.delete" => "网格变更",
+        "work_order.create" => "登记工单",
+        "work_order.action" => "工单办理",
+        "work_order.assist_reply" => "协办回复",
+        "work_order.escalate" => "工单督办升级",
+        "work_order.reveal_phone" => "查看反映人完整电话",
+        "work_order.daily_report" => "每日超期通报",
+        "application.submit" => "受理办件",
+        "rating.create" => "好差评",
+        "rectification.open"
+        | "rectification.contact"
+        | "rectification.answer"
+        | "rectification.rated" => "差评整改",
+        "desk.raise" | "desk.resolve" => "办不成事",
+        "queue.issue" | "queue.call" | "queue.act" | "queue.group" => "排队叫号",
+        "resp_list.create" | "resp_list.publish" => "权责清单",
+        "calendar.update" | "calendar.seed" => "工作日历",
+        "audit.verify" => "验证审计日志",
+        "audit.export" => "导出审计日志",
+        "audit.cosigned" => "见证方联署",
+        "clock.advance" => "调整模拟时间",
+        _ => "其他操作",
+    }
+}
+
+/// What an audited object is, for a person.
+pub fn entity_label(entity_type: &str) -> &'static str {
+    match entity_type {
+        "user" => "账号",
+        "session" => "会话",
+        "api_token" => "接口令牌",
+        "region" => "区划",
+        "department" => "部门",
+        "grid" => "网格",
+        "work_order" => "工单",
+        "application" => "办件",
+        "rating" => "评价",
+        "rectification" => "整改",
+        "desk_case" => "办不成事",
+        "queue_ticket" | "queue_group" => "叫号",
+        "resp_list" => "权责清单",
+        "audit_log" => "审计日志",
+        _ => "对象",
+    }
+}
+
+/// The audit actions an auditor watches first: citizens' numbers seen, refusals, lock-outs,
+/// exports.
+pub const SENSITIVE_ACTIONS: [&str; 5] = [
+    "work_order.reveal_phone",
+    "auth.denied",
+    "auth.lockout",
+    "auth.login_refused",
+    "audit.export",
+];

@@ -759,6 +759,13 @@ async fn every_route_every_role_inside_and_outside() {
         get("/audit/checkpoints", staff(Who::audit_reader)),
         case(
             M::GET,
+            "/audit/export.csv",
+            "/audit/export.csv?sensitive=true",
+            Body::Empty,
+            staff(Who::audit_reader),
+        ),
+        case(
+            M::GET,
             "/audit/entries/{seq}",
             "/audit/entries/1",
             Body::Empty,

@@ -1060,3 +1060,74 @@ async fn an_admin_edits_disables_unlocks_and_resets_an_account_from_its_page() {
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("field-error"));
 }
+
+#[tokio::test]
+async fn the_auditor_finds_sensitive_access_by_person_and_day_and_exports_it() {
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let o = crate::work_orders::report(&app, Some(&gw), "13800138000", "normal").await;
+    let xf = app.token("handler.xfjy").await;
+    let (s, _) = app
+        .get(
+            &format!("/api/v1/work-orders/{}/reporter-phone", o["id"]),
+            &xf,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // A leader's refused look at the audit log is sensitive too.
+    let (s, _) = app.get("/api/v1/audit", &app.token("leader").await).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let auditor = app.browser_session("auditor").await;
+    let today = app
+        .app
+        .now()
+        .with_timezone(&jiceng_core::clock::china_offset())
+        .format("%Y-%m-%d")
+        .to_string();
+    let (s, html) = auditor
+        .page(&format!(
+            "/audit?sensitive=true&from_day={today}&to_day={today}"
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("查看反映人完整电话") && html.contains("越权访问被拒绝"),
+        "{html}"
+    );
+    assert!(!html.contains("登录</td>"), "only sensitive access: {html}");
+    // By person: the fire brigade's handler, by user name.
+    let (_, html) = auditor
+        .page("/audit?person=handler.xfjy&sensitive=true")
+        .await;
+    assert!(
+        html.contains("查看反映人完整电话") && !html.contains("越权访问被拒绝"),
+        "{html}"
+    );
+    // A bad day is a clear refusal.
+    let (s, _) = auditor.page("/audit?from_day=yesterday").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // The export holds what the filter shows, is readable as a spreadsheet, and is audited.
+    let r = auditor
+        .client
+        .get(app.url("/audit/export.csv?sensitive=true"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.unwrap();
+    assert!(csv.starts_with('\u{feff}'));
+    assert!(csv.contains("work_order.reveal_phone") && csv.contains("查看反映人完整电话"));
+    let (_, exports) = app
+        .get(
+            "/api/v1/audit?action=audit.export",
+            &app.token("auditor").await,
+        )
+        .await;
+    assert_eq!(exports["total"], 1, "{exports}");
+}
