@@ -490,6 +490,18 @@ pub fn escalation_code(level: crate::sla::Level) -> String {
     format!("escalate_{}", level.code())
 }
 
+coded!(
+    /// 诉求类型: what the caller asks for.
+    RequestKind {
+        Consult = "consult" / "咨询",
+        Help = "help" / "求助",
+        Complaint = "complaint" / "投诉",
+        Report = "report" / "举报",
+        Suggestion = "suggestion" / "建议",
+        Praise = "praise" / "表扬",
+    }
+);
+
 /// Who may see a reporter's full phone number (to call the citizen back): the hotline, the
 /// dispatchers, the handling units and the county's administrators. Leaders, supervisors,
 /// auditors, grid workers and window clerks read the masked number only.

@@ -199,6 +199,8 @@
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var body = new URLSearchParams(new FormData(form));
+    // Which button was pressed (保存并登记下一件) travels with the form.
+    if (ev.submitter && ev.submitter.name) { body.append(ev.submitter.name, ev.submitter.value); }
     var button = form.querySelector("button[type=submit]");
     if (button) button.disabled = true;
     var attempt = 0;

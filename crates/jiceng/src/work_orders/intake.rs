@@ -118,6 +118,8 @@ pub(crate) struct Checked {
     pub(crate) reporter: Option<(String, jiceng_core::citizen::PhoneNumber)>,
     pub(crate) photos: Vec<(String, Vec<u8>)>,
     pub(crate) client_key: Option<String>,
+    /// 诉求类型, when said.
+    pub(crate) kind: Option<jiceng_core::work_order::RequestKind>,
 }
 
 pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppResult<Checked> {
@@ -230,6 +232,24 @@ pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppRe
             });
             None
         });
+    let kind = match input
+        .kind
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        None => None,
+        Some(k) => {
+            let parsed = jiceng_core::work_order::RequestKind::parse(k);
+            if parsed.is_none() {
+                errors.push(FieldError {
+                    field: "kind".into(),
+                    message: "诉求类型应为咨询、求助、投诉、举报、建议或表扬".into(),
+                });
+            }
+            parsed
+        }
+    };
     let channel = match channel_for(actor, input.channel.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -303,6 +323,7 @@ pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppRe
         reporter,
         photos,
         client_key,
+        kind,
     })
 }
 
@@ -474,6 +495,7 @@ impl Intake {
             flags: Set(serde_json::to_string(&Flags::default()).expect("flags")),
             send_back_pending: Set(false),
             extension_pending: Set(false),
+            kind: Set(c.kind.map(|k| k.code().to_string()).unwrap_or_default()),
             lead_unit_id: Set(None),
             list_item_code: Set(String::new()),
             dispatch_reasons: Set("[]".into()),

@@ -44,6 +44,9 @@ pub struct NewOrder {
     pub village_code: Option<String>,
     #[serde(default)]
     pub category_code: Option<String>,
+    /// 诉求类型: consult, help, complaint, report, suggestion or praise.
+    #[serde(default)]
+    pub kind: Option<String>,
     #[serde(default)]
     pub priority: Option<String>,
     #[serde(default)]

@@ -517,6 +517,8 @@ async fn act(
 #[template(path = "new_work_order.html")]
 struct NewPage {
     chrome: Chrome,
+    /// 诉求类型 choices.
+    kinds: Vec<(&'static str, &'static str)>,
     heading: &'static str,
     action: &'static str,
     staff: bool,
@@ -533,6 +535,10 @@ fn new_page_view(app: &App, chrome: Chrome, staff: bool, form: FormState) -> New
         .map(|p| p.len())
         .unwrap_or(0);
     NewPage {
+        kinds: jiceng_core::work_order::RequestKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
         villages: crate::org::locate::of(app)
             .snapshot()
             .villages_by_township(),
@@ -554,7 +560,11 @@ fn new_page_view(app: &App, chrome: Chrome, staff: bool, form: FormState) -> New
     }
 }
 
-async fn new_page(State(app): State<App>, user: WebUser) -> PageResult {
+async fn new_page(
+    State(app): State<App>,
+    user: WebUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
     if !user.0.role.registers_work_orders() {
         return Err(user.fail(
             &app,
@@ -562,14 +572,22 @@ async fn new_page(State(app): State<App>, user: WebUser) -> PageResult {
                 .await,
         ));
     }
+    // After 保存并登记下一件: what was registered, checked against the store (never text from
+    // the address shown as is).
+    let registered = field(&q, "registered");
+    let mut form = FormState::default();
+    if !registered.is_empty()
+        && let Ok(id) = work_orders::id_by_code(&app, &user.actor(), &registered).await
+    {
+        form.message = Some(format!(
+            "已登记，查询码 {}（工单 {id}）。请登记下一件。",
+            registered.trim().to_uppercase()
+        ));
+        form.ok = true;
+    }
     Ok(render(
         StatusCode::OK,
-        &new_page_view(
-            &app,
-            page_chrome(&app, &user.0, "/work-orders"),
-            true,
-            FormState::default(),
-        ),
+        &new_page_view(&app, page_chrome(&app, &user.0, "/work-orders"), true, form),
     ))
 }
 
@@ -585,6 +603,7 @@ fn order_from_form(form: &HashMap<String, String>, staff: bool) -> NewOrder {
         lon: num("lon"),
         address: Some(field(form, "address")),
         village_code: Some(field(form, "village_code")),
+        kind: Some(field(form, "kind")),
         category_code: if staff {
             Some(field(form, "category_code"))
         } else {
@@ -614,7 +633,14 @@ async fn new_submit(
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
     form_csrf(&user, &form)?;
+    let next = field(&form, "next") == "1";
     match work_orders::create(&app, Some(&user.actor()), order_from_form(&form, true)).await {
+        // 保存并登记下一件: a fresh form, saying what was just registered.
+        Ok(o) if next => Ok(Redirect::to(&format!(
+            "/work-orders/new?registered={}",
+            o.tracking_code
+        ))
+        .into_response()),
         Ok(o) => Ok(Redirect::to(&format!("/work-orders/{}", o.id)).into_response()),
         Err(e) if e.is_internal() => Err(user.fail(&app, e)),
         Err(e) => Ok(render(

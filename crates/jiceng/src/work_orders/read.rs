@@ -110,6 +110,9 @@ pub struct OrderView {
     pub title: String,
     pub description: String,
     pub channel: String,
+    /// 诉求类型 code (empty when not said) and its label.
+    pub kind: String,
+    pub kind_label: &'static str,
     pub priority: String,
     pub category: CategoryRef,
     pub location: LocationView,
@@ -294,6 +297,9 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
         title: m.title.clone(),
         description: m.description.clone(),
         channel: m.channel.code().to_string(),
+        kind: m.kind.clone(),
+        kind_label: crate::store::optional_code::<jiceng_core::work_order::RequestKind>(&m.kind)?
+            .map_or("未注明", jiceng_core::work_order::RequestKind::label),
         priority: m.priority.code().to_string(),
         category: CategoryRef {
             code: m.category_code.clone(),

@@ -1131,3 +1131,66 @@ async fn the_auditor_finds_sensitive_access_by_person_and_day_and_exports_it() {
         .await;
     assert_eq!(exports["total"], 1, "{exports}");
 }
+
+#[tokio::test]
+async fn the_operator_notes_the_kind_of_call_and_goes_on_to_the_next() {
+    let app = TestApp::spawn().await;
+    let s = app.browser_session("operator").await;
+    let r = s
+        .client
+        .post(app.url("/work-orders/new"))
+        .form(&[
+            ("csrf", s.csrf.as_str()),
+            ("description", "咨询：办理居住证需要带哪些材料"),
+            ("kind", "consult"),
+            ("village_code", "339901001002"),
+            ("reporter_name", "吴十"),
+            ("reporter_phone", "13500135001"),
+            ("next", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/work-orders/new?registered="), "{to}");
+    let (status, html) = s.page(&to).await;
+    assert_eq!(status, StatusCode::OK);
+    let code = to.rsplit('=').next().unwrap();
+    assert!(html.contains(&format!("已登记，查询码 {code}")), "{html}");
+    // The form is fresh for the next call.
+    assert!(html.contains("id=\"description\" rows=\"5\" required maxlength=\"4000\"></textarea>"));
+    let operator = app.token("operator").await;
+    let id = {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        jiceng::store::entities::work_order::Entity::find()
+            .filter(jiceng::store::entities::work_order::Column::TrackingCode.eq(code))
+            .one(&app.app.db.conn)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let (_, o) = app
+        .get(&format!("/api/v1/work-orders/{id}"), &operator)
+        .await;
+    assert_eq!(o["kind"], "consult");
+    assert_eq!(o["kind_label"], "咨询");
+    // An unknown kind is a field error.
+    let (st, b) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            Some(&operator),
+            Some(
+                json!({"description": "路灯不亮", "kind": "rant", "village_code": "339901001002",
+                "reporter": {"name": "吴十", "phone": "13500135001"}}),
+            ),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(b["fields"].to_string().contains("\"kind\""), "{b}");
+    // A code in the address that is not an order shows nothing.
+    let (_, html) = s.page("/work-orders/new?registered=%3Cb%3Ex").await;
+    assert!(!html.contains("已登记"));
+}

@@ -14,6 +14,7 @@ mod m0010_tracking_pins;
 mod m0011_application_regions;
 mod m0012_hall_regions;
 mod m0013_worklist_flags;
+mod m0014_request_kind;
 mod schema;
 
 use crate::store::Db;
@@ -30,6 +31,7 @@ use crate::store::migrations::m0010_tracking_pins::tracking_pins;
 use crate::store::migrations::m0011_application_regions::application_regions;
 use crate::store::migrations::m0012_hall_regions::hall_regions;
 use crate::store::migrations::m0013_worklist_flags::worklist_flags;
+use crate::store::migrations::m0014_request_kind::request_kind;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
@@ -112,6 +114,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 13,
         name: "0013_worklist_flags",
         statements: worklist_flags,
+    },
+    Migration {
+        version: 14,
+        name: "0014_request_kind",
+        statements: request_kind,
     },
 ];
 
