@@ -638,6 +638,14 @@ async fn browser_each_roles_home_fits_a_desk_and_a_phone_with_hundreds_of_open_o
         .buffer_unordered(16)
         .collect::<Vec<()>>()
         .await;
+    // Some days on, part of them is late: the lights and the supervision office have work.
+    app.advance_clock(6 * 24 * 60).await;
+    jiceng::work_orders::escalation::sweep(&app.app)
+        .await
+        .unwrap();
+    jiceng::work_orders::escalation::sweep(&app.app)
+        .await
+        .unwrap();
     let out = std::env::var("JICENG_SCREENSHOTS")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| std::env::temp_dir().join("jiceng-screenshots"));
