@@ -734,6 +734,8 @@ struct TrackPage {
     chrome: Chrome,
     /// Just registered: the code and pin shown large, once, and whether an SMS carries them.
     issued: Option<(String, String, bool)>,
+    /// The unit's photos of what it did, as data URLs.
+    reply_photos: Vec<String>,
     code: String,
     pin: String,
     order: Option<OrderView>,
@@ -754,6 +756,7 @@ async fn track_view(
 ) -> TrackPage {
     let mut page = TrackPage {
         issued: None,
+        reply_photos: Vec::new(),
         chrome: chrome(app, None, "/track", token),
         code,
         pin,
@@ -778,6 +781,19 @@ async fn track_view(
                 .map(|e| (format_local(e.time), e.label, e.note))
                 .collect();
             page.can_rate = o.status == OrderState::PendingCallback.code();
+            // What the unit did, as it photographed it (inline: the pin never goes in a URL).
+            use base64::Engine;
+            page.reply_photos = crate::work_orders::read::reply_photos(app, o.id)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(ct, data)| {
+                    format!(
+                        "data:{ct};base64,{}",
+                        base64::engine::general_purpose::STANDARD.encode(data)
+                    )
+                })
+                .collect();
             page.order = Some(o);
         }
         Err(e) => {

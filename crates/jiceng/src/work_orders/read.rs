@@ -671,6 +671,20 @@ pub(crate) async fn by_code_and_pin(
     .await
 }
 
+/// The photos a unit attached to its replies (办理照片), as (content type, bytes): shown to the
+/// citizen on the tracking page. Call only for an order the citizen has named with its pin.
+pub(crate) async fn reply_photos(app: &App, order_id: i64) -> AppResult<Vec<(String, Vec<u8>)>> {
+    Ok(photo::Entity::find()
+        .filter(photo::Column::OrderId.eq(order_id))
+        .filter(photo::Column::EventId.is_not_null())
+        .order_by_asc(photo::Column::Id)
+        .all(&app.db.conn)
+        .await?
+        .into_iter()
+        .map(|p| (p.content_type, p.data))
+        .collect())
+}
+
 /// A citizen tracks an order by its code and 查询密码.
 pub async fn track(app: &App, code: &str, pin: &str) -> AppResult<OrderView> {
     let m = by_code_and_pin(app, code, pin).await?;

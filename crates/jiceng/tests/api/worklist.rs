@@ -1194,3 +1194,59 @@ async fn the_operator_notes_the_kind_of_call_and_goes_on_to_the_next() {
     let (_, html) = s.page("/work-orders/new?registered=%3Cb%3Ex").await;
     assert!(!html.contains("已登记"));
 }
+
+#[tokio::test]
+async fn the_citizen_sees_the_units_photo_of_what_it_did() {
+    let app = TestApp::spawn().await;
+    let (s, o) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            None,
+            Some(json!({"description": "小区消防通道被私家车堵塞，消防车进不来",
+                "lat": 29.8125, "lon": 119.915, "reporter": {"name": "王建国", "phone": "13800138000"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let (id, code, pin) = (
+        o["id"].as_i64().unwrap(),
+        o["tracking_code"].as_str().unwrap().to_string(),
+        o["tracking_pin"].as_str().unwrap().to_string(),
+    );
+    let xf = app.token("handler.xfjy").await;
+    for body in [
+        json!({"action": "sign"}),
+        json!({"action": "contact", "note": "已电话联系"}),
+        json!({"action": "reply", "note": "车辆已挪走，通道已畅通", "photos": [PNG_1X1]}),
+    ] {
+        crate::work_orders::ok(&app, &xf, id, body).await;
+    }
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let page = client
+        .get(app.url("/track"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_csrf(&page);
+    let html = client
+        .post(app.url("/track"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("code", code.as_str()),
+            ("pin", pin.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"reply-photos\""), "{html}");
+    assert!(html.contains("data:image/png;base64,"), "{html}");
+}
