@@ -238,15 +238,21 @@ pub(crate) async fn users_view(
 
 pub(crate) async fn users_page(
     State(app): State<App>,
+    headers: HeaderMap,
     user: WebUser,
     Query(f): Query<UserFilter>,
     Query(p): Query<PageParams>,
 ) -> PageResult {
-    users_view(&app, &user, f, p, FormState::default(), StatusCode::OK).await
+    let (form, clear) = crate::web::take_flash(&app, &headers);
+    Ok(crate::web::with_cookie(
+        users_view(&app, &user, f, p, form, StatusCode::OK).await?,
+        clear,
+    ))
 }
 
 pub(crate) async fn users_submit(
     State(app): State<App>,
+    headers: HeaderMap,
     user: WebUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
@@ -263,6 +269,15 @@ pub(crate) async fn users_submit(
     kept.remove("password");
     let (state, status) = outcome(kept, result, |u| format!("已新增账号：{}", u.username))
         .map_err(|e| user.fail(&app, e))?;
+    if state.ok {
+        let m = state.message.unwrap_or_default();
+        return Ok(crate::web::saved_redirect(
+            &app,
+            &headers,
+            "/admin/users",
+            &m,
+        ));
+    }
     users_view(
         &app,
         &user,

@@ -195,15 +195,21 @@ pub(crate) async fn regions_view(
 
 pub(crate) async fn regions_page(
     State(app): State<App>,
+    headers: axum::http::HeaderMap,
     user: WebUser,
     Query(f): Query<RegionFilter>,
     Query(p): Query<PageParams>,
 ) -> PageResult {
-    regions_view(&app, &user, f, p, FormState::default(), StatusCode::OK).await
+    let (form, clear) = crate::web::take_flash(&app, &headers);
+    Ok(crate::web::with_cookie(
+        regions_view(&app, &user, f, p, form, StatusCode::OK).await?,
+        clear,
+    ))
 }
 
 pub(crate) async fn regions_submit(
     State(app): State<App>,
+    headers: axum::http::HeaderMap,
     user: WebUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
@@ -218,6 +224,15 @@ pub(crate) async fn regions_submit(
         format!("已新增区划：{}（{}）", r.name, r.code)
     })
     .map_err(|e| user.fail(&app, e))?;
+    if state.ok {
+        let m = state.message.unwrap_or_default();
+        return Ok(crate::web::saved_redirect(
+            &app,
+            &headers,
+            "/admin/regions",
+            &m,
+        ));
+    }
     regions_view(
         &app,
         &user,
@@ -273,15 +288,21 @@ pub(crate) async fn departments_view(
 
 pub(crate) async fn departments_page(
     State(app): State<App>,
+    headers: axum::http::HeaderMap,
     user: WebUser,
     Query(f): Query<DepartmentFilter>,
     Query(p): Query<PageParams>,
 ) -> PageResult {
-    departments_view(&app, &user, f, p, FormState::default(), StatusCode::OK).await
+    let (form, clear) = crate::web::take_flash(&app, &headers);
+    Ok(crate::web::with_cookie(
+        departments_view(&app, &user, f, p, form, StatusCode::OK).await?,
+        clear,
+    ))
 }
 
 pub(crate) async fn departments_submit(
     State(app): State<App>,
+    headers: axum::http::HeaderMap,
     user: WebUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
@@ -298,6 +319,15 @@ pub(crate) async fn departments_submit(
     let result = org::create_department(&app, &user.actor(), input).await;
     let (state, status) = outcome(form, result, |d| format!("已新增部门：{}", d.name))
         .map_err(|e| user.fail(&app, e))?;
+    if state.ok {
+        let m = state.message.unwrap_or_default();
+        return Ok(crate::web::saved_redirect(
+            &app,
+            &headers,
+            "/admin/departments",
+            &m,
+        ));
+    }
     departments_view(
         &app,
         &user,

@@ -405,6 +405,58 @@ pub(crate) fn pager<T>(p: &Page<T>, filters: &[(&str, &str)]) -> Pager {
 
 /// What an admin form shows after a submit: the saved message, or the errors per field with
 /// the input kept. A refusal or a server error is passed on for an error page.
+const FLASH_COOKIE: &str = "jiceng_flash";
+
+/// After a form was saved: back to its page (a GET), carrying the message in a short-lived
+/// cookie, so that a refresh neither posts again nor answers 405 (post, redirect, get).
+pub(crate) fn saved_redirect(app: &App, headers: &HeaderMap, to: &str, message: &str) -> Response {
+    use base64::Engine;
+    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(message.as_bytes());
+    let mut resp = Redirect::to(to).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        crate::auth::pages::set_cookie(
+            app,
+            headers,
+            FLASH_COOKIE,
+            &value,
+            Some(60),
+            cookie::SameSite::Strict,
+        ),
+    );
+    resp
+}
+
+/// The page after such a redirect: the saved message (if any) and the cookie that clears it.
+pub(crate) fn take_flash(
+    app: &App,
+    headers: &HeaderMap,
+) -> (FormState, Option<axum::http::HeaderValue>) {
+    use base64::Engine;
+    match cookie_value(headers, FLASH_COOKIE)
+        .and_then(|v| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(v)
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|m| m.chars().count() <= 200)
+    {
+        Some(m) => (
+            FormState::saved(m),
+            Some(crate::auth::pages::set_cookie(
+                app,
+                headers,
+                FLASH_COOKIE,
+                "",
+                Some(0),
+                cookie::SameSite::Strict,
+            )),
+        ),
+        None => (FormState::default(), None),
+    }
+}
+
 pub(crate) fn outcome<T>(
     form: HashMap<String, String>,
     result: Result<T, AppError>,

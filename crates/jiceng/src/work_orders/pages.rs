@@ -999,21 +999,23 @@ fn categories_view(app: &App, user: &WebUser, form: crate::web::FormState) -> Ca
     }
 }
 
-async fn categories_page(State(app): State<App>, user: WebUser) -> PageResult {
+async fn categories_page(State(app): State<App>, headers: HeaderMap, user: WebUser) -> PageResult {
     if !user.actor().is_deployment_admin() {
         return Err(user.fail(
             &app,
             crate::kernel::audit::deny(&app, &user.actor(), "category.list", "category", "").await,
         ));
     }
-    Ok(render(
-        StatusCode::OK,
-        &categories_view(&app, &user, crate::web::FormState::default()),
+    let (form, clear) = crate::web::take_flash(&app, &headers);
+    Ok(with_cookie(
+        render(StatusCode::OK, &categories_view(&app, &user, form)),
+        clear,
     ))
 }
 
 async fn save_category(
     State(app): State<App>,
+    headers: HeaderMap,
     user: WebUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
@@ -1027,6 +1029,15 @@ async fn save_category(
     let result = crate::reference::set_category(&app, &user.actor(), &code, input).await;
     let (state, status) = crate::web::outcome(form, result, |c| format!("已保存分类：{}", c.path))
         .map_err(|e| user.fail(&app, e))?;
+    if state.ok {
+        let m = state.message.unwrap_or_default();
+        return Ok(crate::web::saved_redirect(
+            &app,
+            &headers,
+            "/admin/categories",
+            &m,
+        ));
+    }
     Ok(render(status, &categories_view(&app, &user, state)))
 }
 
@@ -1060,12 +1071,17 @@ async fn templates_view(
     ))
 }
 
-async fn templates_page(State(app): State<App>, user: WebUser) -> PageResult {
-    templates_view(&app, &user, None, false, StatusCode::OK).await
+async fn templates_page(State(app): State<App>, headers: HeaderMap, user: WebUser) -> PageResult {
+    let (form, clear) = crate::web::take_flash(&app, &headers);
+    Ok(with_cookie(
+        templates_view(&app, &user, form.message, form.ok, StatusCode::OK).await?,
+        clear,
+    ))
 }
 
 async fn save_template(
     State(app): State<App>,
+    headers: HeaderMap,
     user: WebUser,
     Path(event): Path<String>,
     Form(form): Form<HashMap<String, String>>,
@@ -1076,16 +1092,12 @@ async fn save_template(
         body: field(&form, "body"),
     });
     match crate::notify::set_template(&app, &user.actor(), &event, input).await {
-        Ok(t) => {
-            templates_view(
-                &app,
-                &user,
-                Some(format!("已保存：{}", t.label)),
-                true,
-                StatusCode::OK,
-            )
-            .await
-        }
+        Ok(t) => Ok(crate::web::saved_redirect(
+            &app,
+            &headers,
+            "/admin/templates",
+            &format!("已保存：{}", t.label),
+        )),
         Err(e) if e.status().is_client_error() && e.status() != StatusCode::FORBIDDEN => {
             templates_view(&app, &user, Some(e.message.clone()), false, e.status()).await
         }

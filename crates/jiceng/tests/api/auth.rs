@@ -259,8 +259,13 @@ async fn a_web_session_needs_csrf_on_every_form_and_ends_when_idle() {
             ],
         )
         .await;
+    // Saved: post, redirect, get — the list page says so once.
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let (status, html) = s.page("/admin/regions").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("已新增区划"));
+    assert!(html.contains("已新增区划"), "{html}");
+    let (_, again) = s.page("/admin/regions").await;
+    assert!(!again.contains("已新增区划"), "the message is shown once");
 
     app.advance_clock(31).await;
     let (status, _) = s.page("/").await;
