@@ -331,6 +331,9 @@ pub struct Flags {
     pub extensions: u32,
     /// The citizen has been contacted.
     pub contacted: bool,
+    /// Back with the unit after a reply: returned by the hotline, or reopened after an
+    /// unresolved callback (被退回), until the unit replies again or the order is dispatched.
+    pub returned: bool,
 }
 
 /// Limits that come from configuration or the clock, decided by the caller.
@@ -384,7 +387,10 @@ pub fn transition(
         (S::Accepted, A::QueueForDispatch) => S::PendingDispatch,
         // A dispatcher may also override the automatic dispatch before the unit signs.
         (S::Accepted | S::PendingDispatch | S::PendingSign, A::Dispatch) => {
+            // A new unit starts afresh: it has not contacted the citizen, nor been returned to.
             f.send_back_pending = false;
+            f.contacted = false;
+            f.returned = false;
             S::PendingSign
         }
         (S::PendingSign, A::Sign) if !f.send_back_pending => S::InProgress,
@@ -409,6 +415,7 @@ pub fn transition(
             f.send_back_pending = false;
             f.extension_pending = false;
             f.contacted = false;
+            f.returned = false;
             S::PendingDispatch
         }
         (S::PendingSign | S::InProgress, A::RejectSendBack) => {
@@ -440,12 +447,19 @@ pub fn transition(
         }
         (S::InProgress, A::Reply) if !f.send_back_pending => {
             f.extension_pending = false;
+            f.returned = false;
             S::Replied
         }
         (S::Replied, A::ApproveReply) => S::PendingCallback,
-        (S::Replied, A::ReturnReply) => S::InProgress,
+        (S::Replied, A::ReturnReply) => {
+            f.returned = true;
+            S::InProgress
+        }
         (S::PendingCallback, A::CallbackClose) => S::Closed,
-        (S::PendingCallback, A::Reopen) => S::InProgress,
+        (S::PendingCallback, A::Reopen) => {
+            f.returned = true;
+            S::InProgress
+        }
         // Pressing a unit changes nothing but the record; only while the unit owes work.
         (S::PendingSign | S::InProgress, A::Urge) => state,
         (_, A::Merge) => S::Merged,

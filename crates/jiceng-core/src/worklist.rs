@@ -91,6 +91,12 @@ impl Kind {
         Self::ALL.into_iter().find(|k| k.code() == s)
     }
 
+    /// Whether, for `role`, the kind is counted in the account's unit (the orders it leads or
+    /// assists) rather than in its area: a handler's 即将超期 is its unit's.
+    pub fn by_unit(self, role: Role) -> bool {
+        self.of_unit() || (self == Self::DueSoon && role == Role::Handler)
+    }
+
     /// Whether the kind is the unit's own work (by assignment), not its area's.
     pub fn of_unit(self) -> bool {
         match self {

@@ -559,6 +559,7 @@ pub async fn sweep(
                 ),
                 send_back_pending: Set(false),
                 extension_pending: Set(false),
+                returned: Set(false),
                 kind: Set(String::new()),
                 lead_unit_id: Set(unit),
                 list_item_code: Set(String::new()),

@@ -473,7 +473,7 @@ impl Intake {
     ) -> work_order::ActiveModel {
         let c = &self.c;
         let phone = c.reporter.as_ref().map(|r| &r.1);
-        work_order::ActiveModel {
+        let mut am = work_order::ActiveModel {
             tracking_code: Set(code.to_string()),
             title: Set(c.title.clone()),
             description: Set(c.description.clone()),
@@ -492,9 +492,11 @@ impl Intake {
             reporter_phone_last4: Set(phone.map(|p| p.last4().to_string()).unwrap_or_default()),
             anonymous: Set(c.reporter.is_none()),
             status: Set(State::Accepted),
-            flags: Set(serde_json::to_string(&Flags::default()).expect("flags")),
-            send_back_pending: Set(false),
-            extension_pending: Set(false),
+            // Written by `set_flags` below, with the columns the worklists query.
+            flags: sea_orm::ActiveValue::NotSet,
+            send_back_pending: sea_orm::ActiveValue::NotSet,
+            extension_pending: sea_orm::ActiveValue::NotSet,
+            returned: sea_orm::ActiveValue::NotSet,
             kind: Set(c.kind.map(|k| k.code().to_string()).unwrap_or_default()),
             lead_unit_id: Set(None),
             list_item_code: Set(String::new()),
@@ -523,7 +525,9 @@ impl Intake {
                 .map(|pin| crate::kernel::citizen::pin_digest(key, code, pin))),
             // Assigned by the database on insert.
             id: Set(0),
-        }
+        };
+        crate::work_orders::read::set_flags(&mut am, &Flags::default());
+        am
     }
 }
 

@@ -157,6 +157,7 @@ pub(crate) fn set_flags(am: &mut work_order::ActiveModel, f: &Flags) {
     am.flags = Set(serde_json::to_string(f).expect("flags"));
     am.send_back_pending = Set(f.send_back_pending);
     am.extension_pending = Set(f.extension_pending);
+    am.returned = Set(f.returned);
 }
 
 pub(crate) async fn view<C: ConnectionTrait>(

@@ -42,92 +42,100 @@ pub struct Worklist {
     pub per_page: u64,
 }
 
-/// States still being worked.
-const OPEN: [State; 5] = [
-    State::PendingDispatch,
-    State::PendingSign,
-    State::InProgress,
-    State::Replied,
-    State::PendingCallback,
-];
-
 /// What a kind selects for the actor; `None` when the actor has no such work (a handler
 /// without a unit).
 fn condition(actor: &Actor, kind: Kind) -> Option<Condition> {
-    use work_order::Column as C;
-    let unit = match actor {
-        Actor::User(u) => u.jurisdiction.department_id,
-        Actor::System(_) => None,
+    let by_unit = match actor.role() {
+        Some(r) => kind.by_unit(r),
+        None => false,
     };
-    // The unit's own: it leads, and has not sent it back (that waits for the dispatcher).
-    let lead = |d: i64| {
-        Condition::all()
-            .add(C::LeadUnitId.eq(d))
-            .add(C::SendBackPending.eq(false))
-    };
-    let c = Condition::all();
-    if kind.of_unit() || (kind == Kind::DueSoon && actor.role() == Some(jiceng_core::Role::Handler))
-    {
-        let d = unit?;
-        return Some(match kind {
-            Kind::PendingSign => c.add(C::Status.eq(State::PendingSign)).add(lead(d)),
-            Kind::ToContact => c
-                .add(C::Status.eq(State::InProgress))
-                .add(C::ContactedAt.is_null())
-                .add(lead(d)),
-            Kind::InProgress => c.add(C::Status.eq(State::InProgress)).add(lead(d)),
-            // Back in progress after a reply: returned by the hotline, or reopened.
-            Kind::Returned => c
-                .add(C::Status.eq(State::InProgress))
-                .add(C::RepliedAt.is_not_null())
-                .add(lead(d)),
-            Kind::AssistPending => {
-                let mine = assignment::Entity::find()
-                    .select_only()
-                    .column(assignment::Column::OrderId)
-                    .filter(assignment::Column::UnitId.eq(d))
-                    .filter(assignment::Column::Role.eq(AssignmentRole::Assist))
-                    .filter(assignment::Column::Active.eq(true))
-                    .filter(assignment::Column::Reply.eq(""));
-                c.add(C::Id.in_subquery(sea_orm::QueryTrait::into_query(mine)))
-                    .add(C::Status.is_in([State::PendingSign, State::InProgress]))
-            }
-            _ => c
-                .add(C::Status.is_in(OPEN))
-                .add(C::Escalation.eq(Level::Yellow))
-                .add(lead(d)),
-        });
+    if by_unit {
+        let unit = match actor {
+            Actor::User(u) => u.jurisdiction.department_id,
+            Actor::System(_) => None,
+        };
+        return unit.map(|d| of_unit(kind, d));
     }
-    let mut c = match crate::work_orders::read::scope_condition(actor) {
-        Some(scope) => c.add(scope),
-        None => c,
+    Some(of_area(actor, kind))
+}
+
+/// States still being worked (not final: an order accepted but not yet routed counts too).
+fn open() -> Condition {
+    Condition::all()
+        .add(work_order::Column::Status.is_in(State::ALL.into_iter().filter(|s| !s.is_final())))
+}
+
+/// A kind among the orders of unit `d`: those it leads (and has not sent back, which waits for
+/// the dispatcher), or assists and has not answered.
+fn of_unit(kind: Kind, d: i64) -> Condition {
+    use work_order::Column as C;
+    let lead = Condition::all()
+        .add(C::LeadUnitId.eq(d))
+        .add(C::SendBackPending.eq(false));
+    let c = Condition::all();
+    match kind {
+        Kind::PendingSign => c.add(C::Status.eq(State::PendingSign)).add(lead),
+        Kind::ToContact => c
+            .add(C::Status.eq(State::InProgress))
+            .add(C::ContactedAt.is_null())
+            .add(lead),
+        Kind::InProgress => c.add(C::Status.eq(State::InProgress)).add(lead),
+        Kind::Returned => c
+            .add(C::Status.eq(State::InProgress))
+            .add(C::Returned.eq(true))
+            .add(lead),
+        Kind::AssistPending => {
+            let mine = assignment::Entity::find()
+                .select_only()
+                .column(assignment::Column::OrderId)
+                .filter(assignment::Column::UnitId.eq(d))
+                .filter(assignment::Column::Role.eq(AssignmentRole::Assist))
+                .filter(assignment::Column::Active.eq(true))
+                .filter(assignment::Column::Reply.eq(""));
+            c.add(C::Id.in_subquery(sea_orm::QueryTrait::into_query(mine)))
+                .add(C::Status.is_in([State::PendingSign, State::InProgress]))
+        }
+        Kind::DueSoon => c.add(open()).add(C::Escalation.eq(Level::Yellow)).add(lead),
+        Kind::Overdue => c.add(open()).add(C::Escalation.eq(Level::Red)).add(lead),
+        Kind::Supervised => c
+            .add(open())
+            .add(C::Escalation.eq(Level::Supervised))
+            .add(lead),
+        Kind::PendingDispatch => c.add(C::Status.eq(State::PendingDispatch)).add(lead),
+        Kind::SendBack => c.add(C::SendBackPending.eq(true)).add(C::LeadUnitId.eq(d)),
+        Kind::Extension => c.add(C::ExtensionPending.eq(true)).add(lead),
+        Kind::ReplyReview => c.add(C::Status.eq(State::Replied)).add(lead),
+        Kind::Callback => c.add(C::Status.eq(State::PendingCallback)).add(lead),
+    }
+}
+
+/// A kind among the orders of the actor's area.
+fn of_area(actor: &Actor, kind: Kind) -> Condition {
+    use work_order::Column as C;
+    let c = match crate::work_orders::read::scope_condition(actor) {
+        Some(scope) => Condition::all().add(scope),
+        None => Condition::all(),
     };
-    c = match kind {
+    match kind {
         Kind::PendingDispatch => c.add(C::Status.eq(State::PendingDispatch)),
-        Kind::SendBack => c
-            .add(C::SendBackPending.eq(true))
-            .add(C::Status.is_in(OPEN)),
-        Kind::Extension => c
-            .add(C::ExtensionPending.eq(true))
-            .add(C::Status.is_in(OPEN)),
+        Kind::SendBack => c.add(C::SendBackPending.eq(true)).add(open()),
+        Kind::Extension => c.add(C::ExtensionPending.eq(true)).add(open()),
         Kind::ReplyReview => c.add(C::Status.eq(State::Replied)),
         Kind::Callback => c.add(C::Status.eq(State::PendingCallback)),
-        Kind::DueSoon => c
-            .add(C::Status.is_in(OPEN))
-            .add(C::Escalation.eq(Level::Yellow)),
-        Kind::Overdue => c
-            .add(C::Status.is_in(OPEN))
-            .add(C::Escalation.eq(Level::Red)),
-        Kind::Supervised => c
-            .add(C::Status.is_in(OPEN))
-            .add(C::Escalation.eq(Level::Supervised)),
-        Kind::PendingSign
-        | Kind::ToContact
-        | Kind::InProgress
-        | Kind::Returned
-        | Kind::AssistPending => unreachable!("a unit's kinds are answered above"),
-    };
-    Some(c)
+        Kind::DueSoon => c.add(open()).add(C::Escalation.eq(Level::Yellow)),
+        Kind::Overdue => c.add(open()).add(C::Escalation.eq(Level::Red)),
+        Kind::Supervised => c.add(open()).add(C::Escalation.eq(Level::Supervised)),
+        Kind::PendingSign => c.add(C::Status.eq(State::PendingSign)),
+        Kind::ToContact => c
+            .add(C::Status.eq(State::InProgress))
+            .add(C::ContactedAt.is_null()),
+        Kind::InProgress => c.add(C::Status.eq(State::InProgress)),
+        Kind::Returned => c
+            .add(C::Status.eq(State::InProgress))
+            .add(C::Returned.eq(true)),
+        // Answering as an assisting unit is a unit's work: an area has none of it.
+        Kind::AssistPending => c.add(C::Id.is_in(Vec::<i64>::new())),
+    }
 }
 
 /// The deadline a kind is sorted by: the one it is about.

@@ -1250,3 +1250,39 @@ async fn the_citizen_sees_the_units_photo_of_what_it_did() {
     assert!(html.contains("id=\"reply-photos\""), "{html}");
     assert!(html.contains("data:image/png;base64,"), "{html}");
 }
+
+#[tokio::test]
+async fn a_reply_sent_back_shows_as_returned_until_the_unit_replies_again() {
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let o = crate::work_orders::report(&app, Some(&gw), "13800138000", "normal").await;
+    let id = o["id"].as_i64().unwrap();
+    let xf = app.token("handler.xfjy").await;
+    for body in [
+        json!({"action": "sign"}),
+        json!({"action": "contact", "note": "已电话联系"}),
+        json!({"action": "reply", "note": "已处理"}),
+    ] {
+        crate::work_orders::ok(&app, &xf, id, body).await;
+    }
+    let operator = app.token("operator").await;
+    crate::work_orders::ok(
+        &app,
+        &operator,
+        id,
+        json!({"action": "return_reply", "note": "未写明处理结果"}),
+    )
+    .await;
+    let (_, w) = app.get("/api/v1/worklist", &xf).await;
+    assert_eq!(count(&w, "returned"), 1, "{w}");
+    assert_eq!(count(&w, "to_contact"), 0, "contacted already: {w}");
+    crate::work_orders::ok(
+        &app,
+        &xf,
+        id,
+        json!({"action": "reply", "note": "车辆已挪走，通道畅通，已回访群众"}),
+    )
+    .await;
+    let (_, w) = app.get("/api/v1/worklist", &xf).await;
+    assert_eq!(count(&w, "returned"), 0, "{w}");
+}

@@ -104,6 +104,8 @@ pub mod work_order {
         pub send_back_pending: bool,
         /// `flags.extension_pending`, queryable.
         pub extension_pending: bool,
+        /// `flags.returned`, queryable.
+        pub returned: bool,
         /// 诉求类型 (`jiceng_core::work_order::RequestKind`); empty when not said.
         pub kind: String,
     }

@@ -1,5 +1,5 @@
-//! 0013: the flags the dispatcher's worklist asks for — a send-back or an extension request
-//! awaiting review — become columns of their own beside the JSON they come from, kept in step
+//! 0013: the flags the worklists ask for — a send-back or an extension request awaiting
+//! review, an order returned to its unit — become columns of their own beside the JSON they come from, kept in step
 //! by the one place that writes flags, so that the worklist counts and pages them in the
 //! database instead of filtering a capped read in memory.
 
@@ -7,7 +7,7 @@ use crate::store::migrations::schema::{Statements, a};
 use sea_orm::sea_query::{ColumnDef, Index, Table};
 
 pub(crate) fn worklist_flags(out: &mut Statements) {
-    for c in ["send_back_pending", "extension_pending"] {
+    for c in ["send_back_pending", "extension_pending", "returned"] {
         let mut col = ColumnDef::new(a(c));
         col.boolean().not_null().default(false);
         out.push(
