@@ -309,6 +309,16 @@ pub(crate) async fn audit_entry_page(
 
 /// The filtered entries as a CSV file (UTF-8 with a BOM, so that spreadsheet programs read the
 /// Chinese), every matching entry, newest first; the export itself is audited.
+/// A text cell as a spreadsheet will read it: one that a spreadsheet would take for a formula
+/// (`=`, `+`, `-`, `@`, a tab or a return first) is kept as text.
+fn cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
 pub(crate) async fn audit_export(
     State(app): State<App>,
     user: WebUser,
@@ -330,44 +340,36 @@ pub(crate) async fn audit_export(
     ];
     out.write_record(head)
         .map_err(|e| user.fail(&app, AppError::internal(e)))?;
-    let mut page = 1;
+    // The entries as they stand when the export starts, read down from the newest by sequence
+    // number (no offsets, nothing counted twice if the log grows meanwhile).
+    let mut before: Option<i64> = None;
     let mut total = 0u64;
     loop {
-        let p = crate::audit::read::list(
-            &app,
-            &actor,
-            &f,
-            PageParams {
-                page,
-                per_page: PageParams::MAX_PER_PAGE,
-            },
-        )
-        .await
-        .map_err(|e| user.fail(&app, e))?;
+        let rows = crate::audit::read::before(&app, &actor, &f, before, 1000)
+            .await
+            .map_err(|e| user.fail(&app, e))?;
+        let Some(last) = rows.last() else { break };
+        before = Some(last.seq);
         let names =
-            crate::kernel::names::of_actors(&app.db.conn, p.items.iter().map(|e| e.actor.as_str()))
+            crate::kernel::names::of_actors(&app.db.conn, rows.iter().map(|e| e.actor.as_str()))
                 .await
                 .map_err(|e| user.fail(&app, e))?;
-        for e in &p.items {
+        for e in &rows {
             out.write_record([
                 e.seq.to_string(),
                 format_local(e.time),
-                names.get(&e.actor).cloned().unwrap_or_default(),
-                e.actor.clone(),
+                cell(names.get(&e.actor).map(String::as_str).unwrap_or("")),
+                cell(&e.actor),
                 crate::kernel::names::action_label(&e.action).to_string(),
-                e.action.clone(),
+                cell(&e.action),
                 crate::kernel::names::entity_label(&e.entity_type).to_string(),
-                e.entity_id.clone(),
-                e.reason.clone(),
+                cell(&e.entity_id),
+                cell(&e.reason),
                 e.state_digest.clone().unwrap_or_default(),
             ])
             .map_err(|e| user.fail(&app, AppError::internal(e)))?;
         }
-        total += p.items.len() as u64;
-        if page >= p.pages() {
-            break;
-        }
-        page += 1;
+        total += rows.len() as u64;
     }
     let bytes = out
         .into_inner()
@@ -394,4 +396,15 @@ pub(crate) async fn audit_export(
         bytes,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_is_kept_as_text() {
+        assert_eq!(super::cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(super::cell("+1"), "'+1");
+        assert_eq!(super::cell("@SUM"), "'@SUM");
+        assert_eq!(super::cell("查看反映人完整电话"), "查看反映人完整电话");
+    }
 }

@@ -311,6 +311,21 @@ pub async fn update_user(
         .ok_or_else(user_not_found)?;
     let region = RegionCode::parse(&m.region_code).map_err(AppError::internal)?;
     require_admin_over(app, actor, &region, "user.update", &id.to_string()).await?;
+    // An admin does not lock themselves out: their own account stays enabled and an admin's.
+    if let Actor::User(u) = actor
+        && u.user_id == id
+        && (input.active == Some(false)
+            || input
+                .role
+                .as_deref()
+                .is_some_and(|r| r.trim() != m.role.code()))
+    {
+        return Err(AppError::field(
+            "active",
+            Code::UserSelfLockout,
+            "不能停用自己的账号或更改自己的角色，请由其他管理员操作",
+        ));
+    }
     let mut am: user::ActiveModel = m.clone().into();
     if let Some(d) = &input.display_name {
         am.display_name = Set(crate::org::checks::check_name("display_name", d)?);

@@ -403,22 +403,7 @@ pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Opti
     if !works_windows(actor) {
         return Err(audit::deny(app, actor, "queue.call", "queue_ticket", window).await);
     }
-    // The groups the window serves, of the actor's halls: another hall's window reads as one
-    // that does not exist.
-    let served: Vec<String> = queue_group::Entity::find()
-        .all(&app.db.conn)
-        .await?
-        .into_iter()
-        .filter(|g| windows_of(g).iter().any(|w| w == window) && staffs(actor, g))
-        .map(|g| g.code)
-        .collect();
-    if served.is_empty() {
-        return Err(AppError::field(
-            "window",
-            Code::QueueUnknownWindow,
-            "该窗口不属于任何业务分组",
-        ));
-    }
+    let served = served_groups(app, actor, window).await?;
     let now = app.now();
     let txn = app.db.begin_write().await?;
     finish_window(&txn, window, &served, now).await?;
@@ -458,14 +443,9 @@ pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Opti
     Ok(Some(ticket_view(app, t).await?))
 }
 
-/// The ticket a window is serving now (called today and not yet finished), for the clerk who
-/// comes back to the window page; `None` when it serves nobody. Another hall's window reads
-/// as unknown.
-pub async fn current(app: &App, actor: &Actor, window: &str) -> AppResult<Option<TicketView>> {
-    if !works_windows(actor) {
-        return Err(audit::deny(app, actor, "queue.current", "queue_ticket", window).await);
-    }
-    let window = window.trim();
+/// The groups a window serves, of the actor's halls: another hall's window reads as one that
+/// does not exist.
+async fn served_groups(app: &App, actor: &Actor, window: &str) -> AppResult<Vec<String>> {
     let served: Vec<String> = queue_group::Entity::find()
         .all(&app.db.conn)
         .await?
@@ -480,6 +460,18 @@ pub async fn current(app: &App, actor: &Actor, window: &str) -> AppResult<Option
             "该窗口不属于任何业务分组",
         ));
     }
+    Ok(served)
+}
+
+/// The ticket a window is serving now (called today and not yet finished), for the clerk who
+/// comes back to the window page; `None` when it serves nobody. Another hall's window reads
+/// as unknown.
+pub async fn current(app: &App, actor: &Actor, window: &str) -> AppResult<Option<TicketView>> {
+    if !works_windows(actor) {
+        return Err(audit::deny(app, actor, "queue.current", "queue_ticket", window).await);
+    }
+    let window = window.trim();
+    let served = served_groups(app, actor, window).await?;
     let t = queue_ticket::Entity::find()
         .filter(queue_ticket::Column::Day.eq(today(app.now())))
         .filter(queue_ticket::Column::Window.eq(window))

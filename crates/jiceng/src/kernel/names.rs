@@ -106,6 +106,13 @@ pub fn action_label(code: &str) -> &'static str {
         "work_order.reveal_phone" => "查看反映人完整电话",
         "work_order.daily_report" => "每日超期通报",
         "application.submit" => "受理办件",
+        "application.supplement" | "application.handle" | "application.action" => "办件办理",
+        "matter.save" | "matter.import" => "事项目录变更",
+        "bundle.save" => "一件事变更",
+        "category.update" | "category.seed" => "诉求分类变更",
+        "notification_template.update" => "通知模板变更",
+        "sla.update" | "sla.seed" => "办理时限变更",
+        "user.edit" => "修改账号",
         "rating.create" => "好差评",
         "rectification.open"
         | "rectification.contact"
@@ -139,6 +146,10 @@ pub fn entity_label(entity_type: &str) -> &'static str {
         "desk_case" => "办不成事",
         "queue_ticket" | "queue_group" => "叫号",
         "resp_list" => "权责清单",
+        "matter" => "事项",
+        "bundle" => "一件事",
+        "category" => "诉求分类",
+        "notification_template" => "通知模板",
         "audit_log" => "审计日志",
         _ => "对象",
     }

@@ -244,6 +244,8 @@ pub(crate) fn safe_next(next: &str) -> Option<&str> {
         && !next.contains("://")
         && !next.starts_with("/login")
         && !next.starts_with("/logout")
+        // A page to return to, not a download that is itself an act (an audited export).
+        && !next.contains("export")
         && next.len() <= 512
         && !next.chars().any(char::is_control);
     ok.then_some(next)

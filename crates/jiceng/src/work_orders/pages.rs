@@ -577,10 +577,12 @@ async fn new_page(
     let registered = field(&q, "registered");
     let mut form = FormState::default();
     if !registered.is_empty()
-        && let Ok(id) = work_orders::id_by_code(&app, &user.actor(), &registered).await
+        && work_orders::id_by_code(&app, &user.actor(), &registered)
+            .await
+            .is_ok()
     {
         form.message = Some(format!(
-            "已登记，查询码 {}（工单 {id}）。请登记下一件。",
+            "已登记，查询码 {}。请登记下一件。",
             registered.trim().to_uppercase()
         ));
         form.ok = true;

@@ -1043,6 +1043,20 @@ async fn an_admin_edits_disables_unlocks_and_resets_an_account_from_its_page() {
         )
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // An admin does not disable or demote their own account.
+    let (_, me) = app
+        .get("/api/v1/me", &app.token("chengguan.admin").await)
+        .await;
+    let (s, b) = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/users/{}", me["id"]),
+            Some(&app.token("chengguan.admin").await),
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["code"], "user.self_lockout");
     // A bad password is said on the page, which keeps the rest.
     let r = admin
         .client
