@@ -261,6 +261,13 @@ impl Default for PublishLimits {
     }
 }
 
+/// A report placed outside the county: taken, and left to a dispatcher to place.
+pub fn outside_area() -> Outcome {
+    Outcome::Manual(vec![
+        "反映的位置不在本县范围内，请派单员核实属地后派单或转办".into(),
+    ])
+}
+
 /// An automatic dispatch is only as good as the category it rests on: when the classifier
 /// guessed the category with less than `min_confidence`, the order goes to the dispatcher's
 /// 待派单 instead, saying why. A category chosen by a person counts as certain (1.0).

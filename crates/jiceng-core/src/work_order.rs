@@ -21,6 +21,21 @@ pub enum State {
 }
 
 impl State {
+    /// Whether the citizen may rate the order (好差评): once it is answered — at the callback,
+    /// or after it closed.
+    pub fn may_be_rated(self) -> bool {
+        match self {
+            Self::PendingCallback | Self::Closed => true,
+            Self::Accepted
+            | Self::PendingDispatch
+            | Self::PendingSign
+            | Self::InProgress
+            | Self::Replied
+            | Self::Withdrawn
+            | Self::Merged => false,
+        }
+    }
+
     pub const ALL: [State; 9] = [
         Self::Accepted,
         Self::PendingDispatch,

@@ -417,6 +417,8 @@ struct TrackPage {
     chrome: Chrome,
     code: String,
     pin: String,
+    /// Whether the found application may be rated now (the core's rule).
+    can_rate: bool,
     app: Option<ApplicationView>,
     message: Option<String>,
     dimensions: &'static [&'static str],
@@ -477,6 +479,10 @@ async fn track_page(app: &App, token: String, code: String, pin: String) -> Page
         StatusCode::OK,
         &TrackPage {
             chrome: chrome(app, None, "/service/track", token),
+            can_rate: found
+                .as_ref()
+                .and_then(|a| jiceng_core::application::Status::parse(a.status))
+                .is_some_and(|s| s.may_be_rated()),
             code,
             pin,
             app: found,

@@ -161,13 +161,8 @@ async fn rated(app: &App, code: &str, pin: Option<&str>) -> AppResult<Rated> {
         };
         Ok(Rated {
             region_code: crate::work_orders::read::region_of(app, &m),
-            // An order is rated once it is answered: at the callback, or after it closed.
-            not_ready: (!matches!(
-                m.status,
-                jiceng_core::work_order::State::PendingCallback
-                    | jiceng_core::work_order::State::Closed
-            ))
-            .then_some("诉求答复后才能评价，办理进展可随时查询"),
+            not_ready: (!m.status.may_be_rated())
+                .then_some("诉求答复后才能评价，办理进展可随时查询"),
             kind: "work_order",
             id: m.id,
             title: m.title,

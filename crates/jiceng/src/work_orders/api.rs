@@ -216,47 +216,45 @@ async fn suggest(
     }
     let suggestions = work_orders::suggest(&app, &s.text, 3);
     let top = suggestions.first().map(|(x, _)| x.label.clone());
+    let top_confidence = suggestions.first().map_or(0.0, |(x, _)| x.confidence);
     let items: Vec<_> = suggestions
         .into_iter()
         .map(|(s, name)| json!({"code": s.label, "name": name, "confidence": s.confidence, "words": s.words, "source": s.source}))
         .collect();
-    let (location, duplicates, plan) = match (s.lat, s.lon) {
+    let lat_lon = match (s.lat, s.lon) {
         (Some(lat), Some(lon))
             if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
         {
-            let plan = match &top {
-                Some(c) => Some(work_orders::preview_dispatch(&app, c, lat, lon).await?),
-                None => None,
-            };
-            (
-                Some(crate::org::locate::of(&app).snapshot().locate(lon, lat)),
-                work_orders::nearby_open(&app, &user.actor(), lat, lon, top.as_deref(), 300.0)
-                    .await?,
-                plan,
-            )
+            Some((lat, lon))
         }
-        _ => {
-            // No coordinates: the village chosen from the list places the preview.
-            let snapshot = crate::org::locate::of(&app).snapshot();
-            let plan = match (
-                &top,
-                s.village_code
-                    .as_deref()
-                    .and_then(|v| snapshot.place_of_village(v)),
-            ) {
-                (Some(c), Some(place)) => Some(
-                    work_orders::preview_dispatch_at(
-                        &app,
-                        c,
-                        &place,
-                        &snapshot.first_county().unwrap_or_default(),
-                    )
-                    .await?,
-                ),
-                _ => None,
-            };
-            (None, Vec::new(), plan)
+        _ => None,
+    };
+    let snapshot = crate::org::locate::of(&app).snapshot();
+    // The place as intake will find it, and the dispatch intake will make there.
+    let placed =
+        work_orders::intake::place_report(&snapshot, lat_lon, s.village_code.as_deref()).ok();
+    let plan = match (&top, &placed) {
+        (_, Some(p)) if p.outside => Some(jiceng_core::dispatch::outside_area()),
+        (Some(c), Some(p)) if p.place.village.is_some() || p.place.township.is_some() => {
+            let county = p
+                .county
+                .clone()
+                .or_else(|| snapshot.first_county())
+                .unwrap_or_default();
+            Some(jiceng_core::dispatch::unless_unsure(
+                work_orders::preview_dispatch_at(&app, c, &p.place, &county).await?,
+                top_confidence,
+                app.config.auto_dispatch_min_confidence,
+            ))
         }
+        _ => None,
+    };
+    let (location, duplicates) = match lat_lon {
+        Some((lat, lon)) => (
+            Some(snapshot.locate(lon, lat)),
+            work_orders::nearby_open(&app, &user.actor(), lat, lon, top.as_deref(), 300.0).await?,
+        ),
+        None => (None, Vec::new()),
     };
     Ok(Json(
         json!({"suggestions": items, "location": location, "duplicates": duplicates, "dispatch": plan}),

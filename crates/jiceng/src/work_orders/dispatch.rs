@@ -195,17 +195,6 @@ impl DispatchData {
     }
 }
 
-/// The dispatch an order of a category at a point would get now (the intake page's preview).
-pub async fn preview_dispatch(app: &App, category: &str, lat: f64, lon: f64) -> AppResult<Outcome> {
-    let l = crate::org::locate::of(app).snapshot().locate(lon, lat);
-    let place = Place {
-        village: l.village.map(|r| (r.code, r.name)),
-        township: l.township.map(|r| (r.code, r.name)),
-    };
-    let county = l.county.map(|r| r.code).unwrap_or_default();
-    preview_dispatch_at(app, category, &place, &county).await
-}
-
 /// The dispatch an order of `category` at a known place would get.
 pub async fn preview_dispatch_at(
     app: &App,

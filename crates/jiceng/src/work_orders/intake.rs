@@ -330,6 +330,71 @@ pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppRe
 /// How many orders one intake transaction holds at most.
 pub(crate) const INTAKE_BATCH: usize = 500;
 
+/// Where a report is: by its coordinates, or by the village or community chosen from the list.
+pub(crate) struct Placed {
+    pub(crate) place: Place,
+    pub(crate) county: Option<String>,
+    pub(crate) grid: Option<String>,
+    /// The coordinates lie outside the county: the report is taken, for a dispatcher to place.
+    pub(crate) outside: bool,
+}
+
+/// Places a report (intake and the operator's preview alike): the point's grid, village and
+/// township when it has them; the chosen village where the point has no village (or there is
+/// no point); nothing but a note for a point outside the county. A village code that is not
+/// one of the county's is a field error.
+pub(crate) fn place_report(
+    snapshot: &crate::org::locate::Snapshot,
+    lat_lon: Option<(f64, f64)>,
+    village_code: Option<&str>,
+) -> AppResult<Placed> {
+    let located = lat_lon
+        .map(|(la, lo)| snapshot.locate(lo, la))
+        .filter(|l| l.matched != Match::OutsideJurisdiction);
+    let outside = lat_lon.is_some() && located.is_none();
+    let chosen = match village_code.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(code) => Some(snapshot.place_of_village(code).ok_or_else(|| {
+            AppError::field(
+                "village_code",
+                Code::WorkOrderInvalid,
+                "请从列表中选择所在村（社区）",
+            )
+        })?),
+    };
+    let by_point = located.as_ref().map(|l| Place {
+        village: l.village.clone().map(|r| (r.code, r.name)),
+        township: l.township.clone().map(|r| (r.code, r.name)),
+    });
+    let place = match (by_point, chosen) {
+        (Some(p), _) if p.village.is_some() => p,
+        (_, Some(p)) => p,
+        (Some(p), None) => p,
+        (None, None) => Place::default(),
+    };
+    // The county of the point, or of the chosen village.
+    let county = located
+        .as_ref()
+        .and_then(|l| l.county.clone())
+        .map(|r| r.code)
+        .or_else(|| {
+            place
+                .village
+                .as_ref()
+                .and_then(|(v, _)| jiceng_core::RegionCode::parse(v).ok())
+                .and_then(|v| v.lineage().first().map(|c| c.to_string()))
+        });
+    Ok(Placed {
+        grid: located
+            .as_ref()
+            .and_then(|l| l.grid.as_ref())
+            .map(|g| g.code.clone()),
+        place,
+        county,
+        outside,
+    })
+}
+
 /// An order checked and located, waiting for the intake writer.
 pub struct Intake {
     c: Checked,
@@ -375,39 +440,10 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
     }
     let c = check(app, actor, &input)?;
     let snapshot = crate::org::locate::of(app).snapshot();
-    let located = c.lat_lon.map(|(la, lo)| snapshot.locate(lo, la));
-    // A point outside the county is still taken: the dispatcher checks where it belongs.
-    let outside = located
-        .as_ref()
-        .is_some_and(|l| l.matched == Match::OutsideJurisdiction);
-    // Without coordinates, the village or community chosen from the list.
-    let chosen = match input
-        .village_code
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(code) => Some(snapshot.place_of_village(code).ok_or_else(|| {
-            AppError::field(
-                "village_code",
-                Code::WorkOrderInvalid,
-                "请从列表中选择所在村（社区）",
-            )
-        })?),
-    };
-    let place = match (&located, chosen) {
-        (Some(l), _) if !outside => Place {
-            village: l.village.clone().map(|r| (r.code, r.name)),
-            township: l.township.clone().map(|r| (r.code, r.name)),
-        },
-        (_, Some(p)) => p,
-        _ => Place::default(),
-    };
-    let county = located
-        .as_ref()
-        .and_then(|l| l.county.clone())
-        .map(|r| r.code)
+    let placed = place_report(&snapshot, c.lat_lon, input.village_code.as_deref())?;
+    let county = placed
+        .county
+        .clone()
         .or_else(|| {
             actor
                 .and_then(|a| a.jurisdiction())
@@ -423,19 +459,15 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
     let pin = (actor.is_none() || c.reporter.is_some()).then(crate::kernel::citizen::new_pin);
     let job = Intake {
         c,
-        grid_code: located
-            .as_ref()
-            .filter(|_| !outside)
-            .and_then(|l| l.grid.as_ref())
-            .map(|g| g.code.clone()),
-        place,
+        grid_code: placed.grid,
+        place: placed.place,
         county,
         actor_name: actor
             .map(Actor::audit_name)
             .unwrap_or_else(|| "citizen".into()),
         phone_enc,
         pin: pin.clone(),
-        outside,
+        outside: placed.outside,
     };
     let created = app.wing::<IntakeQueue>().submit(app, job).await?;
     let mut v = view_with(
@@ -598,9 +630,7 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
     let mut outcomes = Vec::with_capacity(jobs.len());
     for (j, code) in jobs.iter().zip(&codes) {
         let outcome = if j.outside {
-            Outcome::Manual(vec![
-                "反映的位置不在本县范围内，请派单员核实属地后派单或转办".into(),
-            ])
+            jiceng_core::dispatch::outside_area()
         } else {
             jiceng_core::dispatch::unless_unsure(
                 data.plan(&reference, &j.c.category.0, &j.place, &j.county),
