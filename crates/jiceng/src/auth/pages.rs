@@ -314,30 +314,9 @@ async fn user_edit_view(
                 .await,
         ));
     }
-    let mut u = users::get_user(app, &user.actor(), id)
+    let u = users::get_user(app, &user.actor(), id)
         .await
         .map_err(|e| user.fail(app, e))?;
-    // The unit's name, as the list shows it.
-    if let Some(found) = users::list_users(
-        app,
-        &user.actor(),
-        &UserFilter {
-            role: None,
-            q: Some(u.username.clone()),
-        },
-        PageParams {
-            page: 1,
-            per_page: 500,
-        },
-    )
-    .await
-    .map_err(|e| user.fail(app, e))?
-    .items
-    .into_iter()
-    .find(|x| x.id == id)
-    {
-        u.org_name = found.org_name;
-    }
     let locked = users::locked_until(app, &u.username)
         .await
         .map_err(|e| user.fail(app, e))?

@@ -243,12 +243,17 @@ pub async fn list_users(
     let q = q.order_by_asc(user::Column::Id);
     let mut page =
         crate::kernel::paging::paginate(&app.db.conn, q, page, |m| Ok(UserView::from(m))).await?;
-    // Each account's unit (or region) by name.
+    name_orgs(app, &mut page.items).await?;
+    Ok(page)
+}
+
+/// Each account's unit (or, without one, its region) by name.
+async fn name_orgs(app: &App, items: &mut [UserView]) -> AppResult<()> {
     let depts: std::collections::HashMap<i64, String> =
         crate::store::entities::department::Entity::find()
             .filter(
                 crate::store::entities::department::Column::Id
-                    .is_in(page.items.iter().filter_map(|u| u.department_id)),
+                    .is_in(items.iter().filter_map(|u| u.department_id)),
             )
             .all(&app.db.conn)
             .await?
@@ -259,21 +264,21 @@ pub async fn list_users(
         crate::store::entities::region::Entity::find()
             .filter(
                 crate::store::entities::region::Column::Code
-                    .is_in(page.items.iter().map(|u| u.region_code.clone())),
+                    .is_in(items.iter().map(|u| u.region_code.clone())),
             )
             .all(&app.db.conn)
             .await?
             .into_iter()
             .map(|r| (r.code, r.name))
             .collect();
-    for u in &mut page.items {
+    for u in items.iter_mut() {
         u.org_name = u
             .department_id
             .and_then(|d| depts.get(&d).cloned())
             .or_else(|| regions.get(&u.region_code).cloned())
             .unwrap_or_default();
     }
-    Ok(page)
+    Ok(())
 }
 
 pub async fn get_user(app: &App, actor: &Actor, id: i64) -> AppResult<UserView> {
@@ -286,7 +291,10 @@ pub async fn get_user(app: &App, actor: &Actor, id: i64) -> AppResult<UserView> 
         let region = RegionCode::parse(&m.region_code).map_err(AppError::internal)?;
         require_admin_over(app, actor, &region, "user.read", &id.to_string()).await?;
     }
-    Ok(m.into())
+    let mut v = [UserView::from(m)];
+    name_orgs(app, &mut v).await?;
+    let [v] = v;
+    Ok(v)
 }
 
 /// Until when wrong passwords lock the account's name, if they do now.
