@@ -25,7 +25,7 @@
     function show(t) {
       current = t;
       $("q-current").textContent = t ? ("请 " + t.label + " 号到 " + t.window + "（" + t.group_name + "）") : "当前没有等候的群众";
-      ["q-noshow", "q-done", "q-transfer"].forEach(function (id) { $(id).disabled = !t; });
+      ["q-recall", "q-noshow", "q-done", "q-transfer"].forEach(function (id) { $(id).disabled = !t; });
     }
     call.addEventListener("click", function () {
       post("/api/v1/queue/call", { window: $("q-window").value }, csrf).then(function (d) { show(d.ticket); }).catch(function (e) { alert(e.message); });
@@ -54,9 +54,16 @@
       post("/api/v1/queue/tickets/" + current.id + "/actions", body, csrf).then(function (t) {
         $("q-current").textContent = t.label + " " + t.status_label;
         current = null;
-        ["q-noshow", "q-done", "q-transfer"].forEach(function (id) { $(id).disabled = true; });
+        ["q-recall", "q-noshow", "q-done", "q-transfer"].forEach(function (id) { $(id).disabled = true; });
       }).catch(function (e) { alert(e.message); });
     }
+    // 重呼: announced again on the hall display; the ticket stays with this window.
+    $("q-recall").addEventListener("click", function () {
+      if (!current) { return; }
+      post("/api/v1/queue/tickets/" + current.id + "/actions", { action: "recall" }, csrf)
+        .then(function (t) { show(t); $("q-current").textContent = "已重呼 " + t.label + " 号到 " + t.window; })
+        .catch(function (e) { alert(e.message); });
+    });
     $("q-noshow").addEventListener("click", function () { act({ action: "no_show" }); });
     $("q-done").addEventListener("click", function () { act({ action: "finish" }); });
     $("q-transfer").addEventListener("click", function () { act({ action: "transfer", group: $("q-group").value }); });

@@ -389,6 +389,7 @@ async fn new_ticket(
         transferred_from: Set(from.into()),
         issued_at: Set(issued_at),
         called_at: Set(None),
+        announced_at: Set(None),
         finished_at: Set(None),
         ..Default::default()
     }
@@ -430,6 +431,7 @@ pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Opti
     am.window = Set(window.into());
     am.clerk = Set(actor.audit_name());
     am.called_at = Set(Some(now));
+    am.announced_at = Set(Some(now));
     let t = am.update(&txn).await?;
     audit::record(
         &txn,
@@ -516,6 +518,9 @@ async fn finish_window(
 pub enum TicketAction {
     Finish,
     NoShow,
+    /// 重呼: the called ticket is announced again (who did not come up hears it once more);
+    /// it stays called, and its wait still counts to the first call.
+    Recall,
     /// To another group, keeping its place in the order taken.
     Transfer {
         group: String,
@@ -566,6 +571,22 @@ pub async fn act(app: &App, actor: &Actor, id: i64, action: TicketAction) -> App
         ));
     }
     let (status, what) = match &action {
+        TicketAction::Recall => {
+            // Announced again; it stays called.
+            let mut am: queue_ticket::ActiveModel = t.clone().into();
+            am.announced_at = Set(Some(now));
+            let t = am.update(&txn).await?;
+            audit::record(
+                &txn,
+                now,
+                &actor.audit_name(),
+                Event::new("queue.act", "queue_ticket", id.to_string())
+                    .reason(format!("{}：重呼", t.label)),
+            )
+            .await?;
+            txn.commit().await?;
+            return ticket_view(app, t).await;
+        }
         TicketAction::Finish => (TicketStatus::Done, "办结".to_string()),
         TicketAction::NoShow => (TicketStatus::NoShow, "过号".to_string()),
         TicketAction::Transfer { .. } => (TicketStatus::Transferred, "转组".to_string()),
@@ -627,8 +648,8 @@ pub struct Hall {
 pub async fn hall(app: &App) -> AppResult<Hall> {
     let rows = queue_ticket::Entity::find()
         .filter(queue_ticket::Column::Day.eq(today(app.now())))
-        .filter(queue_ticket::Column::CalledAt.is_not_null())
-        .order_by_desc(queue_ticket::Column::CalledAt)
+        .filter(queue_ticket::Column::AnnouncedAt.is_not_null())
+        .order_by_desc(queue_ticket::Column::AnnouncedAt)
         .order_by_desc(queue_ticket::Column::Id)
         .limit(8)
         .all(&app.db.conn)

@@ -1081,6 +1081,31 @@ async fn a_hall_works_its_own_windows_and_only_its_staff_give_reserved_tickets()
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    // 重呼: the reservation is announced again at the top of the hall display, still called,
+    // and its wait still counts to the first call.
+    let (_, walk) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/call",
+            Some(&clerk),
+            Some(json!({"window": "5号窗口"})),
+        )
+        .await;
+    assert_eq!(walk["ticket"]["id"], walk_in["id"], "{walk}");
+    let (s, b) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/queue/tickets/{}/actions", reserved["id"]),
+            Some(&clerk),
+            Some(json!({"action": "recall"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["status"], "called");
+    let (_, hall) = app
+        .call(Method::GET, "/api/v1/queue/hall", None, None)
+        .await;
+    assert_eq!(hall["called"][0]["id"], reserved["id"], "{hall}");
     // 城关's 便民服务中心 gets a group of its own, which its clerk works.
     let (s, g) = app
         .call(

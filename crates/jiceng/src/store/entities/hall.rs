@@ -233,6 +233,8 @@ pub mod queue_ticket {
         pub issued_at: DateTimeUtc,
         pub called_at: Option<DateTimeUtc>,
         pub finished_at: Option<DateTimeUtc>,
+        /// Last shown on the hall's display: the call, or a 重呼.
+        pub announced_at: Option<DateTimeUtc>,
     }
     no_relations!();
 }

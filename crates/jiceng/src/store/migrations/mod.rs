@@ -15,6 +15,7 @@ mod m0011_application_regions;
 mod m0012_hall_regions;
 mod m0013_worklist_flags;
 mod m0014_request_kind;
+mod m0015_queue_recall;
 mod schema;
 
 use crate::store::Db;
@@ -32,6 +33,7 @@ use crate::store::migrations::m0011_application_regions::application_regions;
 use crate::store::migrations::m0012_hall_regions::hall_regions;
 use crate::store::migrations::m0013_worklist_flags::worklist_flags;
 use crate::store::migrations::m0014_request_kind::request_kind;
+use crate::store::migrations::m0015_queue_recall::queue_recall;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
@@ -119,6 +121,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 14,
         name: "0014_request_kind",
         statements: request_kind,
+    },
+    Migration {
+        version: 15,
+        name: "0015_queue_recall",
+        statements: queue_recall,
     },
 ];
 
