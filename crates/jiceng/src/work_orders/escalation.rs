@@ -302,11 +302,21 @@ async fn scheduler_tick(app: &App) {
     }
 }
 
-/// Overdue open orders (red or 督办) per lead unit: (unit name, red, supervised).
+/// One lead unit's late orders: those past their deadline (红牌) and those under supervision.
+#[derive(Debug, Clone)]
+pub struct UnitOverdue {
+    /// `None` for orders not yet dispatched.
+    pub unit_id: Option<i64>,
+    pub name: String,
+    pub red: u64,
+    pub supervised: u64,
+}
+
+/// Overdue open orders (red or 督办) per lead unit, the most first.
 pub async fn overdue_by_unit(
     app: &App,
     actor: Option<&crate::kernel::actor::Actor>,
-) -> AppResult<Vec<(String, u64, u64)>> {
+) -> AppResult<Vec<UnitOverdue>> {
     use crate::store::entities::department;
     let mut q = work_order::Entity::find()
         .filter(work_order::Column::Escalation.is_in(["red", "supervised"]));
@@ -320,21 +330,32 @@ pub async fn overdue_by_unit(
         .into_iter()
         .map(|d| (d.id, d.name))
         .collect();
-    let mut by: std::collections::BTreeMap<String, (u64, u64)> = std::collections::BTreeMap::new();
+    let mut by: std::collections::BTreeMap<Option<i64>, (u64, u64)> =
+        std::collections::BTreeMap::new();
     for o in orders.iter().filter(|o| !o.status.is_final()) {
-        let name = o
-            .lead_unit_id
-            .and_then(|u| names.get(&u).cloned())
-            .unwrap_or_else(|| "未派单".into());
-        let e = by.entry(name).or_default();
+        let e = by.entry(o.lead_unit_id).or_default();
         if o.escalation == Level::Supervised {
             e.1 += 1;
         } else {
             e.0 += 1;
         }
     }
-    let mut out: Vec<(String, u64, u64)> = by.into_iter().map(|(n, (r, s))| (n, r, s)).collect();
-    out.sort_by(|a, b| (b.1 + b.2).cmp(&(a.1 + a.2)).then(a.0.cmp(&b.0)));
+    let mut out: Vec<UnitOverdue> = by
+        .into_iter()
+        .map(|(unit_id, (red, supervised))| UnitOverdue {
+            name: unit_id
+                .and_then(|u| names.get(&u).cloned())
+                .unwrap_or_else(|| "未派单".into()),
+            unit_id,
+            red,
+            supervised,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (b.red + b.supervised)
+            .cmp(&(a.red + a.supervised))
+            .then(a.name.cmp(&b.name))
+    });
     Ok(out)
 }
 
@@ -370,7 +391,7 @@ pub async fn daily_report(app: &App) -> AppResult<bool> {
     } else {
         let lines: Vec<String> = rows
             .iter()
-            .map(|(n, r, s)| format!("{n}：超期{r}件，督办{s}件"))
+            .map(|u| format!("{}：超期{}件，督办{}件", u.name, u.red, u.supervised))
             .collect();
         lines.join("；")
     };

@@ -1111,7 +1111,9 @@ async fn save_template(
 #[template(path = "supervision.html")]
 struct SupervisionPage {
     chrome: Chrome,
-    units: Vec<(String, u64, u64)>,
+    units: Vec<crate::work_orders::escalation::UnitOverdue>,
+    /// The unit chosen (its id), if one is.
+    unit: Option<i64>,
     rows: Vec<Row>,
     pager: crate::web::Pager,
     /// Whether the account may press a unit (催办).
@@ -1124,6 +1126,8 @@ struct SupervisionPage {
 #[serde(default)]
 struct SupervisionQuery {
     township: String,
+    /// A lead unit's late orders only.
+    unit: Option<i64>,
     page: u64,
 }
 
@@ -1142,6 +1146,7 @@ async fn supervision(
         overdue: Some(true),
         open: Some(true),
         township: Some(q.township.clone()),
+        unit: q.unit,
         ..Default::default()
     };
     let page = work_orders::list(
@@ -1166,7 +1171,14 @@ async fn supervision(
             chrome: page_chrome(&app, &user.0, "/supervision"),
             units,
             rows: page.items.iter().map(row).collect(),
-            pager: pager(&page, &[("township", &q.township)]),
+            pager: pager(
+                &page,
+                &[
+                    ("township", &q.township),
+                    ("unit", &q.unit.map(|u| u.to_string()).unwrap_or_default()),
+                ],
+            ),
+            unit: q.unit,
             can_urge: jiceng_core::work_order::role_may(user.0.role, Action::Urge),
             townships,
             township: q.township,

@@ -730,6 +730,17 @@ async fn the_supervisor_presses_a_late_unit_from_the_board() {
         .unwrap();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].recipient, format!("unit:{lead}"));
+    // The board narrows to one unit from its row in the summary.
+    assert!(
+        board.contains(&format!("/supervision?unit={lead}")),
+        "{board}"
+    );
+    let (_, one) = s.page(&format!("/supervision?unit={lead}")).await;
+    assert!(one.contains(&code), "{one}");
+    let (_, other) = s
+        .page(&format!("/supervision?unit={}", lead + 100_000))
+        .await;
+    assert!(!other.contains(&code));
     // Only the supervision office and leaders press units; a handler may not.
     let (s2, _) = app
         .call(
