@@ -570,51 +570,49 @@ pub async fn act(app: &App, actor: &Actor, id: i64, action: TicketAction) -> App
             "只有已叫号（或等候中转组）的号票可以这样处理",
         ));
     }
-    let (status, what) = match &action {
-        TicketAction::Recall => {
-            // Announced again; it stays called.
+    // What the action does to the ticket: 重呼 announces it again and it stays called; the
+    // others close it (a transfer opens its successor).
+    let closing = match &action {
+        TicketAction::Recall => None,
+        TicketAction::Finish => Some((TicketStatus::Done, "办结")),
+        TicketAction::NoShow => Some((TicketStatus::NoShow, "过号")),
+        TicketAction::Transfer { .. } => Some((TicketStatus::Transferred, "转组")),
+    };
+    let (shown, what) = match closing {
+        None => {
             let mut am: queue_ticket::ActiveModel = t.clone().into();
             am.announced_at = Set(Some(now));
-            let t = am.update(&txn).await?;
-            audit::record(
-                &txn,
-                now,
-                &actor.audit_name(),
-                Event::new("queue.act", "queue_ticket", id.to_string())
-                    .reason(format!("{}：重呼", t.label)),
-            )
-            .await?;
-            txn.commit().await?;
-            return ticket_view(app, t).await;
+            (am.update(&txn).await?, "重呼")
         }
-        TicketAction::Finish => (TicketStatus::Done, "办结".to_string()),
-        TicketAction::NoShow => (TicketStatus::NoShow, "过号".to_string()),
-        TicketAction::Transfer { .. } => (TicketStatus::Transferred, "转组".to_string()),
-    };
-    let mut am: queue_ticket::ActiveModel = t.clone().into();
-    am.status = Set(status);
-    am.finished_at = Set(Some(now));
-    let old = am.update(&txn).await?;
-    let shown = if let Some(g) = target {
-        if g.code == t.group_code {
-            return Err(AppError::field(
-                "group",
-                Code::QueueSameGroup,
-                "已在该业务分组",
-            ));
+        Some((status, what)) => {
+            let mut am: queue_ticket::ActiveModel = t.clone().into();
+            am.status = Set(status);
+            am.finished_at = Set(Some(now));
+            let old = am.update(&txn).await?;
+            let shown = match target {
+                Some(g) if g.code == t.group_code => {
+                    return Err(AppError::field(
+                        "group",
+                        Code::QueueSameGroup,
+                        "已在该业务分组",
+                    ));
+                }
+                Some(g) => {
+                    new_ticket(
+                        &txn,
+                        &g,
+                        now,
+                        t.issued_at,
+                        t.reserved,
+                        &t.phone_last4,
+                        &t.label,
+                    )
+                    .await?
+                }
+                None => old,
+            };
+            (shown, what)
         }
-        new_ticket(
-            &txn,
-            &g,
-            now,
-            t.issued_at,
-            t.reserved,
-            &t.phone_last4,
-            &t.label,
-        )
-        .await?
-    } else {
-        old
     };
     audit::record(
         &txn,

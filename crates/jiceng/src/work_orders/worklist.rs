@@ -167,7 +167,7 @@ pub async fn worklist(
 ) -> AppResult<Worklist> {
     let kinds: &[Kind] = match actor.role() {
         Some(r) => kinds_for(r),
-        None => &Kind::ALL,
+        None => Kind::ALL,
     };
     let asked = match kind.map(str::trim).filter(|k| !k.is_empty()) {
         None => None,
