@@ -58,6 +58,7 @@ pub mod role;
 pub mod scope;
 pub mod sla;
 pub mod stored;
+pub mod supervision;
 pub mod work_order;
 pub mod worklist;
 

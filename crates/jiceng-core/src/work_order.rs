@@ -254,10 +254,12 @@ pub enum Action {
     Withdraw,
     /// 催办: the supervision office presses the unit; the order stays where it is.
     Urge,
+    /// 督办单: a written supervision order with its own deadline; missed, it goes to the leaders.
+    Supervise,
 }
 
 impl Action {
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Self::AnswerDirectly,
         Self::QueueForDispatch,
         Self::Dispatch,
@@ -277,6 +279,7 @@ impl Action {
         Self::Merge,
         Self::Withdraw,
         Self::Urge,
+        Self::Supervise,
     ];
 
     /// The stable code stored in the timeline and the audit log (`request_extension`).
@@ -301,6 +304,7 @@ impl Action {
             Self::Merge => "merge",
             Self::Withdraw => "withdraw",
             Self::Urge => "urge",
+            Self::Supervise => "supervise",
         }
     }
 
@@ -329,6 +333,7 @@ impl Action {
             Self::Merge => "合并",
             Self::Withdraw => "撤回",
             Self::Urge => "催办",
+            Self::Supervise => "下发督办单",
         }
     }
 }
@@ -476,7 +481,7 @@ pub fn transition(
             S::InProgress
         }
         // Pressing a unit changes nothing but the record; only while the unit owes work.
-        (S::PendingSign | S::InProgress, A::Urge) => state,
+        (S::PendingSign | S::InProgress, A::Urge | A::Supervise) => state,
         (_, A::Merge) => S::Merged,
         (_, A::Withdraw) => S::Withdrawn,
         _ => return illegal,
@@ -502,6 +507,7 @@ pub fn timeline_label(code: &str) -> Option<&'static str> {
     match code {
         ACCEPT => Some("受理"),
         ASSIST_REPLY => Some("协办回复"),
+        SUPERVISION_MISSED => Some("督办单逾期"),
         _ => code
             .strip_prefix("escalate_")
             .and_then(crate::sla::Level::parse)
@@ -513,6 +519,8 @@ pub fn timeline_label(code: &str) -> Option<&'static str> {
 pub const ACCEPT: &str = "accept";
 /// The timeline code of an assisting unit's reply (协办回复).
 pub const ASSIST_REPLY: &str = "assist_reply";
+/// The timeline code of a 督办单 whose deadline passed before the unit replied.
+pub const SUPERVISION_MISSED: &str = "supervision_missed";
 
 /// The timeline code of an escalation step at a level.
 pub fn escalation_code(level: crate::sla::Level) -> String {
@@ -559,7 +567,7 @@ pub fn role_may(role: crate::Role, action: Action) -> bool {
             matches!(role, Role::Operator | Role::Dispatcher)
         }
         Withdraw => matches!(role, Role::Operator),
-        Urge => matches!(role, Role::Supervisor | Role::Leader),
+        Urge | Supervise => matches!(role, Role::Supervisor | Role::Leader),
     }
 }
 
@@ -572,9 +580,8 @@ pub fn is_destructive(action: Action) -> bool {
             true
         }
         AnswerDirectly | QueueForDispatch | Dispatch | Sign | Contact | AcceptSendBack
-        | RequestExtension | ApproveExtension | Reply | ApproveReply | CallbackClose | Urge => {
-            false
-        }
+        | RequestExtension | ApproveExtension | Reply | ApproveReply | CallbackClose | Urge
+        | Supervise => false,
     }
 }
 

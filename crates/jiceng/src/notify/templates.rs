@@ -108,6 +108,20 @@ pub const TEMPLATES: &[Template] = &[
         vars: &["查询码", "标题", "意见", "办结期限"],
     },
     Template {
+        event: "work_order.supervision_notice",
+        label: "下发督办单（告知主办单位及其负责人）",
+        subject: "督办单",
+        body: "{编号}：工单{查询码}“{标题}”已超期，请于{期限}前办结并书面报告办理情况。督办要求：{要求}",
+        vars: &["编号", "查询码", "标题", "期限", "要求"],
+    },
+    Template {
+        event: "work_order.supervision_missed",
+        label: "督办单逾期未办（报县领导及单位负责人）",
+        subject: "督办单逾期",
+        body: "{编号}要求{单位}于{期限}前办结工单{查询码}“{标题}”，逾期仍未办理，已提级督办。",
+        vars: &["编号", "单位", "期限", "查询码", "标题"],
+    },
+    Template {
         event: "work_order.reopened",
         label: "回访未解决重办（告知主办单位）",
         subject: "工单重办",

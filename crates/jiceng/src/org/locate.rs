@@ -256,6 +256,13 @@ impl Snapshot {
             .map(|c| c.to_string())
     }
 
+    /// The county's name, for the headings of printed documents ("" before any region).
+    pub fn county_name(&self) -> String {
+        self.first_county()
+            .and_then(|c| self.region_name(&c))
+            .unwrap_or_default()
+    }
+
     /// Only the grid's code: the hot path the benchmark measures.
     pub fn grid_at(&self, lon: f64, lat: f64) -> Option<&str> {
         self.grids.locate(lon, lat).map(|(g, _)| g.code.as_str())

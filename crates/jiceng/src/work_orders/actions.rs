@@ -187,6 +187,11 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
     let (to, flags) = transition(from, flags_of(&m)?, input.action, rules).map_err(illegal)?;
     let actor_name = actor.audit_name();
     let note = input.note.trim().to_string();
+    let supervise_days = if input.action == Action::Supervise {
+        Some(crate::work_orders::supervision::check_days(input.days)?)
+    } else {
+        None
+    };
     let mut am: work_order::ActiveModel = m.clone().into();
     am.status = Set(to);
     crate::work_orders::read::set_flags(&mut am, &flags);
@@ -313,6 +318,28 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
             .exec(&txn)
             .await?;
     }
+    // 督办单: the notice, and its number and deadline in the timeline.
+    let mut event_note = note.clone();
+    if let Some(days) = supervise_days {
+        let n = crate::work_orders::supervision::issue(
+            &txn,
+            app,
+            &reference,
+            &m,
+            &actor_name,
+            days,
+            &note,
+            now,
+        )
+        .await?;
+        event_note = format!(
+            "{}：{}个工作日内（{}前）办结。{}",
+            jiceng_core::supervision::number(n.issued_at, n.id),
+            days,
+            jiceng_core::clock::format_local(n.due_at),
+            n.requirement
+        );
+    }
     let mut m2 = am.update(&txn).await?;
     if input.action != Action::RequestExtension {
         let event_id = event(
@@ -323,7 +350,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
             input.action.code(),
             from.code(),
             to.code(),
-            &note,
+            &event_note,
         )
         .await?;
         let photos: Vec<photo::Model> = photos
@@ -516,6 +543,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
         _ => {}
     }
     m2 = crate::work_orders::escalation::reschedule(&txn, &reference, m2, now).await?;
+    crate::work_orders::supervision::settle_if_answered(&txn, &m2, now).await?;
     notify::enqueue_many(&txn, app, now, message.into_iter().collect()).await?;
     let ev = Event::new("work_order.action", "work_order", id.to_string())
         .state(&snapshot_of(&m2))

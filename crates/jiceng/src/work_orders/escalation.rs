@@ -23,15 +23,7 @@ use sea_orm::{
 
 /// Whether a deadline has been met (or no longer applies) in the order's current state.
 fn met(m: &work_order::Model, kind: DeadlineKind) -> bool {
-    jiceng_core::work_order::deadline_met(
-        jiceng_core::work_order::Progress {
-            state: m.status,
-            signed: m.signed_at.is_some(),
-            contacted: m.contacted_at.is_some(),
-            replied: m.replied_at.is_some(),
-        },
-        kind,
-    )
+    jiceng_core::work_order::deadline_met(crate::work_orders::supervision::progress(m), kind)
 }
 
 /// When each deadline of the order started running.
@@ -280,7 +272,8 @@ pub async fn run_scheduler(app: App, mut shutdown: crate::kernel::jobs::Shutdown
     }
 }
 
-/// One tick of the scheduler: every due escalation step, then the daily report.
+/// One tick of the scheduler: every due escalation step, every 督办单 past its deadline, then
+/// the daily report.
 #[tracing::instrument(skip_all, name = "job.escalation_scheduler")]
 async fn scheduler_tick(app: &App) {
     // Deadlines read the calendar: take in a change made through another node first.
@@ -293,6 +286,16 @@ async fn scheduler_tick(app: &App) {
             Ok(_) => break,
             Err(e) => {
                 tracing::warn!(error = %e, "escalation sweep failed");
+                break;
+            }
+        }
+    }
+    loop {
+        match crate::work_orders::supervision::sweep(app).await {
+            Ok(n) if n >= crate::work_orders::supervision::SWEEP_BATCH => continue,
+            Ok(_) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "supervision notice sweep failed");
                 break;
             }
         }

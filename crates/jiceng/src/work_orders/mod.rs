@@ -7,6 +7,7 @@
 //! - `intake` — checking and writing new orders by group commit;
 //! - `actions` — every later action on an order;
 //! - `worklist` — what each account must do now;
+//! - `supervision` — 督办单, written supervision orders with their own deadlines;
 //! - `escalation`, `resp_list`, `metrics`, `api`, `pages`.
 
 pub mod actions;
@@ -19,6 +20,7 @@ pub mod model;
 pub mod pages;
 pub mod read;
 pub mod resp_list;
+pub mod supervision;
 pub mod worklist;
 
 pub use actions::*;

@@ -49,6 +49,8 @@ pub fn routes() -> Router<App> {
         .route("/track/rate", post(rate))
         .route("/rankings", get(rankings))
         .route("/supervision", get(supervision))
+        .route("/supervision-notices/{id}", get(notice_page))
+        .route("/supervision/bulletin", get(bulletin_page))
         .route("/admin/outbox", get(outbox_page))
         .route("/admin/templates", get(templates_page))
         .route(
@@ -505,8 +507,14 @@ async fn act(
     let action = input.action;
     match work_orders::apply(&app, &user.actor(), id, input).await {
         // Post, redirect, get: a refresh shows the order again instead of acting twice.
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/work-orders/{id}?done={}", action.code())).into_response())
+        Ok(v) => {
+            // A 督办单 is printed next.
+            let notice = v.supervision_notices.as_ref().and_then(|l| l.last());
+            let to = match notice {
+                Some(n) if action == Action::Supervise => n.url.clone(),
+                _ => format!("/work-orders/{id}?done={}", action.code()),
+            };
+            Ok(Redirect::to(&to).into_response())
         }
         Err(e) if e.is_internal() || e.status() == StatusCode::NOT_FOUND => Err(user.fail(&app, e)),
         Err(e) => detail_view(&app, &user, id, Some(e.message.clone()), false, e.status()).await,
@@ -1114,12 +1122,15 @@ struct SupervisionPage {
     units: Vec<crate::work_orders::escalation::UnitOverdue>,
     /// The unit chosen (its id), if one is.
     unit: Option<i64>,
-    rows: Vec<Row>,
+    /// Each late order and the whole days it is past its resolve deadline.
+    rows: Vec<(Row, i64)>,
     pager: crate::web::Pager,
-    /// Whether the account may press a unit (催办).
+    /// Whether the account may press a unit (催办, 督办单).
     can_urge: bool,
     townships: Vec<(String, String)>,
     township: String,
+    /// At least this many days late ("" for any).
+    days: String,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -1128,6 +1139,8 @@ struct SupervisionQuery {
     township: String,
     /// A lead unit's late orders only.
     unit: Option<i64>,
+    /// At least this many days past the resolve deadline.
+    days: Option<u32>,
     page: u64,
 }
 
@@ -1147,6 +1160,8 @@ async fn supervision(
         open: Some(true),
         township: Some(q.township.clone()),
         unit: q.unit,
+        overdue_days: q.days,
+        sort: Some("deadline".into()),
         ..Default::default()
     };
     let page = work_orders::list(
@@ -1170,18 +1185,88 @@ async fn supervision(
         &SupervisionPage {
             chrome: page_chrome(&app, &user.0, "/supervision"),
             units,
-            rows: page.items.iter().map(row).collect(),
+            rows: page
+                .items
+                .iter()
+                .map(|o| {
+                    let late = o
+                        .deadlines
+                        .resolve_by
+                        .map(|due| jiceng_core::supervision::days_overdue(due, app.now()))
+                        .unwrap_or(0);
+                    (row(o), late)
+                })
+                .collect(),
             pager: pager(
                 &page,
                 &[
                     ("township", &q.township),
                     ("unit", &q.unit.map(|u| u.to_string()).unwrap_or_default()),
+                    ("days", &q.days.map(|d| d.to_string()).unwrap_or_default()),
                 ],
             ),
+            days: q.days.map(|d| d.to_string()).unwrap_or_default(),
             unit: q.unit,
             can_urge: jiceng_core::work_order::role_may(user.0.role, Action::Urge),
             townships,
             township: q.township,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "supervision_notice.html")]
+struct NoticePage {
+    county: String,
+    n: crate::work_orders::supervision::NoticeView,
+    o: OrderView,
+    /// The order's deadline and how late it was when the notice was issued.
+    resolve_by: String,
+    late_days: i64,
+}
+
+/// A 督办单, printable: for whoever sees its order (the supervisor who issues it, the unit
+/// that receives it).
+async fn notice_page(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> PageResult {
+    let (n, o) = crate::work_orders::supervision::get(&app, &user.actor(), id)
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+    let late_days = o
+        .deadlines
+        .resolve_by
+        .map(|due| jiceng_core::supervision::days_overdue(due, n.issued_at))
+        .unwrap_or(0);
+    Ok(render(
+        StatusCode::OK,
+        &NoticePage {
+            county: crate::org::locate::of(&app).snapshot().county_name(),
+            resolve_by: o.deadlines.resolve_by.map(format_local).unwrap_or_default(),
+            late_days,
+            n,
+            o,
+        },
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "bulletin.html")]
+struct BulletinPage {
+    chrome: Chrome,
+    week: jiceng_core::supervision::Week,
+    text: String,
+}
+
+/// The week's 通报, drafted from the figures for the supervisor to edit, copy and print.
+async fn bulletin_page(State(app): State<App>, user: WebUser) -> PageResult {
+    let (week, text) = crate::work_orders::supervision::bulletin(&app, &user.actor())
+        .await
+        .map_err(|e| user.fail(&app, e))?;
+    Ok(render(
+        StatusCode::OK,
+        &BulletinPage {
+            chrome: page_chrome(&app, &user.0, "/supervision"),
+            week,
+            text,
         },
     ))
 }

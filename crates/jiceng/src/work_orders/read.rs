@@ -135,6 +135,9 @@ pub struct OrderView {
     /// Photos (detail only): the report's and the replies'.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub photos: Option<Vec<PhotoRef>>,
+    /// 督办单 issued for the order (detail, for staff only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supervision_notices: Option<Vec<crate::work_orders::supervision::NoticeView>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -285,6 +288,12 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
     } else {
         None
     };
+    let supervision_notices = match (detail, actor) {
+        (true, Some(Actor::User(_))) => {
+            Some(crate::work_orders::supervision::of_order(db, m.id).await?)
+        }
+        _ => None,
+    };
     let allowed_actions = match (detail, actor) {
         (true, Some(a)) => Some(allowed_for(app, a, m, &units).await),
         _ => None,
@@ -358,6 +367,7 @@ pub(crate) async fn view_with<C: ConnectionTrait>(
         timeline,
         allowed_actions,
         photos,
+        supervision_notices,
     })
 }
 
@@ -464,6 +474,10 @@ pub struct OrderFilter {
     pub category: Option<String>,
     pub channel: Option<String>,
     pub overdue: Option<bool>,
+    /// Only orders at least this many days past their resolve deadline.
+    pub overdue_days: Option<u32>,
+    /// `deadline`: the earliest resolve deadline first (the latest orders first otherwise).
+    pub sort: Option<String>,
     /// Only orders still being worked.
     pub open: Option<bool>,
     pub from: Option<DateTime<Utc>>,
@@ -599,6 +613,10 @@ pub async fn list(
     if f.overdue == Some(true) {
         q = q.filter(work_order::Column::Escalation.is_in(["red", "supervised"]));
     }
+    if let Some(d) = f.overdue_days.filter(|d| *d > 0) {
+        let before = app.now() - chrono::Duration::days(i64::from(d.min(3650)));
+        q = q.filter(work_order::Column::ResolveBy.lte(before));
+    }
     if f.open == Some(true) {
         q = q.filter(
             work_order::Column::Status.is_in(
@@ -622,6 +640,16 @@ pub async fn list(
                 .add(work_order::Column::TrackingCode.eq(text.to_uppercase())),
         );
     }
+    let q = match nonempty(&f.sort).as_deref() {
+        None => q,
+        Some("deadline") => q.order_by_asc(work_order::Column::ResolveBy),
+        Some(_) => {
+            return Err(AppError::new(
+                Code::ValidationBadSort,
+                "排序方式只能是 deadline（办结时限最早的在前）",
+            ));
+        }
+    };
     page_of(app, actor, q.order_by_desc(work_order::Column::Id), page).await
 }
 

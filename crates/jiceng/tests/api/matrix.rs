@@ -484,6 +484,18 @@ async fn every_route_every_role_inside_and_outside() {
     let wo_other = o["id"].as_i64().unwrap();
     let wo_code = o["tracking_code"].as_str().unwrap().to_string();
     let wo_pin = o["tracking_pin"].as_str().unwrap().to_string();
+    // A 督办单 on the other order, for the notice's page.
+    let supervisor = app.token("supervisor").await;
+    let (s, o) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/work-orders/{wo_other}/actions"),
+            Some(&supervisor),
+            Some(json!({"action": "supervise", "days": 3})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    let notice_id = o["supervision_notices"][0]["id"].as_i64().unwrap();
     let mut apps = Vec::new();
     for clerk in ["clerk", "chengguan.clerk"] {
         let (s, b) = app
@@ -1824,6 +1836,17 @@ async fn every_route_every_role_inside_and_outside() {
         ),
         get("/rankings", anyone_signed_in()),
         get("/supervision", anyone_signed_in()),
+        get(
+            "/supervision/bulletin",
+            staff(|w| w.is(&[Role::Supervisor, Role::Leader])),
+        ),
+        case(
+            M::GET,
+            "/supervision-notices/{id}",
+            format!("/supervision-notices/{notice_id}"),
+            Body::Empty,
+            object(sees_wo(wo_other), Want::Ok),
+        ),
         get("/admin/outbox", staff(Who::county_admin)),
         get("/admin/templates", staff(Who::county_admin)),
         get("/admin/categories", staff(Who::county_admin)),

@@ -1311,3 +1311,169 @@ async fn a_reply_sent_back_shows_as_returned_until_the_unit_replies_again() {
     let (_, w) = app.get("/api/v1/worklist", &xf).await;
     assert_eq!(count(&w, "returned"), 0, "{w}");
 }
+
+#[tokio::test]
+async fn a_supervision_notice_is_printed_and_goes_up_to_the_leaders_when_missed() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let gw = app.token("gw001").await;
+    let late = crate::work_orders::report(&app, Some(&gw), "13800138000", "normal").await;
+    let kept = crate::work_orders::report(&app, Some(&gw), "13800138001", "normal").await;
+    let (late_id, kept_id) = (late["id"].as_i64().unwrap(), kept["id"].as_i64().unwrap());
+    let code = late["tracking_code"].as_str().unwrap().to_string();
+    let xf = app.token("handler.xfjy").await;
+    for id in [late_id, kept_id] {
+        crate::work_orders::ok(&app, &xf, id, json!({"action": "sign"})).await;
+    }
+    app.advance_clock(20 * 24 * 60).await;
+    jiceng::work_orders::escalation::sweep(&app.app)
+        .await
+        .unwrap();
+    let supervisor = app.token("supervisor").await;
+    // Bad days and the wrong role are refused, and nothing is written.
+    for days in [json!(0), json!(16), json!(null)] {
+        let (s, e) = app
+            .call(
+                Method::POST,
+                &format!("/api/v1/work-orders/{late_id}/actions"),
+                Some(&supervisor),
+                Some(json!({"action": "supervise", "days": days})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["code"], "supervision.bad_days");
+    }
+    let (s, _) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/work-orders/{late_id}/actions"),
+            Some(&xf),
+            Some(json!({"action": "supervise", "days": 3})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // From the board: the form posts, and the browser lands on the printable notice.
+    let web = app.browser_session("supervisor").await;
+    let (_, board) = web.page("/supervision?days=7").await;
+    assert!(board.contains(&code) && board.contains("督办单"), "{board}");
+    let r = web
+        .client
+        .post(app.url(&format!("/work-orders/{late_id}/act")))
+        .form(&[
+            ("csrf", web.csrf.as_str()),
+            ("action", "supervise"),
+            ("days", "3"),
+            ("note", "请于期限内办结并报送整改材料"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/supervision-notices/"), "{to}");
+    let (status, printed) = web.page(&to).await;
+    assert_eq!(status, StatusCode::OK);
+    for want in [
+        "督办单",
+        "督字〔",
+        &code,
+        "请于期限内办结并报送整改材料",
+        "督办中",
+        "打印",
+    ] {
+        assert!(printed.contains(want), "{want}: {printed}");
+    }
+    // The unit that receives it reads the same notice; a unit that does not, cannot.
+    let unit = app.browser_session("handler.xfjy").await;
+    assert_eq!(unit.page(&to).await.0, StatusCode::OK);
+    let other = app.browser_session("handler.zjj").await;
+    assert_eq!(other.page(&to).await.0, StatusCode::NOT_FOUND);
+    // A second notice on the other order, answered in time.
+    let (s, v) = app
+        .call(
+            Method::POST,
+            &format!("/api/v1/work-orders/{kept_id}/actions"),
+            Some(&supervisor),
+            Some(json!({"action": "supervise", "days": 3})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["supervision_notices"][0]["status"], "open");
+    crate::work_orders::ok(
+        &app,
+        &xf,
+        kept_id,
+        json!({"action": "reply", "note": "已清理完毕"}),
+    )
+    .await;
+    let sent = |event: &'static str| {
+        let app = &app;
+        async move {
+            jiceng::store::entities::outbox::Entity::find()
+                .filter(jiceng::store::entities::outbox::Column::Event.eq(event))
+                .all(&app.app.db.conn)
+                .await
+                .unwrap()
+        }
+    };
+    // The unit and its head were told of each notice.
+    assert_eq!(sent("work_order.supervision_notice").await.len(), 4);
+    // Before the deadline nothing is missed; after it, once only.
+    assert_eq!(
+        jiceng::work_orders::supervision::sweep(&app.app)
+            .await
+            .unwrap(),
+        0
+    );
+    app.advance_clock(7 * 24 * 60).await;
+    assert_eq!(
+        jiceng::work_orders::supervision::sweep(&app.app)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        jiceng::work_orders::supervision::sweep(&app.app)
+            .await
+            .unwrap(),
+        0
+    );
+    let (_, missed) = app
+        .get(&format!("/api/v1/work-orders/{late_id}"), &supervisor)
+        .await;
+    assert_eq!(missed["supervision_notices"][0]["status"], "missed");
+    assert_eq!(missed["escalation"]["level"], "supervised");
+    assert!(
+        missed["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "supervision_missed" && e["label"] == "督办单逾期"),
+        "{missed}"
+    );
+    let (_, met) = app
+        .get(&format!("/api/v1/work-orders/{kept_id}"), &supervisor)
+        .await;
+    assert_eq!(met["supervision_notices"][0]["status"], "met");
+    let up: Vec<String> = sent("work_order.supervision_missed")
+        .await
+        .into_iter()
+        .map(|m| m.recipient)
+        .collect();
+    assert!(up.contains(&"role:leader".to_string()), "{up:?}");
+    assert_eq!(up.len(), 2, "{up:?}");
+    // The week's bulletin names the unit; a handler has no bulletin. (The sessions of a
+    // week ago have timed out: sign in again.)
+    let web = app.browser_session("supervisor").await;
+    let unit = app.browser_session("handler.xfjy").await;
+    let (status, b) = web.page("/supervision/bulletin").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        b.contains("办理情况通报") && b.contains("逾期未办1件"),
+        "{b}"
+    );
+    assert_eq!(
+        unit.page("/supervision/bulletin").await.0,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -152,6 +152,30 @@ pub mod order_event {
     no_relations!();
 }
 
+pub mod supervision_notice {
+    use sea_orm::entity::prelude::*;
+
+    /// 督办单: a written supervision order with its own deadline.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "supervision_notices")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub order_id: i64,
+        /// The unit pressed: the order's lead unit when the notice was issued.
+        pub unit_id: Option<i64>,
+        pub issued_by: String,
+        pub issued_at: DateTimeUtc,
+        /// The working days given.
+        pub days: i32,
+        pub due_at: DateTimeUtc,
+        pub requirement: String,
+        pub status: jiceng_core::supervision::Status,
+        pub settled_at: Option<DateTimeUtc>,
+    }
+    no_relations!();
+}
+
 pub mod escalation_step {
     use sea_orm::entity::prelude::*;
 

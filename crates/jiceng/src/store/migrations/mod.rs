@@ -16,6 +16,7 @@ mod m0012_hall_regions;
 mod m0013_worklist_flags;
 mod m0014_request_kind;
 mod m0015_queue_recall;
+mod m0016_supervision_notices;
 mod schema;
 
 use crate::store::Db;
@@ -34,6 +35,7 @@ use crate::store::migrations::m0012_hall_regions::hall_regions;
 use crate::store::migrations::m0013_worklist_flags::worklist_flags;
 use crate::store::migrations::m0014_request_kind::request_kind;
 use crate::store::migrations::m0015_queue_recall::queue_recall;
+use crate::store::migrations::m0016_supervision_notices::supervision_notices;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
@@ -126,6 +128,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 15,
         name: "0015_queue_recall",
         statements: queue_recall,
+    },
+    Migration {
+        version: 16,
+        name: "0016_supervision_notices",
+        statements: supervision_notices,
     },
 ];
 
