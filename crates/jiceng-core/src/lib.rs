@@ -43,6 +43,7 @@ pub mod classify;
 pub mod clock;
 pub mod department;
 pub mod dispatch;
+pub mod gazetteer;
 pub mod geometry;
 pub mod id_card;
 pub mod lockout;

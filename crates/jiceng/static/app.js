@@ -88,6 +88,7 @@
   var timer = null;
   if (box && text) {
     var village = document.getElementById("village_code");
+    var address = document.getElementById("address");
     var ask = function () {
       clearTimeout(timer);
       timer = setTimeout(function () {
@@ -99,7 +100,8 @@
             text: text.value,
             lat: parseFloat(document.getElementById("lat").value) || null,
             lon: parseFloat(document.getElementById("lon").value) || null,
-            village_code: village ? village.value || null : null
+            village_code: village ? village.value || null : null,
+            address: address ? address.value : ""
           })
         }).then(function (r) { return r.json(); }).then(function (d) {
           box.textContent = "";
@@ -110,6 +112,17 @@
             b.addEventListener("click", function () { document.getElementById("category_code").value = s.code; });
             box.appendChild(b);
           });
+          var found = document.getElementById("place-found");
+          if (found) {
+            var pl = d.place;
+            if (pl && pl.by_text && (pl.village || pl.township)) {
+              found.textContent = "按地址定位：" + [pl.township && pl.township.name, pl.village && pl.village.name].filter(Boolean).join(" ") + "（地址中有“" + pl.by_text + "”）";
+            } else if (pl && pl.outside) {
+              found.textContent = "位置在本县以外，将转人工派单。";
+            } else {
+              found.textContent = "";
+            }
+          }
           var plan = document.getElementById("plan");
           if (plan) {
             plan.textContent = "";
@@ -141,6 +154,7 @@
     text.addEventListener("input", ask);
     // The preview follows the place as soon as one is chosen.
     if (village) { village.addEventListener("change", ask); }
+    if (address) { address.addEventListener("input", ask); }
   }
   var pos = document.getElementById("use-position-order");
   if (pos && navigator.geolocation) {

@@ -216,6 +216,49 @@ impl Snapshot {
         })
     }
 
+    /// The place a free text names (an address typed by the operator, a citizen's
+    /// description): a village or community by its name, or a township; with the name found.
+    pub fn place_in_text(&self, text: &str) -> Option<(jiceng_core::dispatch::Place, String)> {
+        use jiceng_core::gazetteer::{Entry, Found, find};
+        let villages: Vec<(String, &String, String)> = self
+            .names
+            .iter()
+            .filter(|(c, _)| c.level() == RegionLevel::Village)
+            .map(|(c, n)| {
+                let township = c
+                    .parent()
+                    .and_then(|t| self.names.get(&t).cloned())
+                    .unwrap_or_default();
+                (c.to_string(), n, township)
+            })
+            .collect();
+        let entries: Vec<Entry> = villages
+            .iter()
+            .map(|(code, name, township)| Entry {
+                code,
+                name,
+                township,
+            })
+            .collect();
+        match find(text, &entries)? {
+            Found::Village(v) => Some((self.place_of_village(v.code)?, v.name.to_string())),
+            Found::Township(name) => {
+                let code = self
+                    .names
+                    .iter()
+                    .find(|(c, n)| c.level() == RegionLevel::Township && n.as_str() == name)
+                    .map(|(c, _)| c.to_string())?;
+                Some((
+                    jiceng_core::dispatch::Place {
+                        village: None,
+                        township: Some((code, name.to_string())),
+                    },
+                    name.to_string(),
+                ))
+            }
+        }
+    }
+
     /// Every village and community by township, each by name: the choices of a place picker
     /// for who has no coordinates.
     pub fn villages_by_township(&self) -> Vec<(String, Vec<(String, String)>)> {

@@ -198,6 +198,10 @@ struct SuggestInput {
     /// The village or community chosen, when there are no coordinates.
     #[serde(default)]
     village_code: Option<String>,
+    /// The address as typed: a village, community or township named in it places the report
+    /// when there are neither coordinates nor a choice.
+    #[serde(default)]
+    address: String,
 }
 
 /// Category suggestions with their confidence and the words that drove them, where the point
@@ -231,8 +235,21 @@ async fn suggest(
     };
     let snapshot = crate::org::locate::of(&app).snapshot();
     // The place as intake will find it, and the dispatch intake will make there.
-    let placed =
-        work_orders::intake::place_report(&snapshot, lat_lon, s.village_code.as_deref()).ok();
+    let placed = work_orders::intake::place_report(
+        &snapshot,
+        lat_lon,
+        s.village_code.as_deref(),
+        &[&s.address, &s.text],
+    )
+    .ok();
+    let place = placed.as_ref().map(|p| {
+        json!({
+            "village": p.place.village.as_ref().map(|(c, n)| json!({"code": c, "name": n})),
+            "township": p.place.township.as_ref().map(|(c, n)| json!({"code": c, "name": n})),
+            "by_text": p.by_text,
+            "outside": p.outside,
+        })
+    });
     let plan = match (&top, &placed) {
         (_, Some(p)) if p.outside => Some(jiceng_core::dispatch::outside_area()),
         (Some(c), Some(p)) if p.place.village.is_some() || p.place.township.is_some() => {
@@ -257,7 +274,7 @@ async fn suggest(
         None => (None, Vec::new()),
     };
     Ok(Json(
-        json!({"suggestions": items, "location": location, "duplicates": duplicates, "dispatch": plan}),
+        json!({"suggestions": items, "location": location, "place": place, "duplicates": duplicates, "dispatch": plan}),
     ))
 }
 

@@ -337,6 +337,8 @@ pub(crate) struct Placed {
     pub(crate) grid: Option<String>,
     /// The coordinates lie outside the county: the report is taken, for a dispatcher to place.
     pub(crate) outside: bool,
+    /// The place's name as found in the address or the description, when that placed it.
+    pub(crate) by_text: Option<String>,
 }
 
 /// Places a report (intake and the operator's preview alike): the point's grid, village and
@@ -347,6 +349,7 @@ pub(crate) fn place_report(
     snapshot: &crate::org::locate::Snapshot,
     lat_lon: Option<(f64, f64)>,
     village_code: Option<&str>,
+    texts: &[&str],
 ) -> AppResult<Placed> {
     let located = lat_lon
         .map(|(la, lo)| snapshot.locate(lo, la))
@@ -366,11 +369,19 @@ pub(crate) fn place_report(
         village: l.village.clone().map(|r| (r.code, r.name)),
         township: l.township.clone().map(|r| (r.code, r.name)),
     });
-    let place = match (by_point, chosen) {
-        (Some(p), _) if p.village.is_some() => p,
-        (_, Some(p)) => p,
-        (Some(p), None) => p,
-        (None, None) => Place::default(),
+    // Neither a point nor a choice: the place the address (or the description) names.
+    let named = if located.is_none() && chosen.is_none() {
+        texts.iter().find_map(|t| snapshot.place_in_text(t))
+    } else {
+        None
+    };
+    let by_text = named.as_ref().map(|(_, n)| n.clone());
+    let place = match (by_point, chosen, named) {
+        (Some(p), _, _) if p.village.is_some() => p,
+        (_, Some(p), _) => p,
+        (Some(p), None, _) => p,
+        (None, None, Some((p, _))) => p,
+        (None, None, None) => Place::default(),
     };
     // The county of the point, or of the chosen village.
     let county = located
@@ -392,6 +403,7 @@ pub(crate) fn place_report(
         place,
         county,
         outside,
+        by_text,
     })
 }
 
@@ -440,7 +452,12 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
     }
     let c = check(app, actor, &input)?;
     let snapshot = crate::org::locate::of(app).snapshot();
-    let placed = place_report(&snapshot, c.lat_lon, input.village_code.as_deref())?;
+    let placed = place_report(
+        &snapshot,
+        c.lat_lon,
+        input.village_code.as_deref(),
+        &[&c.address, &c.description],
+    )?;
     let county = placed
         .county
         .clone()

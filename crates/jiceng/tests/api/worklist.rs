@@ -1477,3 +1477,60 @@ async fn a_supervision_notice_is_printed_and_goes_up_to_the_leaders_when_missed(
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn the_operator_places_a_call_by_the_village_named_in_the_address() {
+    let app = TestApp::spawn().await;
+    let operator = app.token("operator").await;
+    let (_, v) = app.get("/api/v1/regions/339901001002", &operator).await;
+    let village = v["name"].as_str().unwrap().to_string();
+    let (_, t) = app.get("/api/v1/regions/339901001000", &operator).await;
+    let township = t["name"].as_str().unwrap().to_string();
+    // The preview: the place found in the address, and the dispatch there, with no
+    // coordinates and no choice.
+    let address = format!("{village}村委会东侧50米");
+    let (s, p) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders/suggest",
+            Some(&operator),
+            Some(json!({"text": "路灯不亮，晚上一片漆黑", "address": address})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["place"]["village"]["code"], "339901001002", "{p}");
+    assert_eq!(p["place"]["township"]["name"], township.as_str());
+    assert_eq!(p["place"]["by_text"], village.as_str());
+    assert!(
+        p["dispatch"]["Dispatch"]["lead"]["name"].is_string()
+            || p["dispatch"]["Manual"].is_array(),
+        "{p}"
+    );
+    // Nothing named: no place, no guess.
+    let (_, none) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders/suggest",
+            Some(&operator),
+            Some(json!({"text": "路灯不亮，晚上一片漆黑", "address": "大桥下面"})),
+        )
+        .await;
+    assert!(none["place"]["village"].is_null(), "{none}");
+    // Registered so, the order is in that village.
+    let (s, o) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            Some(&operator),
+            Some(json!({"description": "路灯不亮，晚上一片漆黑", "address": address,
+                "reporter": {"name": "吴十", "phone": "13500135001"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    assert_eq!(o["location"]["village"]["code"], "339901001002", "{o}");
+    assert_eq!(o["location"]["township"]["code"], "339901001000");
+    // The form says what it found as the address is typed.
+    let web = app.browser_session("operator").await;
+    let (_, form) = web.page("/work-orders/new").await;
+    assert!(form.contains("id=\"place-found\""), "{form}");
+}
