@@ -52,6 +52,13 @@ pub const TEMPLATES: &[Template] = &[
         vars: &["查询码", "答复"],
     },
     Template {
+        event: "work_order.answered",
+        label: "直接答复办结（告知群众）",
+        subject: "诉求已答复",
+        body: "您反映的问题（查询码{查询码}）已当场答复：{答复}。如仍有疑问，请拨打12345。",
+        vars: &["查询码", "答复"],
+    },
+    Template {
         event: "work_order.closed",
         label: "诉求已办结（告知群众）",
         subject: "诉求已办结",

@@ -120,6 +120,8 @@ pub(crate) struct Checked {
     pub(crate) client_key: Option<String>,
     /// 诉求类型, when said.
     pub(crate) kind: Option<jiceng_core::work_order::RequestKind>,
+    /// 直接答复办结: the answer given on the call.
+    pub(crate) answer: Option<String>,
 }
 
 pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppResult<Checked> {
@@ -250,6 +252,18 @@ pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppRe
             parsed
         }
     };
+    let answer = input.answer.as_deref().map(str::trim).map(String::from);
+    match &answer {
+        Some(a) if a.is_empty() => errors.push(FieldError {
+            field: "answer".into(),
+            message: "直接答复办结须填写答复内容".into(),
+        }),
+        Some(a) if a.chars().count() > MAX_DESCRIPTION => errors.push(FieldError {
+            field: "answer".into(),
+            message: format!("答复内容不能超过{MAX_DESCRIPTION}个字"),
+        }),
+        _ => {}
+    }
     let channel = match channel_for(actor, input.channel.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -324,6 +338,7 @@ pub(crate) fn check(app: &App, actor: Option<&Actor>, input: &NewOrder) -> AppRe
         photos,
         client_key,
         kind,
+        answer,
     })
 }
 
@@ -449,6 +464,17 @@ pub async fn create(app: &App, actor: Option<&Actor>, input: NewOrder) -> AppRes
         && !u.role.registers_work_orders()
     {
         return Err(audit::deny(app, a, "work_order.create", "work_order", "").await);
+    }
+    // 直接答复办结 is the hotline's and the dispatchers' to give.
+    let answers = input.answer.is_some();
+    if answers
+        && !matches!(actor, Some(Actor::User(u))
+            if jiceng_core::work_order::role_may(u.role, Action::AnswerDirectly))
+    {
+        return Err(match actor {
+            Some(a) => audit::deny(app, a, "work_order.answer_directly", "work_order", "").await,
+            None => AppError::field("answer", Code::WorkOrderInvalid, "群众反映不能直接办结"),
+        });
     }
     let c = check(app, actor, &input)?;
     let snapshot = crate::org::locate::of(app).snapshot();
@@ -646,6 +672,23 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
     let mut rows = Vec::with_capacity(jobs.len());
     let mut outcomes = Vec::with_capacity(jobs.len());
     for (j, code) in jobs.iter().zip(&codes) {
+        if j.c.answer.is_some() {
+            // 直接答复办结: closed on the call, never dispatched.
+            let mut am = j.accepted(code, now, &app.data_key);
+            let (s, f) = transition(
+                State::Accepted,
+                Flags::default(),
+                Action::AnswerDirectly,
+                rules,
+            )
+            .map_err(illegal)?;
+            am.status = Set(s);
+            crate::work_orders::read::set_flags(&mut am, &f);
+            am.closed_at = Set(Some(now));
+            rows.push(am);
+            outcomes.push(None);
+            continue;
+        }
         let outcome = if j.outside {
             jiceng_core::dispatch::outside_area()
         } else {
@@ -684,7 +727,7 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
             }
         }
         rows.push(am);
-        outcomes.push(outcome);
+        outcomes.push(Some(outcome));
     }
     let t_plan = t0.elapsed();
     let mut models = Vec::with_capacity(jobs.len());
@@ -723,7 +766,24 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
             &format!("{}，{}", j.c.channel.label(), j.c.priority.label()),
         ));
         match outcome {
-            Outcome::Dispatch(p) => {
+            None => {
+                let answer = j.c.answer.clone().unwrap_or_default();
+                events.push(event_model(
+                    m.id,
+                    now,
+                    &j.actor_name,
+                    Action::AnswerDirectly.code(),
+                    accepted,
+                    m.status.code(),
+                    &answer,
+                ));
+                messages.extend(to_reporter(
+                    m,
+                    "work_order.answered",
+                    vec![("查询码", m.tracking_code.clone()), ("答复", answer)],
+                ));
+            }
+            Some(Outcome::Dispatch(p)) => {
                 events.push(event_model(
                     m.id,
                     now,
@@ -738,7 +798,7 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
                 }
                 messages.push(dispatched_message(m, &p.lead));
             }
-            Outcome::Manual(reasons) => events.push(event_model(
+            Some(Outcome::Manual(reasons)) => events.push(event_model(
                 m.id,
                 now,
                 "system:dispatch",

@@ -62,6 +62,11 @@ pub struct NewOrder {
     /// registered instead of a second one (letters, digits, `-` and `_`, at most 64).
     #[serde(default)]
     pub client_key: Option<String>,
+    /// 直接答复办结: the answer the hotline gave on the call (a consultation answered from the
+    /// knowledge base). The order is registered closed, with the answer in its timeline, and
+    /// never dispatched. Operators and dispatchers only.
+    #[serde(default)]
+    pub answer: Option<String>,
 }
 
 pub const MAX_PHOTOS: usize = 9;

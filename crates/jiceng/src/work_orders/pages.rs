@@ -634,6 +634,11 @@ fn order_from_form(form: &HashMap<String, String>, staff: bool) -> NewOrder {
         // Filled by the page's script: the photos, shrunk in the browser, as a JSON list.
         photos: serde_json::from_str(&field(form, "photos")).unwrap_or_default(),
         client_key: Some(field(form, "client_key")),
+        answer: if staff && field(form, "answer_directly") == "1" {
+            Some(field(form, "answer"))
+        } else {
+            None
+        },
     }
 }
 

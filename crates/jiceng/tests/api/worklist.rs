@@ -1502,8 +1502,7 @@ async fn the_operator_places_a_call_by_the_village_named_in_the_address() {
     assert_eq!(p["place"]["township"]["name"], township.as_str());
     assert_eq!(p["place"]["by_text"], village.as_str());
     assert!(
-        p["dispatch"]["Dispatch"]["lead"]["name"].is_string()
-            || p["dispatch"]["Manual"].is_array(),
+        p["dispatch"]["Dispatch"]["lead"]["name"].is_string() || p["dispatch"]["Manual"].is_array(),
         "{p}"
     );
     // Nothing named: no place, no guess.
@@ -1522,8 +1521,10 @@ async fn the_operator_places_a_call_by_the_village_named_in_the_address() {
             Method::POST,
             "/api/v1/work-orders",
             Some(&operator),
-            Some(json!({"description": "路灯不亮，晚上一片漆黑", "address": address,
-                "reporter": {"name": "吴十", "phone": "13500135001"}})),
+            Some(
+                json!({"description": "路灯不亮，晚上一片漆黑", "address": address,
+                "reporter": {"name": "吴十", "phone": "13500135001"}}),
+            ),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{o}");
@@ -1533,4 +1534,113 @@ async fn the_operator_places_a_call_by_the_village_named_in_the_address() {
     let web = app.browser_session("operator").await;
     let (_, form) = web.page("/work-orders/new").await;
     assert!(form.contains("id=\"place-found\""), "{form}");
+}
+
+#[tokio::test]
+async fn the_operator_answers_a_consultation_on_the_call_and_closes_it() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let web = app.browser_session("operator").await;
+    let (_, form) = web.page("/work-orders/new").await;
+    assert!(form.contains("直接答复办结"), "{form}");
+    // Ticked with no answer: a field error, nothing registered.
+    let before = jiceng::store::entities::work_order::Entity::find()
+        .all(&app.app.db.conn)
+        .await
+        .unwrap()
+        .len();
+    let (status, html) = web
+        .post_form(
+            "/work-orders/new",
+            &[
+                ("csrf", web.csrf.as_str()),
+                ("description", "咨询：社保卡丢了去哪里补办"),
+                ("kind", "consult"),
+                ("reporter_name", "吴十"),
+                ("reporter_phone", "13500135001"),
+                ("answer_directly", "1"),
+                ("answer", "  "),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("直接答复办结须填写答复内容"), "{html}");
+    assert_eq!(
+        jiceng::store::entities::work_order::Entity::find()
+            .all(&app.app.db.conn)
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
+    let (status, _) = web
+        .post_form(
+            "/work-orders/new",
+            &[
+                ("csrf", web.csrf.as_str()),
+                ("description", "咨询：社保卡丢了去哪里补办"),
+                ("kind", "consult"),
+                ("reporter_name", "吴十"),
+                ("reporter_phone", "13500135001"),
+                ("answer_directly", "1"),
+                (
+                    "answer",
+                    "请携带身份证到县政务服务中心社保窗口补办，当场可取。",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let o = jiceng::store::entities::work_order::Entity::find()
+        .filter(
+            jiceng::store::entities::work_order::Column::Description
+                .eq("咨询：社保卡丢了去哪里补办"),
+        )
+        .one(&app.app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let operator = app.token("operator").await;
+    let (_, v) = app
+        .get(&format!("/api/v1/work-orders/{}", o.id), &operator)
+        .await;
+    assert_eq!(v["status"], "closed", "{v}");
+    assert!(v["dispatch"]["lead"].is_null(), "never dispatched: {v}");
+    let answered = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "answer_directly")
+        .cloned()
+        .unwrap();
+    assert_eq!(answered["label"], "直接答复办结");
+    assert!(answered["note"].as_str().unwrap().contains("社保窗口补办"));
+    let told = jiceng::store::entities::outbox::Entity::find()
+        .filter(jiceng::store::entities::outbox::Column::Event.eq("work_order.answered"))
+        .all(&app.app.db.conn)
+        .await
+        .unwrap();
+    assert_eq!(told.len(), 1);
+    assert!(told[0].body.contains("社保窗口补办"), "{}", told[0].body);
+    // A citizen, a handler or a window clerk cannot close a case on registering it.
+    let (s, e) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            None,
+            Some(json!({"description": "路灯不亮", "anonymous": true, "answer": "已修好"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let handler = app.token("handler.xfjy").await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/work-orders",
+            Some(&handler),
+            Some(json!({"description": "路灯不亮", "answer": "已修好",
+                "reporter": {"name": "吴十", "phone": "13500135001"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
 }
