@@ -550,6 +550,13 @@ pub fn may_reveal_phone(role: crate::Role) -> bool {
     )
 }
 
+/// Who may look up a caller's earlier orders by the phone number (the hotline taking a call,
+/// the dispatchers placing it): the number is personal data and the look-up is audited.
+pub fn may_search_caller(role: crate::Role) -> bool {
+    use crate::Role;
+    matches!(role, Role::Operator | Role::Dispatcher)
+}
+
 /// Which roles may take which actions (the unit-level check comes on top).
 pub fn role_may(role: crate::Role, action: Action) -> bool {
     use crate::Role;

@@ -27,6 +27,10 @@ pub async fn open(config: crate::config::Config) -> anyhow::Result<App> {
     crate::org::locate::of(&app).reload(&app.db).await?;
     crate::reference::seed(&app.db, app.now()).await?;
     crate::reference::of(&app).reload(&app.db).await?;
+    let n = crate::work_orders::read::backfill_caller_digests(&app).await?;
+    if n > 0 {
+        tracing::info!(orders = n, "caller digests written for older orders");
+    }
     Ok(app)
 }
 

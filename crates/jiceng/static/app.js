@@ -156,6 +156,40 @@
     if (village) { village.addEventListener("change", ask); }
     if (address) { address.addEventListener("input", ask); }
   }
+  // 来电历史: the caller's earlier orders, as soon as the number is complete.
+  var phone = form.querySelector("input[name=reporter_phone]");
+  var history = document.getElementById("caller-history");
+  if (phone && history) {
+    var lastAsked = "";
+    var look = function () {
+      var digits = phone.value.replace(/[\s-]/g, "");
+      if (!/^\d{7,12}$/.test(digits) || digits === lastAsked) return;
+      lastAsked = digits;
+      fetch("/api/v1/work-orders/caller-history?per_page=5", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-csrf-token": form.csrf.value },
+        body: JSON.stringify({ phone: digits })
+      }).then(function (r) { return r.ok ? r.json() : null; }).then(function (d) {
+        history.textContent = "";
+        if (!d) return;
+        if (!d.total) { history.textContent = "此号码没有反映过诉求。"; return; }
+        history.appendChild(document.createTextNode("此号码此前反映过 " + d.total + " 件："));
+        var ul = document.createElement("ul");
+        d.items.forEach(function (o) {
+          var li = document.createElement("li");
+          var a = document.createElement("a");
+          a.href = "/work-orders/" + o.id;
+          a.textContent = o.tracking_code + " " + o.title;
+          li.appendChild(a);
+          li.appendChild(document.createTextNode("（" + o.status_label + "，" + o.created_at.slice(0, 10) + "）"));
+          ul.appendChild(li);
+        });
+        history.appendChild(ul);
+      }).catch(function () {});
+    };
+    phone.addEventListener("change", look);
+    phone.addEventListener("input", function () { if (phone.value.replace(/[\s-]/g, "").length === 11) look(); });
+  }
   var pos = document.getElementById("use-position-order");
   if (pos && navigator.geolocation) {
     pos.addEventListener("click", function () {

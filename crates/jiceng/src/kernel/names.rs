@@ -157,8 +157,9 @@ pub fn entity_label(entity_type: &str) -> &'static str {
 
 /// The audit actions an auditor watches first: citizens' numbers seen, refusals, lock-outs,
 /// exports.
-pub const SENSITIVE_ACTIONS: [&str; 5] = [
+pub const SENSITIVE_ACTIONS: [&str; 6] = [
     "work_order.reveal_phone",
+    "work_order.caller_history",
     "auth.denied",
     "auth.lockout",
     "auth.login_refused",

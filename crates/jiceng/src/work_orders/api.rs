@@ -32,6 +32,7 @@ pub fn routes() -> Router<App> {
     Router::new()
         .route("/api/v1/work-orders", post(create).get(list))
         .route("/api/v1/work-orders/suggest", post(suggest))
+        .route("/api/v1/work-orders/caller-history", post(caller_history))
         .route("/api/v1/work-orders/{id}", get(detail))
         .route("/api/v1/work-orders/{id}/actions", post(act))
         .route("/api/v1/work-orders/{id}/assist-reply", post(assist_reply))
@@ -275,6 +276,25 @@ async fn suggest(
     };
     Ok(Json(
         json!({"suggestions": items, "location": location, "place": place, "duplicates": duplicates, "dispatch": plan}),
+    ))
+}
+
+/// The number in the body, never in a URL (where logs and histories keep it).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallerInput {
+    phone: String,
+}
+
+/// 来电历史: the caller's earlier orders, by the phone number.
+async fn caller_history(
+    State(app): State<App>,
+    user: ApiUser,
+    ApiQuery(page): ApiQuery<PageParams>,
+    ApiJson(c): ApiJson<CallerInput>,
+) -> AppResult<impl IntoResponse> {
+    Ok(Json(
+        work_orders::read::caller_history(&app, &user.actor(), &c.phone, page).await?,
     ))
 }
 

@@ -593,6 +593,9 @@ impl Intake {
             created_at: Set(now),
             updated_at: Set(now),
             reporter_phone_enc: Set(self.phone_enc.clone()),
+            reporter_phone_digest: Set(phone
+                .map(|p| key.lookup_digest(p.as_str()))
+                .unwrap_or_default()),
             client_key: Set(c.client_key.clone()),
             pin_digest: Set(self
                 .pin

@@ -1565,6 +1565,13 @@ async fn every_route_every_role_inside_and_outside() {
             anyone_signed_in(),
         ),
         case(
+            M::POST,
+            "/api/v1/work-orders/caller-history",
+            "/api/v1/work-orders/caller-history",
+            Body::Json(json!({"phone": "13800138000"})),
+            staff(|w| w.is(&[Role::Operator, Role::Dispatcher])),
+        ),
+        case(
             M::GET,
             "/api/v1/work-orders/{id}",
             format!("/api/v1/work-orders/{wo_cg}"),

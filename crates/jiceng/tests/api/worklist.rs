@@ -1644,3 +1644,94 @@ async fn the_operator_answers_a_consultation_on_the_call_and_closes_it() {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_hotline_sees_a_callers_earlier_orders_by_the_number() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let app = TestApp::spawn().await;
+    let operator = app.token("operator").await;
+    let mut ids = Vec::new();
+    for (phone, text) in [
+        ("13900139000", "路灯不亮，晚上一片漆黑"),
+        ("139-0013-9000", "小区门口垃圾没人清运"),
+        ("13900139001", "噪音扰民，半夜还在施工"),
+    ] {
+        let (s, o) = app
+            .call(
+                Method::POST,
+                "/api/v1/work-orders",
+                Some(&operator),
+                Some(json!({"description": text, "village_code": "339901001002",
+                    "reporter": {"name": "钱七", "phone": phone}})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{o}");
+        ids.push(o["id"].as_i64().unwrap());
+    }
+    let history = |token: String, phone: &'static str| {
+        let app = &app;
+        async move {
+            app.call(
+                Method::POST,
+                "/api/v1/work-orders/caller-history",
+                Some(&token),
+                Some(json!({"phone": phone})),
+            )
+            .await
+        }
+    };
+    let (s, h) = history(operator.clone(), "13900139000").await;
+    assert_eq!(s, StatusCode::OK, "{h}");
+    assert_eq!(h["total"], 2, "{h}");
+    let found: Vec<i64> = h["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(found, vec![ids[1], ids[0]], "the latest first");
+    // The number is never written down in the clear: not in the order, not in the audit log.
+    let audit = app.audit_since(0).await;
+    let entry = audit
+        .iter()
+        .rev()
+        .find(|e| e.action == "work_order.caller_history")
+        .expect("audited");
+    assert!(!entry.reason.contains("13900139000") && entry.reason.contains("139****9000"));
+    // Bad numbers and the wrong roles are refused.
+    let (s, _) = history(operator.clone(), "12ab").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = history(app.token("handler.xfjy").await, "13900139000").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, h) = history(app.token("dispatcher").await, "13900139000").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["total"], 2);
+    // Orders from before the digest existed get theirs when the server starts.
+    jiceng::store::entities::work_order::Entity::update_many()
+        .col_expr(
+            jiceng::store::entities::work_order::Column::ReporterPhoneDigest,
+            sea_orm::sea_query::Expr::value(""),
+        )
+        .filter(jiceng::store::entities::work_order::Column::Id.is_in(ids.clone()))
+        .exec(&app.app.db.conn)
+        .await
+        .unwrap();
+    let (_, none) = history(operator.clone(), "13900139000").await;
+    assert_eq!(none["total"], 0);
+    assert_eq!(
+        jiceng::work_orders::read::backfill_caller_digests(&app.app)
+            .await
+            .unwrap(),
+        3
+    );
+    let (_, again) = history(operator.clone(), "13900139000").await;
+    assert_eq!(again["total"], 2);
+    // The operator's form has the place for it.
+    let web = app.browser_session("operator").await;
+    assert!(
+        web.page("/work-orders/new")
+            .await
+            .1
+            .contains("id=\"caller-history\"")
+    );
+}

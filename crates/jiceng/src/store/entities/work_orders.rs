@@ -96,6 +96,8 @@ pub mod work_order {
         pub updated_at: DateTimeUtc,
         /// The reporter's full phone number, encrypted with the data key.
         pub reporter_phone_enc: String,
+        /// A keyed digest of the reporter's phone (empty when none): the caller's history.
+        pub reporter_phone_digest: String,
         /// The client's key for the report (idempotent retries).
         pub client_key: Option<String>,
         /// A keyed digest of the citizen's 查询密码 (never the pin itself).

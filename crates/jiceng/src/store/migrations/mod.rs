@@ -17,6 +17,7 @@ mod m0013_worklist_flags;
 mod m0014_request_kind;
 mod m0015_queue_recall;
 mod m0016_supervision_notices;
+mod m0017_caller_digest;
 mod schema;
 
 use crate::store::Db;
@@ -36,6 +37,7 @@ use crate::store::migrations::m0013_worklist_flags::worklist_flags;
 use crate::store::migrations::m0014_request_kind::request_kind;
 use crate::store::migrations::m0015_queue_recall::queue_recall;
 use crate::store::migrations::m0016_supervision_notices::supervision_notices;
+use crate::store::migrations::m0017_caller_digest::caller_digest;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
@@ -133,6 +135,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 16,
         name: "0016_supervision_notices",
         statements: supervision_notices,
+    },
+    Migration {
+        version: 17,
+        name: "0017_caller_digest",
+        statements: caller_digest,
     },
 ];
 
