@@ -73,6 +73,21 @@ pub struct ChecklistItem {
     #[serde(default)]
     pub condition: String,
     pub standard: String,
+    /// Whose ID cards the line stands for (本人, 父母双方, 监护人 …) when the matters ask for
+    /// several people's; empty for other materials.
+    #[serde(default)]
+    pub whose: Vec<String>,
+}
+
+impl ChecklistItem {
+    /// The line as the applicant reads it: `居民身份证（本人、父母双方）`.
+    pub fn label(&self) -> String {
+        match self.whose.as_slice() {
+            [] => self.name.clone(),
+            [one] if one == "本人" => self.name.clone(),
+            whose => format!("{}（{}）", self.name, whose.join("、")),
+        }
+    }
 }
 
 /// Whether a conditional material's condition is met by an agent acting for the applicant.
@@ -106,17 +121,32 @@ pub fn checklist(
                     condition.clone(),
                 ),
             };
-            match out.iter_mut().find(|i| i.name == m.name) {
+            // ID cards are one line, whoever's they are.
+            let (name, whose) = crate::catalog::handed_as(&m.name);
+            let whose = if name == crate::catalog::ID_CARD {
+                Some(if whose.is_empty() { "本人" } else { whose }.to_string())
+            } else {
+                None
+            };
+            match out.iter_mut().find(|i| i.name == name) {
                 Some(i) => {
-                    i.needed_by.push(code.to_string());
+                    if !i.needed_by.iter().any(|c| c == code) {
+                        i.needed_by.push(code.to_string());
+                    }
                     i.required |= required;
+                    if let Some(w) = whose
+                        && !i.whose.contains(&w)
+                    {
+                        i.whose.push(w);
+                    }
                 }
                 None => out.push(ChecklistItem {
-                    name: m.name.clone(),
+                    name: name.to_string(),
                     needed_by: vec![code.to_string()],
                     required,
                     condition,
                     standard: m.standard.clone(),
+                    whose: whose.into_iter().collect(),
                 }),
             }
         }
@@ -976,6 +1006,53 @@ mod tests {
 
     fn names(v: &[Defect]) -> Vec<&str> {
         v.iter().map(|d| d.name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_bundle_asks_for_the_id_cards_once_saying_whose() {
+        let birth = spec(vec![
+            ("父母双方居民身份证", Necessity::Required, false),
+            ("出生医学证明", Necessity::Required, false),
+        ]);
+        let insurance = spec(vec![
+            ("居民身份证", Necessity::Required, false),
+            ("监护人居民身份证", Necessity::Required, false),
+        ]);
+        let marriage = spec(vec![("夫妻双方居民身份证", Necessity::Required, false)]);
+        let list = checklist(
+            &[("birth", &birth), ("ins", &insurance), ("mar", &marriage)],
+            &BTreeSet::new(),
+            &Default::default(),
+            false,
+        );
+        let ids: Vec<&ChecklistItem> = list.iter().filter(|i| i.name == "居民身份证").collect();
+        assert_eq!(ids.len(), 1, "{list:?}");
+        assert_eq!(ids[0].needed_by, vec!["birth", "ins", "mar"]);
+        assert_eq!(
+            ids[0].label(),
+            "居民身份证（父母双方、本人、监护人、夫妻双方）"
+        );
+        // One card handed over answers every matter.
+        let d = defects(
+            &list,
+            &Handed {
+                provided: ["居民身份证".to_string(), "出生医学证明".to_string()].into(),
+                defective: vec![],
+            },
+        )
+        .unwrap();
+        assert!(d.is_empty(), "{d:?}");
+        // The applicant's own card alone reads as itself.
+        let own = checklist(
+            &[(
+                "ins",
+                &spec(vec![("居民身份证", Necessity::Required, false)]),
+            )],
+            &BTreeSet::new(),
+            &Default::default(),
+            false,
+        );
+        assert_eq!(own[0].label(), "居民身份证");
     }
 
     #[test]

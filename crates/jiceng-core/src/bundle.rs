@@ -177,10 +177,13 @@ impl BundleSpec {
                 if produced.contains(m.name.as_str()) {
                     continue;
                 }
-                match materials.iter_mut().find(|u| u.name == m.name) {
+                // ID cards are one material, whoever's they are.
+                let name = crate::catalog::handed_as(&m.name).0;
+                match materials.iter_mut().find(|u| u.name == name) {
+                    Some(u) if u.needed_by.contains(code) => {}
                     Some(u) => u.needed_by.push(code.clone()),
                     None => materials.push(UnifiedMaterial {
-                        name: m.name.clone(),
+                        name: name.to_string(),
                         needed_by: vec![code.clone()],
                     }),
                 }

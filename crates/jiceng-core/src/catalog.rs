@@ -272,9 +272,37 @@ impl MatterSpec {
     }
 }
 
+/// The name of the ID card: every "某人居民身份证" of a bundle is this one material.
+pub const ID_CARD: &str = "居民身份证";
+
+/// One material as the applicant hands it over: ID cards are one line whoever they belong to
+/// (父母双方居民身份证, 监护人居民身份证, 居民身份证 → 居民身份证, with whose they are), every
+/// other material is itself. Returns the line's name and whose card it is ("" for the
+/// applicant's own, or for a material that is not an ID card).
+pub fn handed_as(name: &str) -> (&str, &str) {
+    match name.strip_suffix(ID_CARD) {
+        // A person named before the card, not a document (原居民身份证 is the card renewed).
+        Some(whose) if !whose.contains(['及', '和', '、']) && whose != "原" => (ID_CARD, whose),
+        _ => (name, ""),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_cards_are_one_material_whoever_they_belong_to() {
+        assert_eq!(handed_as("居民身份证"), ("居民身份证", ""));
+        assert_eq!(handed_as("父母双方居民身份证"), ("居民身份证", "父母双方"));
+        assert_eq!(handed_as("监护人居民身份证"), ("居民身份证", "监护人"));
+        assert_eq!(handed_as("原居民身份证"), ("原居民身份证", ""));
+        assert_eq!(
+            handed_as("授权委托书及代理人身份证"),
+            ("授权委托书及代理人身份证", "")
+        );
+        assert_eq!(handed_as("居民户口簿"), ("居民户口簿", ""));
+    }
 
     pub fn sample() -> MatterSpec {
         MatterSpec {

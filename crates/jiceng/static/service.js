@@ -86,7 +86,7 @@
             c.type = "checkbox"; c.value = i.name; c.className = "material"; c.dataset.condition = i.condition || "";
             l.appendChild(c);
             var tag = i.required ? "必交" : (i.condition ? "条件：" + i.condition : "选交");
-            l.appendChild(document.createTextNode(" " + i.name + "（" + tag + "）" + (i.needed_by.length > 1 ? " · " + i.needed_by.length + "个事项共用" : "")));
+            l.appendChild(document.createTextNode(" " + (i.label || i.name) + "（" + tag + "）" + (i.needed_by.length > 1 ? " · " + i.needed_by.length + "个事项共用" : "")));
             box.appendChild(l);
           });
           if (!(d.items || []).length) { box.textContent = "本事项无需申请人提交材料"; }

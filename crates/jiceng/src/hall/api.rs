@@ -91,6 +91,15 @@ async fn checklist(
 ) -> AppResult<impl IntoResponse> {
     let (title, items) =
         applications::checklist_for(&app, q.matter.as_deref(), q.bundle.as_deref()).await?;
+    // Each line as the applicant reads it (居民身份证（本人、父母双方）) beside its name.
+    let items: Vec<serde_json::Value> = items
+        .iter()
+        .map(|i| {
+            let mut v = json!(i);
+            v["label"] = json!(i.label());
+            v
+        })
+        .collect();
     Ok(Json(json!({"title": title, "items": items})))
 }
 

@@ -1735,3 +1735,31 @@ async fn the_hotline_sees_a_callers_earlier_orders_by_the_number() {
             .contains("id=\"caller-history\"")
     );
 }
+
+#[tokio::test]
+async fn a_bundle_asks_for_the_id_card_once() {
+    let app = TestApp::spawn().await;
+    let clerk = app.token("clerk").await;
+    for bundle in ["birth", "death", "business"] {
+        let (s, c) = app
+            .get(
+                &format!("/api/v1/applications/checklist?bundle={bundle}"),
+                &clerk,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+        let items = c["items"].as_array().unwrap();
+        let cards: Vec<&Value> = items
+            .iter()
+            .filter(|i| i["name"].as_str().unwrap().ends_with("居民身份证"))
+            .collect();
+        assert_eq!(cards.len(), 1, "{bundle}: {c}");
+        assert_eq!(cards[0]["name"], "居民身份证");
+        assert!(
+            cards[0]["needed_by"].as_array().unwrap().len() > 1,
+            "{bundle}: {c}"
+        );
+        let label = cards[0]["label"].as_str().unwrap();
+        assert!(label.starts_with("居民身份证"), "{label}");
+    }
+}
