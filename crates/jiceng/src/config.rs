@@ -81,6 +81,9 @@ pub struct Config {
     /// 好差评: working days a unit has to contact who gave a 差评, and to rectify and answer.
     pub rectify_contact_days: u32,
     pub rectify_answer_days: u32,
+    /// The address citizens reach this site at (`https://12345.example.gov.cn`), printed on
+    /// receipts and in their QR codes. Default: the address the printing browser used.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -108,6 +111,7 @@ impl Default for Config {
             notify_webhook_secret: None,
             smtp_url: None,
             smtp_from: "jiceng@localhost".into(),
+            public_url: None,
             background_jobs: true,
             citizen_reports_per_hour: 20,
             citizen_lookups_per_hour: 60,
@@ -210,6 +214,16 @@ impl Config {
         }
         if let Some(v) = env("JICENG_SMTP_FROM") {
             c.smtp_from = v;
+        }
+        if let Some(v) = env("JICENG_PUBLIC_URL") {
+            c.public_url = Some(v);
+        }
+        if let Some(u) = &c.public_url {
+            let ok = url::Url::parse(u)
+                .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
+            if !ok {
+                anyhow::bail!("public_url “{u}” 不是 http:// 或 https:// 开头的网址");
+            }
         }
         if let Some(v) = &flags.database_url {
             c.database_url = v.clone();

@@ -96,6 +96,18 @@ trait Times {
     fn t(&self, d: impl Instant) -> String {
         local(d)
     }
+
+    /// A deadline as people read it: a limit that ends at midnight is "by the end of" the day
+    /// before (`2026-12-09 当日`), never "2026-12-10 00:00"; another shows its time.
+    fn due(&self, d: impl Instant) -> String {
+        let at = d.at();
+        let local_t = at.with_timezone(&jiceng_core::clock::china_offset());
+        if chrono::Timelike::hour(&local_t) == 0 && chrono::Timelike::minute(&local_t) == 0 {
+            format!("{} 当日", jiceng_core::application::due_day(at))
+        } else {
+            local(d)
+        }
+    }
 }
 
 #[derive(Template)]
@@ -255,9 +267,69 @@ struct PrintPage {
     /// (material, why, standard)
     defects: Vec<(String, String, String)>,
     today: String,
+    /// 受理机关: the units of the application's matters; and where it was received.
+    authorities: Vec<String>,
+    hall: String,
+    /// 咨询电话 and 监督投诉电话 of its matters.
+    consult_phones: Vec<String>,
+    complaint_phones: Vec<String>,
+    /// The tracking page with the code filled in, and its QR code (inline SVG).
+    track_url: String,
+    qr: String,
 }
 
-fn print_page(app: &App, a: ApplicationView, kind: &'static str) -> axum::response::Response {
+async fn print_page(
+    app: &App,
+    headers: &axum::http::HeaderMap,
+    a: ApplicationView,
+    kind: &'static str,
+) -> PageResult {
+    let mut authorities: Vec<String> = Vec::new();
+    let (mut consult_phones, mut complaint_phones): (Vec<String>, Vec<String>) =
+        (Vec::new(), Vec::new());
+    for p in &a.parts {
+        if !authorities.contains(&p.unit_name) {
+            authorities.push(p.unit_name.clone());
+        }
+        let m = crate::hall::catalog::get(app, &p.matter_code).await?;
+        for (list, phone) in [
+            (&mut consult_phones, m.spec.consult_phone),
+            (&mut complaint_phones, m.spec.complaint_phone),
+        ] {
+            if !phone.is_empty() && !list.contains(&phone) {
+                list.push(phone);
+            }
+        }
+    }
+    let track_url = format!(
+        "{}/service/track?code={}",
+        crate::web::public_base(app, headers),
+        a.code
+    );
+    let county = crate::org::locate::of(app).snapshot().county_name();
+    Ok(print_doc(
+        app,
+        a,
+        kind,
+        authorities,
+        format!("{county}政务服务中心"),
+        consult_phones,
+        complaint_phones,
+        track_url,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn print_doc(
+    app: &App,
+    a: ApplicationView,
+    kind: &'static str,
+    authorities: Vec<String>,
+    hall: String,
+    consult_phones: Vec<String>,
+    complaint_phones: Vec<String>,
+    track_url: String,
+) -> axum::response::Response {
     let heading = match kind {
         "receipt" => "受理回执",
         "notice" => "一次性告知书",
@@ -284,6 +356,12 @@ fn print_page(app: &App, a: ApplicationView, kind: &'static str) -> axum::respon
             received: local(a.received_at),
             accepted: a.accepted_at.map(local).unwrap_or_default(),
             defects,
+            qr: crate::web::qr_svg(&track_url),
+            authorities,
+            hall,
+            consult_phones,
+            complaint_phones,
+            track_url,
             today: app
                 .now()
                 .with_timezone(&jiceng_core::clock::china_offset())
@@ -294,17 +372,27 @@ fn print_page(app: &App, a: ApplicationView, kind: &'static str) -> axum::respon
     )
 }
 
-async fn receipt(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> PageResult {
+async fn receipt(
+    State(app): State<App>,
+    user: WebUser,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+) -> PageResult {
     let a = applications::get(&app, &Actor::User(user.0.clone()), id).await?;
     if a.accepted_at.is_none() {
         return Err(
             AppError::new(Code::ApplicationNotAccepted, "该办件尚未受理，没有受理回执").into(),
         );
     }
-    Ok(print_page(&app, a, "receipt"))
+    print_page(&app, &headers, a, "receipt").await
 }
 
-async fn notice(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> PageResult {
+async fn notice(
+    State(app): State<App>,
+    user: WebUser,
+    headers: axum::http::HeaderMap,
+    Path(id): Path<i64>,
+) -> PageResult {
     let a = applications::get(&app, &Actor::User(user.0.clone()), id).await?;
     let kind = match a.status {
         "needs_correction" => "notice",
@@ -315,7 +403,7 @@ async fn notice(State(app): State<App>, user: WebUser, Path(id): Path<i64>) -> P
             );
         }
     };
-    Ok(print_page(&app, a, kind))
+    print_page(&app, &headers, a, kind).await
 }
 
 #[derive(Template)]

@@ -237,6 +237,45 @@ impl From<AppError> for WebError {
 
 /// Where the login page may send the browser after signing in: a page of this site only
 /// (never another host, `//evil` or `/\evil`), and not the login page itself.
+/// The address citizens reach this site at: `public_url` when configured, otherwise the one
+/// the browser asking used (its `Host`, if it is a plain host name). No trailing slash.
+pub(crate) fn public_base(app: &App, headers: &axum::http::HeaderMap) -> String {
+    if let Some(u) = &app.config.public_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        })
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}
+
+/// A QR code of `text` as an inline SVG element (black on white, at least 132 px square).
+pub(crate) fn qr_svg(text: &str) -> String {
+    match qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) {
+        Ok(code) => {
+            let svg = code
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(132, 132)
+                .quiet_zone(true)
+                .build();
+            // Inline in the page: without the XML declaration.
+            match svg.find("<svg") {
+                Some(i) => svg[i..].to_string(),
+                None => svg,
+            }
+        }
+        // Longer than a QR code holds: the address printed beside it is enough.
+        Err(_) => String::new(),
+    }
+}
+
 pub(crate) fn safe_next(next: &str) -> Option<&str> {
     let ok = next.starts_with('/')
         && !next.starts_with("//")

@@ -1195,6 +1195,32 @@ async fn the_window_pages_render_for_the_clerk() {
         assert_eq!(s, StatusCode::OK, "{path}");
         assert!(page.contains(want), "{path} shows {want}");
     }
+    // The receipt names who decides, where, the phones to ask and to complain, and how to
+    // follow it: the full address with the code, and its QR code.
+    let (_, receipt) = session
+        .page(&format!("/window/applications/{id}/receipt"))
+        .await;
+    let code = v["code"].as_str().unwrap();
+    for want in [
+        "受理机关",
+        "政务服务中心",
+        "咨询电话",
+        "监督投诉电话",
+        "12345",
+        "id=\"receipt-qr\"",
+        "<svg",
+        &format!("/service/track?code={code}"),
+    ] {
+        assert!(receipt.contains(want), "{want}: {receipt}");
+    }
+    assert!(
+        receipt.contains("http://127.0.0.1:"),
+        "the site's own address"
+    );
+    // Deadlines read as days ("2026-03-06 当日"), never as midnight of the day after.
+    let (_, detail) = session.page(&format!("/window/applications/{id}")).await;
+    assert!(!detail.contains(" 00:00<"), "{detail}");
+    assert!(detail.contains(" 当日"), "{detail}");
     // The notice is for applications that need one.
     let (s, _) = session
         .page(&format!("/window/applications/{id}/notice"))
