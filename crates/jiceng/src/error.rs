@@ -141,6 +141,7 @@ codes! {
     QueueSameGroup = "queue.same_group" => UNPROCESSABLE_ENTITY,
     QueueUnknownGroup = "queue.unknown_group" => UNPROCESSABLE_ENTITY,
     QueueUnknownWindow = "queue.unknown_window" => UNPROCESSABLE_ENTITY,
+    QueueWindowPaused = "queue.window_paused" => CONFLICT,
     RatingBadBy = "rating.bad_by" => UNPROCESSABLE_ENTITY,
     RatingBadChannel = "rating.bad_channel" => UNPROCESSABLE_ENTITY,
     RatingBadMonth = "rating.bad_month" => UNPROCESSABLE_ENTITY,

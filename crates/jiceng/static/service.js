@@ -24,6 +24,7 @@
     var form = $("apply-form"), csrf = form ? form.dataset.csrf : "", current = null;
     function show(t) {
       current = t;
+      document.dispatchEvent(new CustomEvent("jiceng:ticket", { detail: t }));
       $("q-current").textContent = t ? ("请 " + t.label + " 号到 " + t.window + "（" + t.group_name + "）") : "当前没有等候的群众";
       ["q-recall", "q-noshow", "q-done", "q-transfer"].forEach(function (id) { $(id).disabled = !t; });
     }
@@ -33,10 +34,24 @@
     // The clerk's seat: the window is remembered by this browser, and what it serves is shown
     // again after the clerk opened an application and came back.
     var seat = $("q-window");
+    // 暂停叫号: the window calls nobody until resumed (or the next day).
+    var pauseBtn = $("q-pause");
+    function paused(p) {
+      pauseBtn.setAttribute("aria-pressed", p ? "true" : "false");
+      pauseBtn.textContent = p ? "恢复叫号" : "暂停叫号";
+      call.disabled = p;
+      if (p && !current) { $("q-current").textContent = "本窗口暂停叫号中"; }
+    }
+    pauseBtn.addEventListener("click", function () {
+      var want = pauseBtn.getAttribute("aria-pressed") !== "true";
+      post("/api/v1/queue/pause", { window: seat.value, paused: want }, csrf)
+        .then(function (d) { paused(d.paused); if (!d.paused && !current) { $("q-current").textContent = "已恢复叫号"; } })
+        .catch(function (e) { alert(e.message); });
+    });
     function resume() {
       fetch("/api/v1/queue/current?window=" + encodeURIComponent(seat.value), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : { ticket: null }; })
-        .then(function (d) { if (d.ticket) { show(d.ticket); } });
+        .then(function (d) { if (d.ticket) { show(d.ticket); } paused(!!d.paused); });
     }
     try {
       var saved = localStorage.getItem("jiceng-window");
@@ -71,6 +86,31 @@
 
   // The window: intake.
   var subject = $("a-subject");
+  // 查找事项, and the matters of the group of the ticket being served first.
+  var find = $("a-find"), only = $("a-group-only");
+  function narrow() {
+    if (!subject) { return; }
+    var q = find ? find.value.trim() : "";
+    var units = only && only.checked && only.dataset.units ? only.dataset.units.split(",") : null;
+    subject.querySelectorAll("option").forEach(function (o) {
+      if (!o.value) { return; }
+      var byText = !q || o.textContent.indexOf(q) >= 0;
+      var byGroup = !units || !o.dataset.unit || units.indexOf(o.dataset.unit) >= 0;
+      o.hidden = !(byText && byGroup);
+    });
+  }
+  if (find) { find.addEventListener("input", narrow); }
+  if (only) { only.addEventListener("change", narrow); }
+  document.addEventListener("jiceng:ticket", function (e) {
+    var t = e.detail, box = $("a-group-only-box");
+    if (!only || !box) { return; }
+    var opt = t && document.querySelector("#q-group option[value='" + t.group_code + "']");
+    var units = opt ? opt.dataset.units : "";
+    only.dataset.units = units || "";
+    box.hidden = !units;
+    if (units) { $("a-group-only-label").textContent = "只看“" + t.group_name + "”分组的事项"; }
+    narrow();
+  });
   if (subject) {
     var box = $("a-materials"), err = $("a-error"), csrf2 = $("apply-form").dataset.csrf;
     $("a-channel").addEventListener("change", function () { $("a-agent-box").hidden = this.value !== "assisted"; });

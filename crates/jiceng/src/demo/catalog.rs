@@ -218,17 +218,33 @@ pub(crate) async fn service_catalog(app: &App) -> AppResult<()> {
         crate::hall::catalog::save_bundle(app, &actor, spec).await?;
     }
     // The hall's service groups (排队叫号).
-    for (code, name, prefix, windows) in [
-        ("social", "社保医保", "A", &["1号窗口", "2号窗口"][..]),
-        ("hukou", "户政出入境", "B", &["3号窗口"][..]),
+    type Group<'a> = (&'a str, &'a str, &'a str, &'a [&'a str], &'a [&'a str]);
+    let groups: [Group; 4] = [
+        (
+            "social",
+            "社保医保",
+            "A",
+            &["1号窗口", "2号窗口"],
+            &["rsj", "ybj", "gjj"],
+        ),
+        ("hukou", "户政出入境", "B", &["3号窗口"], &["gahz"]),
+        // The general window takes every matter.
         (
             "general",
             "综合受理（一件事）",
             "C",
-            &["4号窗口", "5号窗口"][..],
+            &["4号窗口", "5号窗口"],
+            &[],
         ),
-        ("business", "市场主体登记", "D", &["6号窗口"][..]),
-    ] {
+        (
+            "business",
+            "市场主体登记",
+            "D",
+            &["6号窗口"],
+            &["scjgj", "sw"],
+        ),
+    ];
+    for (code, name, prefix, windows, units) in groups {
         crate::hall::queue::set_group(
             app,
             &actor,
@@ -238,6 +254,7 @@ pub(crate) async fn service_catalog(app: &App) -> AppResult<()> {
                 prefix: prefix.into(),
                 windows: windows.iter().map(|w| w.to_string()).collect(),
                 region_code: None,
+                units: units.iter().map(|u| u.to_string()).collect(),
             },
         )
         .await?;

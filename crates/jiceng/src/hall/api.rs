@@ -53,6 +53,7 @@ pub fn routes() -> Router<App> {
         .route("/api/v1/queue/tickets/{id}/actions", post(ticket_act))
         .route("/api/v1/queue/call", post(call))
         .route("/api/v1/queue/current", get(current))
+        .route("/api/v1/queue/pause", post(pause))
         .route("/api/v1/queue/hall", get(hall))
         .route("/api/v1/queue/stats", get(stats))
         .route("/api/v1/desk", get(desk_list).post(raise))
@@ -287,6 +288,24 @@ async fn call(
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PauseInput {
+    window: String,
+    /// true: 暂停叫号; false: 恢复叫号.
+    paused: bool,
+}
+
+/// 暂停叫号 / 恢复叫号 of a window for the rest of the day.
+async fn pause(
+    State(app): State<App>,
+    user: ApiUser,
+    ApiJson(p): ApiJson<PauseInput>,
+) -> AppResult<impl IntoResponse> {
+    let paused = queue::pause(&app, &user.actor(), &p.window, p.paused).await?;
+    Ok(Json(json!({"window": p.window.trim(), "paused": paused})))
+}
+
 async fn hall(State(app): State<App>) -> AppResult<impl IntoResponse> {
     Ok(Json(queue::hall(&app).await?))
 }
@@ -357,7 +376,7 @@ async fn current(
     user: ApiUser,
     ApiQuery(c): ApiQuery<CallInput>,
 ) -> AppResult<impl IntoResponse> {
-    Ok(Json(
-        json!({"ticket": queue::current(&app, &user.actor(), &c.window).await?}),
-    ))
+    let ticket = queue::current(&app, &user.actor(), &c.window).await?;
+    let paused = queue::window_paused(&app, &user.actor(), &c.window).await?;
+    Ok(Json(json!({"ticket": ticket, "paused": paused})))
 }

@@ -54,6 +54,8 @@ pub struct MatterSummary {
     pub matter_type: String,
     pub matter_type_label: &'static str,
     pub unit: UnitRef,
+    /// The unit's code as the catalog gives it (`rsj`).
+    pub unit_code: String,
     pub version: i32,
     pub visits: u32,
     pub promised_limit: String,
@@ -361,6 +363,7 @@ pub async fn list(app: &App, f: &MatterFilter, page: PageParams) -> AppResult<Pa
                     id: m.unit_id,
                     name: names.get(&m.unit_id).cloned().unwrap_or_default(),
                 },
+                unit_code: spec.unit_code.clone(),
                 version: m.version,
                 visits: spec.visits,
                 promised_limit: spec.promised_limit.describe(),

@@ -469,6 +469,7 @@ async fn desk_page(State(app): State<App>, user: WebUser) -> PageResult {
 struct HallPage {
     called: Vec<TicketView>,
     groups: Vec<GroupView>,
+    paused: Vec<String>,
 }
 
 async fn hall(State(app): State<App>) -> PageResult {
@@ -478,6 +479,7 @@ async fn hall(State(app): State<App>) -> PageResult {
         &HallPage {
             called: h.called,
             groups: h.groups,
+            paused: h.paused,
         },
     ))
 }

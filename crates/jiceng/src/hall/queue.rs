@@ -14,6 +14,7 @@ use crate::kernel::audit;
 use crate::kernel::audit::Event;
 use crate::store::entities::queue_group;
 use crate::store::entities::queue_ticket;
+use crate::store::entities::queue_window_pause;
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use jiceng_core::Role;
 use jiceng_core::clock::china_offset;
@@ -36,6 +37,10 @@ pub struct GroupInput {
     /// The region of the hall the group serves; the county's when left out.
     #[serde(default)]
     pub region_code: Option<String>,
+    /// The codes of the units whose matters the group handles (the window offers them first
+    /// when it serves the group's ticket); none: every matter.
+    #[serde(default)]
+    pub units: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -45,6 +50,8 @@ pub struct GroupView {
     pub prefix: String,
     pub windows: Vec<String>,
     pub region_code: String,
+    /// The units whose matters the group handles (codes).
+    pub units: Vec<String>,
     pub waiting: u64,
 }
 
@@ -111,6 +118,12 @@ fn works_windows(actor: &Actor) -> bool {
 fn group_view(g: queue_group::Model, waiting: u64) -> GroupView {
     GroupView {
         windows: windows_of(&g),
+        units: g
+            .units
+            .split(',')
+            .filter(|u| !u.is_empty())
+            .map(String::from)
+            .collect(),
         code: g.code,
         name: g.name,
         prefix: g.prefix,
@@ -203,6 +216,24 @@ pub async fn set_group(app: &App, actor: &Actor, g: GroupInput) -> AppResult<Gro
             format!("“{w}”已是另一服务大厅的窗口（{}），请换一个名称", o.name),
         ));
     }
+    let mut units: Vec<String> = Vec::new();
+    for u in g.units.iter().map(|u| u.trim()).filter(|u| !u.is_empty()) {
+        let known = crate::store::entities::department::Entity::find()
+            .filter(crate::store::entities::department::Column::Code.eq(u))
+            .one(&app.db.conn)
+            .await?
+            .is_some();
+        if !known {
+            return Err(AppError::field(
+                "units",
+                Code::QueueBadGroup,
+                format!("单位编码“{u}”不存在"),
+            ));
+        }
+        if !units.iter().any(|x| x == u) {
+            units.push(u.to_string());
+        }
+    }
     let now = app.now();
     let txn = app.db.begin_write().await?;
     queue_group::Entity::delete_by_id(code.to_string())
@@ -214,6 +245,7 @@ pub async fn set_group(app: &App, actor: &Actor, g: GroupInput) -> AppResult<Gro
         prefix: Set(prefix.into()),
         windows: Set(windows.join(",")),
         region_code: Set(region),
+        units: Set(units.join(",")),
     }
     .insert(&txn)
     .await?;
@@ -404,9 +436,16 @@ pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Opti
     if !works_windows(actor) {
         return Err(audit::deny(app, actor, "queue.call", "queue_ticket", window).await);
     }
-    let served = served_groups(app, actor, window).await?;
+    let (region, served) = served(app, actor, window).await?;
     let now = app.now();
     let txn = app.db.begin_write().await?;
+    if is_paused(&txn, &region, window, now).await? {
+        txn.rollback().await?;
+        return Err(AppError::new(
+            Code::QueueWindowPaused,
+            "本窗口已暂停叫号，请先恢复叫号",
+        ));
+    }
     finish_window(&txn, window, &served, now).await?;
     let next = queue_ticket::Entity::find()
         .filter(queue_ticket::Column::Day.eq(today(now)))
@@ -448,21 +487,94 @@ pub async fn call_next(app: &App, actor: &Actor, window: &str) -> AppResult<Opti
 /// The groups a window serves, of the actor's halls: another hall's window reads as one that
 /// does not exist.
 async fn served_groups(app: &App, actor: &Actor, window: &str) -> AppResult<Vec<String>> {
-    let served: Vec<String> = queue_group::Entity::find()
+    Ok(served(app, actor, window).await?.1)
+}
+
+/// The hall (region) of a window of the actor's halls, and the groups it serves there.
+async fn served(app: &App, actor: &Actor, window: &str) -> AppResult<(String, Vec<String>)> {
+    let groups: Vec<queue_group::Model> = queue_group::Entity::find()
         .all(&app.db.conn)
         .await?
         .into_iter()
         .filter(|g| windows_of(g).iter().any(|w| w == window) && staffs(actor, g))
-        .map(|g| g.code)
         .collect();
-    if served.is_empty() {
+    let Some(region) = groups.first().map(|g| g.region_code.clone()) else {
         return Err(AppError::field(
             "window",
             Code::QueueUnknownWindow,
             "该窗口不属于任何业务分组",
         ));
+    };
+    Ok((region, groups.into_iter().map(|g| g.code).collect()))
+}
+
+/// Whether a window of a hall is paused today.
+async fn is_paused<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    region: &str,
+    window: &str,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    Ok(
+        queue_window_pause::Entity::find_by_id((region.to_string(), window.to_string()))
+            .one(db)
+            .await?
+            .is_some_and(|p| p.day == today(now)),
+    )
+}
+
+/// Whether a window of the actor's halls is paused today (for the window page).
+pub async fn window_paused(app: &App, actor: &Actor, window: &str) -> AppResult<bool> {
+    if !works_windows(actor) {
+        return Err(audit::deny(app, actor, "queue.current", "queue_ticket", window).await);
     }
-    Ok(served)
+    let window = window.trim();
+    let (region, _) = served(app, actor, window).await?;
+    is_paused(&app.db.conn, &region, window, app.now()).await
+}
+
+/// 暂停叫号 (`paused`) or 恢复叫号 for the rest of today: a paused window calls nobody and the
+/// hall display says so. The ticket the window is serving stays with it.
+pub async fn pause(app: &App, actor: &Actor, window: &str, paused: bool) -> AppResult<bool> {
+    let window = window.trim();
+    let action = if paused {
+        "queue.pause"
+    } else {
+        "queue.resume"
+    };
+    if !works_windows(actor) {
+        return Err(audit::deny(app, actor, action, "queue_window", window).await);
+    }
+    let (region, _) = served(app, actor, window).await?;
+    let now = app.now();
+    let txn = app.db.begin_write().await?;
+    queue_window_pause::Entity::delete_by_id((region.clone(), window.to_string()))
+        .exec(&txn)
+        .await?;
+    if paused {
+        queue_window_pause::ActiveModel {
+            region_code: Set(region.clone()),
+            window: Set(window.to_string()),
+            day: Set(today(now)),
+            paused_by: Set(actor.audit_name()),
+            paused_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    audit::record(
+        &txn,
+        now,
+        &actor.audit_name(),
+        Event::new(action, "queue_window", format!("{region}/{window}")).reason(if paused {
+            "暂停叫号"
+        } else {
+            "恢复叫号"
+        }),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(paused)
 }
 
 /// The ticket a window is serving now (called today and not yet finished), for the clerk who
@@ -640,6 +752,8 @@ pub struct Hall {
     /// Called today, latest first.
     pub called: Vec<TicketView>,
     pub groups: Vec<GroupView>,
+    /// Windows that call nobody today (暂停服务).
+    pub paused: Vec<String>,
 }
 
 /// What the hall display shows.
@@ -656,9 +770,18 @@ pub async fn hall(app: &App) -> AppResult<Hall> {
     for t in rows {
         called.push(ticket_view(app, t).await?);
     }
+    let paused = queue_window_pause::Entity::find()
+        .filter(queue_window_pause::Column::Day.eq(today(app.now())))
+        .order_by_asc(queue_window_pause::Column::Window)
+        .all(&app.db.conn)
+        .await?
+        .into_iter()
+        .map(|p| p.window)
+        .collect();
     Ok(Hall {
         called,
         groups: groups(app).await?,
+        paused,
     })
 }
 

@@ -1101,6 +1101,24 @@ async fn every_route_every_role_inside_and_outside() {
                 }
             }),
         ),
+        // 暂停叫号 likewise (and resumed, so later cases still call).
+        case(
+            M::POST,
+            "/api/v1/queue/pause",
+            "/api/v1/queue/pause",
+            Body::Json(json!({"window": "4号窗口", "paused": false})),
+            Box::new(|w: &Who| {
+                if w.role.is_none() {
+                    Want::Login
+                } else if !w.is(&[Role::WindowClerk, Role::Admin]) {
+                    Want::Refused
+                } else if w.scope == COUNTY && !w.assigned_only {
+                    Want::Ok
+                } else {
+                    Want::Exactly(422)
+                }
+            }),
+        ),
         // What a window serves now: its hall's clerks and admins; another hall's window
         // reads as unknown.
         case(

@@ -1360,3 +1360,120 @@ async fn an_application_sent_twice_with_its_key_is_received_once() {
 pub(crate) fn wrong_pin(pin: &str) -> String {
     format!("{:06}", (pin.parse::<u32>().unwrap() + 1) % 1_000_000)
 }
+
+#[tokio::test]
+async fn a_paused_window_calls_nobody_and_the_hall_says_so() {
+    let app = TestApp::spawn().await;
+    let clerk = app.token("clerk").await;
+    let (s, t) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/tickets",
+            None,
+            Some(json!({"group": "social"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let post = |path: &'static str, body: Value| {
+        let app = &app;
+        let clerk = clerk.clone();
+        async move { app.call(Method::POST, path, Some(&clerk), Some(body)).await }
+    };
+    let (s, p) = post(
+        "/api/v1/queue/pause",
+        json!({"window": "1号窗口", "paused": true}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{p}");
+    assert_eq!(p["paused"], true);
+    let (s, e) = post("/api/v1/queue/call", json!({"window": "1号窗口"})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["code"], "queue.window_paused");
+    let (_, cur) = app
+        .get("/api/v1/queue/current?window=1号窗口", &clerk)
+        .await;
+    assert_eq!(cur["paused"], true, "{cur}");
+    let hall = app
+        .client
+        .get(app.url("/hall"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        hall.contains("1号窗口") && hall.contains("暂停服务"),
+        "{hall}"
+    );
+    // Unknown windows and other roles are refused; the ticket still waits.
+    let (s, _) = post(
+        "/api/v1/queue/pause",
+        json!({"window": "99号窗口", "paused": true}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let operator = app.token("operator").await;
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/pause",
+            Some(&operator),
+            Some(json!({"window": "1号窗口", "paused": false})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Resumed, the window calls again.
+    let (_, p) = post(
+        "/api/v1/queue/pause",
+        json!({"window": "1号窗口", "paused": false}),
+    )
+    .await;
+    assert_eq!(p["paused"], false);
+    let (s, c) = post("/api/v1/queue/call", json!({"window": "1号窗口"})).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["ticket"]["label"], t["label"]);
+    // A pause lasts the day: the next morning the window calls without anyone lifting it.
+    post(
+        "/api/v1/queue/pause",
+        json!({"window": "1号窗口", "paused": true}),
+    )
+    .await;
+    app.advance_clock(24 * 60).await;
+    let clerk2 = app.token("clerk").await;
+    let (_, cur) = app
+        .get("/api/v1/queue/current?window=1号窗口", &clerk2)
+        .await;
+    assert_eq!(cur["paused"], false, "{cur}");
+}
+
+#[tokio::test]
+async fn a_groups_units_narrow_the_windows_matters() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    let (_, g) = app.get("/api/v1/queue/groups", &admin).await;
+    let social = g["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "social")
+        .cloned()
+        .unwrap();
+    assert_eq!(social["units"], json!(["rsj", "ybj", "gjj"]));
+    let (s, e) = app
+        .call(
+            Method::POST,
+            "/api/v1/queue/groups",
+            Some(&admin),
+            Some(json!({"code": "social", "name": "社保医保", "prefix": "A",
+                "windows": ["1号窗口"], "units": ["nope"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("nope"));
+    let clerk = app.browser_session("clerk").await;
+    let (_, page) = clerk.page("/window").await;
+    assert!(page.contains("data-units=\"rsj,ybj,gjj\""), "{page}");
+    assert!(page.contains("data-unit=\"rsj\""));
+    assert!(page.contains("id=\"a-find\"") && page.contains("id=\"q-pause\""));
+}

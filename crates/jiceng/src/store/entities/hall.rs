@@ -208,6 +208,26 @@ pub mod queue_group {
         pub windows: String,
         /// The region of the hall whose windows these are.
         pub region_code: String,
+        /// The codes of the units whose matters the group handles, comma-separated.
+        pub units: String,
+    }
+    no_relations!();
+}
+
+pub mod queue_window_pause {
+    use sea_orm::entity::prelude::*;
+
+    /// 暂停叫号: a window of a hall that calls nobody on `day`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "queue_window_pauses")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub region_code: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub window: String,
+        pub day: String,
+        pub paused_by: String,
+        pub paused_at: DateTimeUtc,
     }
     no_relations!();
 }

@@ -18,6 +18,7 @@ mod m0014_request_kind;
 mod m0015_queue_recall;
 mod m0016_supervision_notices;
 mod m0017_caller_digest;
+mod m0018_window_service;
 mod schema;
 
 use crate::store::Db;
@@ -38,6 +39,7 @@ use crate::store::migrations::m0014_request_kind::request_kind;
 use crate::store::migrations::m0015_queue_recall::queue_recall;
 use crate::store::migrations::m0016_supervision_notices::supervision_notices;
 use crate::store::migrations::m0017_caller_digest::caller_digest;
+use crate::store::migrations::m0018_window_service::window_service;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
@@ -140,6 +142,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 17,
         name: "0017_caller_digest",
         statements: caller_digest,
+    },
+    Migration {
+        version: 18,
+        name: "0018_window_service",
+        statements: window_service,
     },
 ];
 
