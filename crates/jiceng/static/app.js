@@ -306,3 +306,21 @@ document.querySelectorAll(".unit-filter").forEach(function (input) {
     });
   });
 });
+
+// A grid's new boundary: the chosen GeoJSON file's text goes with the form.
+(function () {
+  var file = document.getElementById("geojson-file");
+  var text = document.getElementById("geojson");
+  var status = document.getElementById("geojson-status");
+  if (!file || !text) return;
+  file.addEventListener("change", function () {
+    var f = file.files && file.files[0];
+    text.value = "";
+    if (!f) return;
+    if (f.size > 2 * 1024 * 1024) { status.textContent = "文件超过2MB，请只导出这一个网格的边界"; file.value = ""; return; }
+    var r = new FileReader();
+    r.onload = function () { text.value = r.result; status.textContent = "已读取 " + f.name + "，保存后生效"; };
+    r.onerror = function () { status.textContent = "无法读取文件"; };
+    r.readAsText(f);
+  });
+})();

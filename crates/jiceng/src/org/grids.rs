@@ -372,6 +372,64 @@ pub async fn update_grid(
     Ok(view)
 }
 
+/// The grid workers an administrator over the grid may put in charge of it: active grid-worker
+/// accounts of its village or of a region above it (the rule `update_grid` checks), by name.
+/// `None` when the actor may not edit the grid (the page then shows no form).
+pub async fn worker_choices(
+    app: &App,
+    actor: &Actor,
+    code: &str,
+) -> AppResult<Option<Vec<(i64, String)>>> {
+    let g = grid::Entity::find_by_id(code.to_string())
+        .one(&app.db.conn)
+        .await?
+        .ok_or_else(grid_not_found)?;
+    let village = RegionCode::parse(&g.village_code).map_err(AppError::internal)?;
+    if !actor.is_admin() || !actor.covers_region(&village) {
+        return Ok(None);
+    }
+    let mut out: Vec<(i64, String)> = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::GridWorker))
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::Username)
+        .all(&app.db.conn)
+        .await?
+        .into_iter()
+        .filter(|u| {
+            RegionCode::parse(&u.region_code)
+                .is_ok_and(|c| c.contains(&village) || village.contains(&c))
+        })
+        .map(|u| (u.id, format!("{}（{}）", u.display_name, u.username)))
+        .collect();
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(Some(out))
+}
+
+/// The geometry of an uploaded GeoJSON text: a geometry, a Feature, or a FeatureCollection of
+/// exactly one feature (as GIS tools export one grid).
+pub fn geometry_of_upload(text: &str) -> AppResult<serde_json::Value> {
+    let bad = |m: &str| AppError::field("geojson", Code::GeometryInvalidGeojson, m.to_string());
+    let v: serde_json::Value = serde_json::from_str(text.trim())
+        .map_err(|_| bad("文件不是有效的 GeoJSON（JSON 格式错误）"))?;
+    match v.get("type").and_then(|t| t.as_str()) {
+        Some("Feature") => v
+            .get("geometry")
+            .filter(|g| !g.is_null())
+            .cloned()
+            .ok_or_else(|| bad("GeoJSON 要素没有几何图形")),
+        Some("FeatureCollection") => match v.get("features").and_then(|f| f.as_array()) {
+            Some(fs) if fs.len() == 1 => geometry_of_upload(&fs[0].to_string()),
+            Some(fs) => Err(bad(&format!(
+                "文件含有{}个要素，每次只能导入一个网格的边界",
+                fs.len()
+            ))),
+            None => Err(bad("GeoJSON 要素集没有 features")),
+        },
+        Some(_) => Ok(v),
+        None => Err(bad("文件不是 GeoJSON（缺少 type）")),
+    }
+}
+
 pub async fn delete_grid(app: &App, actor: &Actor, code: &str) -> AppResult<()> {
     let existing = grid::Entity::find_by_id(code.to_string())
         .one(&app.db.conn)

@@ -34,7 +34,7 @@ pub fn routes() -> Router<App> {
     Router::new()
         .route("/", get(home))
         .route("/map", get(map_page))
-        .route("/grids/{code}", get(grid_page))
+        .route("/grids/{code}", get(grid_page).post(grid_submit))
         .route("/locate", get(locate_page))
         .route("/admin/regions", get(regions_page).post(regions_submit))
         .route(
@@ -350,6 +350,8 @@ pub struct MapShape {
     pub(crate) fill: &'static str,
     pub(crate) label_x: String,
     pub(crate) label_y: String,
+    /// The grid the page is about (an order's, or the grid's own page): outlined.
+    pub(crate) current: bool,
 }
 
 pub struct SvgMap {
@@ -358,6 +360,11 @@ pub struct SvgMap {
     pub(crate) shapes: Vec<MapShape>,
     /// A point to mark (an order's place), projected.
     pub(crate) marker: Option<(String, String)>,
+    /// Label size in drawing units: larger when there are few grids, so that a label reads
+    /// at about 12 px or more on a 390 px phone.
+    pub(crate) label_size: String,
+    /// Many grids (the county): the drawing keeps a readable width and scrolls on a phone.
+    pub(crate) many: bool,
 }
 
 pub(crate) const PALETTE: [&str; 8] = [
@@ -383,6 +390,15 @@ pub fn grid_shapes(grids: &[org::GridView]) -> Vec<crate::org::locate::GridShape
 /// Projects grid polygons into an SVG drawing, coloured by township, with a point marked
 /// (lon, lat) when given.
 pub fn svg_map(grids: &[crate::org::locate::GridShape], marker: Option<(f64, f64)>) -> SvgMap {
+    svg_map_around(grids, marker, None)
+}
+
+/// [`svg_map`] with one grid outlined (the order's, or the grid's own page).
+pub fn svg_map_around(
+    grids: &[crate::org::locate::GridShape],
+    marker: Option<(f64, f64)>,
+    current: Option<&str>,
+) -> SvgMap {
     let polys: Vec<(usize, &geo::Polygon<f64>)> = grids
         .iter()
         .enumerate()
@@ -445,12 +461,18 @@ pub fn svg_map(grids: &[crate::org::locate::GridShape], marker: Option<(f64, f64
                 fill: PALETTE[t % PALETTE.len()],
                 label_x: format!("{:.1}", c.0),
                 label_y: format!("{:.1}", c.1),
+                current: current == Some(g.code.as_str()),
             }
         })
         .collect();
+    // About seven label characters across a grid's share of the width.
+    let across = (grids.len().max(1) as f64).sqrt();
+    let label_size = (width / across / 7.0).clamp(13.0, 44.0);
     SvgMap {
         width: width as u32,
         height: height.ceil() as u32,
+        label_size: format!("{label_size:.0}"),
+        many: grids.len() > 30,
         shapes,
         marker: marker.map(|(x, y)| {
             let (x, y) = project(x, y);
@@ -490,24 +512,119 @@ pub(crate) struct GridPage {
     pub(crate) village: String,
     pub(crate) township: String,
     pub(crate) worker: String,
+    /// For an administrator over the grid: the grid workers to choose from.
+    pub(crate) workers: Option<Vec<(i64, String)>>,
+    pub(crate) map: Option<crate::org::pages::SvgMap>,
+    pub(crate) form: FormState,
+}
+
+async fn grid_view(
+    app: &App,
+    user: &WebUser,
+    code: &str,
+    form: FormState,
+    status: StatusCode,
+) -> PageResult {
+    let d = org::grid_detail(app, &user.actor(), code)
+        .await
+        .map_err(|e| user.fail(app, e))?;
+    let workers = org::grids::worker_choices(app, &user.actor(), code)
+        .await
+        .map_err(|e| user.fail(app, e))?;
+    // The grid outlined among its neighbours.
+    let map = serde_json::from_value::<geojson::Geometry>(d.grid.geometry.clone())
+        .ok()
+        .and_then(|g| jiceng_core::geometry::grid_polygon(&g.value).ok())
+        .and_then(|p| p.centroid())
+        .map(|c| {
+            let grids = crate::org::locate::of(app)
+                .snapshot()
+                .grids_near(c.x(), c.y(), 2000.0);
+            svg_map_around(&grids, None, Some(code))
+        });
+    let page = GridPage {
+        chrome: page_chrome(app, &user.0, "/map"),
+        village: format!("{}（{}）", d.village_name, d.grid.village_code),
+        township: d.township_name,
+        worker: d.worker_name.unwrap_or_else(|| "未指定".into()),
+        grid: d.grid,
+        workers,
+        map,
+        form,
+    };
+    Ok(render(status, &page))
 }
 
 pub(crate) async fn grid_page(
     State(app): State<App>,
     user: WebUser,
+    headers: axum::http::HeaderMap,
     Path(code): Path<String>,
 ) -> PageResult {
-    let d = org::grid_detail(&app, &user.actor(), &code)
+    let (form, clear) = crate::web::take_flash(&app, &headers);
+    let mut resp = grid_view(&app, &user, &code, form, StatusCode::OK).await?;
+    if let Some(c) = clear {
+        resp.headers_mut().append(axum::http::header::SET_COOKIE, c);
+    }
+    Ok(resp)
+}
+
+/// An administrator assigns the grid's worker and replaces its boundary with an uploaded
+/// GeoJSON (the same checks as the API: inside the village, no overlap, a worker of the
+/// village or above).
+pub(crate) async fn grid_submit(
+    State(app): State<App>,
+    user: WebUser,
+    headers: axum::http::HeaderMap,
+    Path(code): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    form_csrf(&user, &form)?;
+    let actor = user.actor();
+    let current = org::get_grid(&app, &actor, &code)
         .await
         .map_err(|e| user.fail(&app, e))?;
-    let page = GridPage {
-        chrome: page_chrome(&app, &user.0, "/map"),
-        village: format!("{}（{}）", d.village_name, d.grid.village_code),
-        township: d.township_name,
-        worker: d.worker_name.unwrap_or_else(|| "未指定".into()),
-        grid: d.grid,
+    let uploaded = field(&form, "geojson");
+    let geometry = if uploaded.trim().is_empty() {
+        Ok(current.geometry.clone())
+    } else {
+        org::grids::geometry_of_upload(&uploaded)
     };
-    Ok(render(StatusCode::OK, &page))
+    let worker = field(&form, "worker_user_id");
+    let result = match geometry {
+        Ok(geometry) => {
+            org::update_grid(
+                &app,
+                &actor,
+                &code,
+                org::GridInput {
+                    code: code.clone(),
+                    name: current.name.clone(),
+                    village_code: current.village_code.clone(),
+                    geometry,
+                    worker_user_id: worker.trim().parse().ok(),
+                },
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(crate::web::saved_redirect(
+            &app,
+            &headers,
+            &format!("/grids/{code}"),
+            "已保存网格",
+        )),
+        Err(e) if e.is_internal() || e.status() == StatusCode::FORBIDDEN => Err(user.fail(&app, e)),
+        Err(e) => {
+            let mut kept = form;
+            // The upload is not sent back into the page.
+            kept.remove("geojson");
+            let state = FormState::from_error(kept, &e);
+            grid_view(&app, &user, &code, state, e.status()).await
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

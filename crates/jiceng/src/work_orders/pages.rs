@@ -373,7 +373,13 @@ async fn detail_view(
             let grids = crate::org::locate::of(app)
                 .snapshot()
                 .grids_near(lon, lat, 600.0);
-            (!grids.is_empty()).then(|| crate::org::pages::svg_map(&grids, Some((lon, lat))))
+            (!grids.is_empty()).then(|| {
+                crate::org::pages::svg_map_around(
+                    &grids,
+                    Some((lon, lat)),
+                    o.location.grid.as_ref().map(|g| g.code.as_str()),
+                )
+            })
         }
         _ => None,
     };

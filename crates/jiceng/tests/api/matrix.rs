@@ -1507,6 +1507,20 @@ async fn every_route_every_role_inside_and_outside() {
             Body::Empty,
             object(|w| w.covers(V_OTHER), Want::Ok),
         ),
+        // The grid's admin form keeps its worker (the boundary unchanged).
+        case(
+            M::POST,
+            "/grids/{code}",
+            format!("/grids/{V_CG}-01"),
+            Body::Form(form(&[(
+                "worker_user_id",
+                &grid_body(&app, format!("{V_CG}-01")).await["worker_user_id"]
+                    .as_i64()
+                    .map(|w| w.to_string())
+                    .unwrap_or_default(),
+            )])),
+            staff(|w| w.admin() && w.covers(V_CG)),
+        ),
         case(
             M::GET,
             "/locate",

@@ -1763,3 +1763,104 @@ async fn a_bundle_asks_for_the_id_card_once() {
         assert!(label.starts_with("居民身份证"), "{label}");
     }
 }
+
+#[tokio::test]
+async fn an_admin_assigns_a_grids_worker_and_imports_its_boundary() {
+    let app = TestApp::spawn().await;
+    let admin = app.token("admin").await;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let worker = jiceng::store::entities::user::Entity::find()
+        .filter(jiceng::store::entities::user::Column::Username.eq("gw001"))
+        .one(&app.app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    // A grid of the worker's own village.
+    let grid = jiceng::store::entities::grid::Entity::find()
+        .filter(jiceng::store::entities::grid::Column::WorkerUserId.eq(worker.id))
+        .one(&app.app.db.conn)
+        .await
+        .unwrap()
+        .unwrap();
+    let code = grid.code.as_str();
+    let (_, g) = app.get(&format!("/api/v1/grids/{code}"), &admin).await;
+    let ring: Vec<(f64, f64)> = g["geometry"]["coordinates"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
+        .collect();
+    let n = (ring.len() - 1) as f64;
+    let (cx, cy) = ring[..ring.len() - 1]
+        .iter()
+        .fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
+    // The same grid drawn a little smaller, as a GIS tool exports one feature.
+    let smaller: Vec<Value> = ring
+        .iter()
+        .map(|(x, y)| json!([cx + (x - cx) * 0.9, cy + (y - cy) * 0.9]))
+        .collect();
+    let feature = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "x"},
+         "geometry": {"type": "Polygon", "coordinates": [smaller]}}]})
+    .to_string();
+    let web = app.browser_session("admin").await;
+    let (s, page) = web.page(&format!("/grids/{code}")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        page.contains("id=\"grid-form\"") && page.contains("grid-outline"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("value=\"{}\"", worker.id)),
+        "gw001 offered"
+    );
+    // Bad files are refused with a reason and change nothing.
+    for (bad, why) in [
+        ("{not json", "JSON 格式错误"),
+        (
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","geometry":null},{"type":"Feature","geometry":null}]}"#,
+            "2个要素",
+        ),
+        (
+            r#"{"type":"Polygon","coordinates":[[[120.5,30.5],[120.6,30.5],[120.6,30.6],[120.5,30.5]]]}"#,
+            "超出",
+        ),
+    ] {
+        let (s, html) = web
+            .post_form(
+                &format!("/grids/{code}"),
+                &[
+                    ("csrf", web.csrf.as_str()),
+                    ("worker_user_id", ""),
+                    ("geojson", bad),
+                ],
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {html}");
+        assert!(html.contains(why), "{why}: {html}");
+    }
+    let (s, _) = web
+        .post_form(
+            &format!("/grids/{code}"),
+            &[
+                ("csrf", web.csrf.as_str()),
+                ("worker_user_id", &worker.id.to_string()),
+                ("geojson", &feature),
+            ],
+        )
+        .await;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, after) = app.get(&format!("/api/v1/grids/{code}"), &admin).await;
+    assert_eq!(after["properties"]["worker_user_id"], worker.id);
+    let x0 = after["geometry"]["coordinates"][0][0][0].as_f64().unwrap();
+    assert!(
+        (x0 - smaller[0][0].as_f64().unwrap()).abs() < 1e-9,
+        "{after}"
+    );
+    let (_, saved) = web.page(&format!("/grids/{code}")).await;
+    assert!(saved.contains("已保存网格"), "{saved}");
+    // Others read the grid without the form, and may not post it.
+    let handler = app.browser_session("handler.xfjy").await;
+    let (_, page) = handler.page(&format!("/grids/{code}")).await;
+    assert!(!page.contains("id=\"grid-form\""));
+}
