@@ -84,9 +84,30 @@ pub fn format_local(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// Formats a deadline for people: one that ends at midnight (Beijing time) is "by the end of"
+/// the day before (`2026-12-18 当日`), never `2026-12-19 00:00`; another shows its time.
+pub fn format_due(t: DateTime<Utc>) -> String {
+    let local = t.with_timezone(&china_offset());
+    if chrono::Timelike::hour(&local) == 0 && chrono::Timelike::minute(&local) == 0 {
+        let day = (local - Duration::minutes(1)).format("%Y-%m-%d");
+        format!("{day} 当日")
+    } else {
+        format_local(t)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deadline_at_midnight_is_the_day_before() {
+        use chrono::TimeZone;
+        // 2026-12-19 00:00 in Beijing.
+        let t = Utc.with_ymd_and_hms(2026, 12, 18, 16, 0, 0).unwrap();
+        assert_eq!(format_due(t), "2026-12-18 当日");
+        assert_eq!(format_due(t + Duration::minutes(30)), "2026-12-19 00:30");
+    }
 
     #[test]
     fn fake_clock_advances() {

@@ -21,6 +21,12 @@ pub enum State {
 }
 
 impl State {
+    /// Whether the lead unit owes the work now (to sign, or to do and reply): the states in
+    /// which the supervision office may press it (催办, 督办单).
+    pub fn unit_owes_work(self) -> bool {
+        matches!(self, Self::PendingSign | Self::InProgress)
+    }
+
     /// Whether the citizen may rate the order (好差评): once it is answered — at the callback,
     /// or after it closed.
     pub fn may_be_rated(self) -> bool {
@@ -481,7 +487,7 @@ pub fn transition(
             S::InProgress
         }
         // Pressing a unit changes nothing but the record; only while the unit owes work.
-        (S::PendingSign | S::InProgress, A::Urge | A::Supervise) => state,
+        (s, A::Urge | A::Supervise) if s.unit_owes_work() => state,
         (_, A::Merge) => S::Merged,
         (_, A::Withdraw) => S::Withdrawn,
         _ => return illegal,

@@ -100,13 +100,7 @@ trait Times {
     /// A deadline as people read it: a limit that ends at midnight is "by the end of" the day
     /// before (`2026-12-09 当日`), never "2026-12-10 00:00"; another shows its time.
     fn due(&self, d: impl Instant) -> String {
-        let at = d.at();
-        let local_t = at.with_timezone(&jiceng_core::clock::china_offset());
-        if chrono::Timelike::hour(&local_t) == 0 && chrono::Timelike::minute(&local_t) == 0 {
-            format!("{} 当日", jiceng_core::application::due_day(at))
-        } else {
-            local(d)
-        }
+        jiceng_core::clock::format_due(d.at())
     }
 }
 

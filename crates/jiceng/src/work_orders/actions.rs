@@ -333,10 +333,10 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
         )
         .await?;
         event_note = format!(
-            "{}：{}个工作日内（{}前）办结。{}",
+            "{}：{}个工作日内办结（期限 {}）。{}",
             jiceng_core::supervision::number(n.issued_at, n.id),
             days,
-            jiceng_core::clock::format_local(n.due_at),
+            jiceng_core::clock::format_due(n.due_at),
             n.requirement
         );
     }

@@ -31,7 +31,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use jiceng_core::clock::format_local;
+use jiceng_core::clock::{format_due, format_local};
 use jiceng_core::sla::Priority;
 use jiceng_core::work_order::{Action, State as OrderState};
 use std::collections::HashMap;
@@ -117,7 +117,7 @@ fn row(o: &OrderView) -> Row {
             .map(|l| l.name.clone())
             .unwrap_or_else(|| "待派单".into()),
         status: o.status_label,
-        due: due.map(format_local).unwrap_or_default(),
+        due: due.map(format_due).unwrap_or_default(),
         light,
         light_label,
     }
@@ -418,8 +418,8 @@ async fn detail_view(
             .unwrap_or(""),
         confidence: format!("{:.0}%", o.category.confidence * 100.0),
         place,
-        sign_by: o.deadlines.sign_by.map(format_local).unwrap_or_default(),
-        resolve_by: o.deadlines.resolve_by.map(format_local).unwrap_or_default(),
+        sign_by: o.deadlines.sign_by.map(format_due).unwrap_or_default(),
+        resolve_by: o.deadlines.resolve_by.map(format_due).unwrap_or_default(),
         actions,
         units,
         timeline,
@@ -1133,8 +1133,9 @@ struct SupervisionPage {
     units: Vec<crate::work_orders::escalation::UnitOverdue>,
     /// The unit chosen (its id), if one is.
     unit: Option<i64>,
-    /// Each late order and the whole days it is past its resolve deadline.
-    rows: Vec<(Row, i64)>,
+    /// Each late order, the whole days it is past its resolve deadline, and whether its unit
+    /// still owes the work (and so may be pressed).
+    rows: Vec<(Row, i64, bool)>,
     pager: crate::web::Pager,
     /// Whether the account may press a unit (催办, 督办单).
     can_urge: bool,
@@ -1205,7 +1206,8 @@ async fn supervision(
                         .resolve_by
                         .map(|due| jiceng_core::supervision::days_overdue(due, app.now()))
                         .unwrap_or(0);
-                    (row(o), late)
+                    let owes = OrderState::parse(&o.status).is_some_and(|s| s.unit_owes_work());
+                    (row(o), late, owes)
                 })
                 .collect(),
             pager: pager(
@@ -1251,7 +1253,7 @@ async fn notice_page(State(app): State<App>, user: WebUser, Path(id): Path<i64>)
         StatusCode::OK,
         &NoticePage {
             county: crate::org::locate::of(&app).snapshot().county_name(),
-            resolve_by: o.deadlines.resolve_by.map(format_local).unwrap_or_default(),
+            resolve_by: o.deadlines.resolve_by.map(format_due).unwrap_or_default(),
             late_days,
             n,
             o,

@@ -121,7 +121,7 @@ pub(crate) async fn issue(
         ("编号", number),
         ("查询码", m.tracking_code.clone()),
         ("标题", m.title.clone()),
-        ("期限", jiceng_core::clock::format_local(due)),
+        ("期限", jiceng_core::clock::format_due(due)),
         ("要求", requirement),
     ];
     let messages = [format!("unit:{unit}"), format!("unit:{unit}:head")]
@@ -240,7 +240,7 @@ pub async fn sweep(app: &App) -> AppResult<usize> {
         let vars = vec![
             ("编号", number),
             ("单位", unit),
-            ("期限", jiceng_core::clock::format_local(n.due_at)),
+            ("期限", jiceng_core::clock::format_due(n.due_at)),
             ("查询码", m.tracking_code.clone()),
             ("标题", m.title.clone()),
         ];
@@ -292,7 +292,7 @@ async fn views<C: ConnectionTrait>(db: &C, rows: Vec<notice::Model>) -> AppResul
                 .unwrap_or_default(),
             issued_by_name: people.get(&n.issued_by).cloned().unwrap_or_default(),
             url: format!("/supervision-notices/{}", n.id),
-            due_label: jiceng_core::clock::format_local(n.due_at),
+            due_label: jiceng_core::clock::format_due(n.due_at),
             issued_label: jiceng_core::clock::format_local(n.issued_at),
             status_label: n.status.label(),
             id: n.id,

@@ -6,7 +6,7 @@ use fantoccini::{ClientBuilder, Locator};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -15,7 +15,7 @@ impl Drop for Driver {
     }
 }
 
-async fn wait_for_path(c: &fantoccini::Client, want: impl Fn(&str) -> bool) {
+pub(crate) async fn wait_for_path(c: &fantoccini::Client, want: impl Fn(&str) -> bool) {
     for _ in 0..100 {
         if want(c.current_url().await.unwrap().path()) {
             return;
@@ -34,7 +34,7 @@ fn free_port() -> u16 {
 }
 
 /// A headless Chromium driven through chromedriver on a free port.
-async fn browser() -> (fantoccini::Client, Driver) {
+pub(crate) async fn browser() -> (fantoccini::Client, Driver) {
     let port = free_port();
     let driver = Driver(
         Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
@@ -214,7 +214,7 @@ async fn logout(c: &fantoccini::Client) {
 }
 
 /// Waits until the element's text contains `want` (the page may still be reloading).
-async fn wait_text(c: &fantoccini::Client, id: &str, want: &str) {
+pub(crate) async fn wait_text(c: &fantoccini::Client, id: &str, want: &str) {
     let mut last = String::new();
     for _ in 0..50 {
         if let Ok(e) = c.find(Locator::Id(id)).await
@@ -230,7 +230,7 @@ async fn wait_text(c: &fantoccini::Client, id: &str, want: &str) {
     panic!("#{id} never showed “{want}”: {last}");
 }
 
-async fn fill(c: &fantoccini::Client, name: &str, value: &str) {
+pub(crate) async fn fill(c: &fantoccini::Client, name: &str, value: &str) {
     c.find(Locator::Css(&format!("[name='{name}']")))
         .await
         .unwrap()
@@ -404,7 +404,11 @@ async fn browser_operator_registers_handler_replies_citizen_tracks_and_rates() {
 }
 
 /// Waits until an element's text satisfies `want`.
-async fn wait_until_text(c: &fantoccini::Client, id: &str, want: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn wait_until_text(
+    c: &fantoccini::Client,
+    id: &str,
+    want: impl Fn(&str) -> bool,
+) -> String {
     let mut text = String::new();
     for _ in 0..100 {
         if let Ok(e) = c.find(Locator::Id(id)).await {
@@ -579,7 +583,7 @@ async fn browser_clerk_calls_a_ticket_receives_a_bundle_prints_the_receipt_and_t
 }
 
 /// Signs in through the login form of a fresh browser state.
-async fn sign_in(c: &fantoccini::Client, app: &TestApp, user: &str) {
+pub(crate) async fn sign_in(c: &fantoccini::Client, app: &TestApp, user: &str) {
     c.delete_all_cookies().await.unwrap();
     c.goto(&app.url("/login")).await.unwrap();
     c.find(Locator::Id("username"))

@@ -7,6 +7,7 @@ mod helpers;
 mod auth;
 mod bad_input;
 mod browser;
+mod browser_roles;
 mod catalog;
 mod demo;
 mod fuzz;
