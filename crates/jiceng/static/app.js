@@ -294,6 +294,18 @@ document.querySelectorAll("form[data-js-form]").forEach((f) =>
   f.addEventListener("submit", (e) => e.preventDefault()),
 );
 
+// 查找分类 and the like: narrows the select it names to the options containing what was typed.
+document.querySelectorAll("input[data-narrows]").forEach(function (input) {
+  var select = document.getElementById(input.dataset.narrows);
+  if (!select) { return; }
+  input.addEventListener("input", function () {
+    var q = input.value.trim();
+    select.querySelectorAll("option").forEach(function (o) {
+      o.hidden = o.value !== "" && q !== "" && o.textContent.indexOf(q) < 0;
+    });
+  });
+});
+
 // 查找单位: narrows a unit picker to the names containing what was typed.
 document.querySelectorAll(".unit-filter").forEach(function (input) {
   var form = input.closest("form");
@@ -322,5 +334,39 @@ document.querySelectorAll(".unit-filter").forEach(function (input) {
     r.onload = function () { text.value = r.result; status.textContent = "已读取 " + f.name + "，保存后生效"; };
     r.onerror = function () { status.textContent = "无法读取文件"; };
     r.readAsText(f);
+  });
+})();
+
+// 在地图上点选: a tap on the map gives the place — the grid's village in the list, and the
+// point's coordinates (the drawing's projection turned back), for the preview and the report.
+(function () {
+  var box = document.getElementById("map-pick");
+  if (!box) return;
+  var svg = box.querySelector("svg");
+  var form = box.closest("form");
+  if (!svg || !form) return;
+  var mark = null;
+  svg.addEventListener("click", function (e) {
+    var shape = e.target.closest("a.grid-shape");
+    if (!shape) return;
+    e.preventDefault();
+    var pt = svg.createSVGPoint();
+    pt.x = e.clientX; pt.y = e.clientY;
+    var p = pt.matrixTransform(svg.getScreenCTM().inverse());
+    var lon = p.x / parseFloat(svg.dataset.kx) + parseFloat(svg.dataset.west);
+    var lat = parseFloat(svg.dataset.north) - p.y / parseFloat(svg.dataset.ky);
+    var village = form.querySelector("[name=village_code]");
+    if (village) { village.value = shape.dataset.village; }
+    var la = form.querySelector("[name=lat]"), lo = form.querySelector("[name=lon]");
+    if (la && lo) { la.value = lat.toFixed(6); lo.value = lon.toFixed(6); }
+    if (!mark) {
+      mark = document.createElementNS("http://www.w3.org/2000/svg", "circle");
+      mark.setAttribute("r", "12");
+      mark.setAttribute("class", "map-marker");
+      svg.appendChild(mark);
+    }
+    mark.setAttribute("cx", p.x); mark.setAttribute("cy", p.y);
+    document.getElementById("map-picked").textContent = "已选：" + shape.dataset.name;
+    if (village) { village.dispatchEvent(new Event("change")); }
   });
 })();

@@ -172,6 +172,24 @@ impl Snapshot {
 
     /// The grids within about `radius_m` metres of a point, with their outlines (the order
     /// page's map).
+    /// Every grid of the index (the map a place is picked on), in code order.
+    pub fn all_grids(&self) -> Vec<GridShape> {
+        let mut out: Vec<GridShape> = self
+            .grids
+            .iter()
+            .flat_map(|(shape, (g, village))| {
+                shape.0.iter().map(move |p| GridShape {
+                    code: g.code.clone(),
+                    name: g.name.clone(),
+                    village_code: village.to_string(),
+                    polygon: p.clone(),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.code.cmp(&b.code));
+        out
+    }
+
     pub fn grids_near(&self, lon: f64, lat: f64, radius_m: f64) -> Vec<GridShape> {
         self.grids
             .near(lon, lat, radius_m / 111_000.0)

@@ -352,6 +352,7 @@ pub struct MapShape {
     pub(crate) label_y: String,
     /// The grid the page is about (an order's, or the grid's own page): outlined.
     pub(crate) current: bool,
+    pub(crate) village_code: String,
 }
 
 pub struct SvgMap {
@@ -365,6 +366,12 @@ pub struct SvgMap {
     pub(crate) label_size: String,
     /// Many grids (the county): the drawing keeps a readable width and scrolls on a phone.
     pub(crate) many: bool,
+    /// The projection, for a page that turns a click back into a place: lon = x / kx + west,
+    /// lat = north − y / ky.
+    pub(crate) west: String,
+    pub(crate) north: String,
+    pub(crate) kx: String,
+    pub(crate) ky: String,
 }
 
 pub(crate) const PALETTE: [&str; 8] = [
@@ -462,6 +469,7 @@ pub fn svg_map_around(
                 label_x: format!("{:.1}", c.0),
                 label_y: format!("{:.1}", c.1),
                 current: current == Some(g.code.as_str()),
+                village_code: g.village_code.clone(),
             }
         })
         .collect();
@@ -473,6 +481,10 @@ pub fn svg_map_around(
         height: height.ceil() as u32,
         label_size: format!("{label_size:.0}"),
         many: grids.len() > 30,
+        west: format!("{min_x:.7}"),
+        north: format!("{max_y:.7}"),
+        kx: format!("{:.4}", kx * scale),
+        ky: format!("{scale:.4}"),
         shapes,
         marker: marker.map(|(x, y)| {
             let (x, y) = project(x, y);

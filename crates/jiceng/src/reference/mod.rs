@@ -47,6 +47,18 @@ impl Categories {
         self.by_code.get(code)
     }
 
+    /// The active categories as people choose them: (code, full name), by name.
+    pub fn choices(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = self
+            .by_code
+            .values()
+            .filter(|c| c.active)
+            .map(|c| (c.code.clone(), c.path.clone()))
+            .collect();
+        v.sort_by(|a, b| a.1.cmp(&b.1));
+        v
+    }
+
     pub fn all(&self) -> Vec<&CategoryView> {
         let mut v: Vec<_> = self.by_code.values().collect();
         v.sort_by(|a, b| a.code.cmp(&b.code));

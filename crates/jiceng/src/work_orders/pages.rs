@@ -265,7 +265,8 @@ struct DetailPage {
     place: String,
     sign_by: String,
     resolve_by: String,
-    /// (action code, label, needs a note)
+    /// Categories to correct the order's to, by name (when a dispatch is offered).
+    categories: Vec<(String, String)>,
     /// (action code, label, needs a note, turns work back: behind a confirmation)
     actions: Vec<(String, &'static str, bool, bool)>,
     /// Units to offer first when choosing one: those on the order now.
@@ -408,6 +409,11 @@ async fn detail_view(
         .map(|u| (u.unit_id, u.name.clone()))
         .collect();
     let page = DetailPage {
+        categories: if needs_units {
+            crate::reference::of(app).get().categories.choices()
+        } else {
+            Vec::new()
+        },
         suggested,
         chrome: page_chrome(app, &user.0, "/work-orders"),
         priority: Priority::parse(&o.priority)
@@ -541,6 +547,10 @@ struct NewPage {
     villages: Vec<(String, Vec<(String, String)>)>,
     /// Photos already attached (kept across a refused submit).
     photo_count: usize,
+    /// Categories to choose by name (staff).
+    categories: Vec<(String, String)>,
+    /// The county's grids, to pick the place with a tap.
+    map: Option<crate::org::pages::SvgMap>,
     form: FormState,
 }
 
@@ -557,6 +567,15 @@ fn new_page_view(app: &App, chrome: Chrome, staff: bool, form: FormState) -> New
             .snapshot()
             .villages_by_township(),
         photo_count,
+        map: {
+            let grids = crate::org::locate::of(app).snapshot().all_grids();
+            (!grids.is_empty()).then(|| crate::org::pages::svg_map(&grids, None))
+        },
+        categories: if staff {
+            crate::reference::of(app).get().categories.choices()
+        } else {
+            Vec::new()
+        },
         chrome,
         heading: if staff {
             "登记诉求"

@@ -371,6 +371,52 @@ async fn browser_each_role_does_a_days_work_among_600_open_orders() {
     })
     .await;
     wait_text(&c, "order-facts", &village).await;
+    // Or by a tap on the map: the grid's village and the point are filled in.
+    c.goto(&app.url("/work-orders/new")).await.unwrap();
+    c.find(Locator::Css("#map-pick summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#map-pick a.grid-shape"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_until_text(&c, "map-picked", |t| t.contains("已选")).await;
+    let picked = c
+        .execute(
+            "return [document.getElementById('village_code').value, document.getElementById('lat').value]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        picked[0].as_str().is_some_and(|v| v.len() == 12)
+            && picked[1].as_str().is_some_and(|v| !v.is_empty()),
+        "{picked}"
+    );
+    // The category is chosen by name, narrowed by what is typed.
+    c.find(Locator::Css("input[data-narrows='category_code']"))
+        .await
+        .unwrap()
+        .send_keys("噪音")
+        .await
+        .unwrap();
+    let shown = c
+        .execute(
+            "return Array.from(document.querySelectorAll('#category_code option')).filter(o => o.value && !o.hidden).map(o => o.textContent)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let shown = shown.as_array().unwrap();
+    assert!(
+        !shown.is_empty() && shown.iter().all(|o| o.as_str().unwrap().contains("噪音")),
+        "{shown:?}"
+    );
 
     // 5. An elderly citizen on a phone, in large type, reports by choosing the village,
     //    keeps the code and pin, and later rates with nothing chosen for them.
