@@ -56,6 +56,7 @@ pub mod queue;
 pub mod rating;
 pub mod region;
 pub mod role;
+pub mod rollup;
 pub mod scope;
 pub mod sla;
 pub mod stored;

@@ -64,6 +64,16 @@ enum Command {
     /// Measure throughput
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The cockpit's rollups
+    #[command(subcommand)]
+    Rollups(RollupsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum RollupsCommand {
+    /// Recompute every rollup from the orders (in one transaction; the cockpit reads the old
+    /// figures until it commits)
+    Rebuild,
 }
 
 #[derive(Subcommand, Debug)]
@@ -488,6 +498,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "导入完成：区划{}个，部门{}个，网格{}个。",
                 report.regions, report.departments, report.grids
             );
+            Ok(())
+        }
+        Command::Rollups(RollupsCommand::Rebuild) => {
+            init_tracing("warn");
+            let app = crate::server::open(load_config(&cli, None, false)?).await?;
+            let total: u64 = {
+                use sea_orm::{EntityTrait, PaginatorTrait};
+                crate::store::entities::work_order::Entity::find()
+                    .count(&app.db.conn)
+                    .await?
+            };
+            let progress = Progress::new(total);
+            let mut read = 0u64;
+            let rows = crate::work_orders::rollups::rebuild(&app, |n| {
+                read += n;
+                progress.step(read, total, "张工单");
+            })
+            .await
+            .map_err(describe)?;
+            progress.finish();
+            println!("已从{total}张工单重算汇总，共{rows}行。");
             Ok(())
         }
         Command::PrintConfig => {

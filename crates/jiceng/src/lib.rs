@@ -5,13 +5,15 @@
 //! - `store/` — the database connection, migrations and the sea-orm entities.
 //! - `web/` — the page kit and the extractors shared by every wing's routes.
 //! - one folder per wing, each with its use cases, queries, JSON routes (`api.rs`) and pages
-//!   (`pages.rs`): `auth/`, `org/`, `reference`, `audit/`, `notify`, `work_orders/`, `hall/`.
+//!   (`pages.rs`): `auth/`, `org/`, `reference`, `audit/`, `notify`, `work_orders/`, `hall/`,
+//!   `cockpit/`.
 //! - `demo/` seeds the demo county; `server.rs` is the composition root.
 
 pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod cli;
+pub mod cockpit;
 pub mod config;
 pub mod demo;
 pub mod error;

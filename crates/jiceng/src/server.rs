@@ -27,6 +27,10 @@ pub async fn open(config: crate::config::Config) -> anyhow::Result<App> {
     crate::org::locate::of(&app).reload(&app.db).await?;
     crate::reference::seed(&app.db, app.now()).await?;
     crate::reference::of(&app).reload(&app.db).await?;
+    let r = crate::work_orders::rollups::rebuild_if_empty(&app).await?;
+    if r > 0 {
+        tracing::info!(rows = r, "cockpit rollups built from the orders");
+    }
     let n = crate::work_orders::read::backfill_caller_digests(&app).await?;
     if n > 0 {
         tracing::info!(orders = n, "caller digests written for older orders");
@@ -66,6 +70,7 @@ pub fn router(app: App) -> Router {
         .merge(crate::org::api::routes())
         .merge(crate::audit::api::routes())
         .merge(crate::work_orders::api::routes())
+        .merge(crate::cockpit::api::routes())
         .merge(crate::hall::catalog_api::routes())
         .merge(crate::hall::api::routes())
         .merge(crate::hall::pages::routes())

@@ -557,6 +557,7 @@ pub async fn apply(app: &App, actor: &Actor, id: i64, input: ActionInput) -> App
             }
         ));
     audit::record(&txn, now, &actor_name, ev).await?;
+    crate::work_orders::rollups::moved(&txn, Some(&m), &m2).await?;
     txn.commit().await?;
     view(&app.db.conn, app, &m2, true, Some(actor)).await
 }
@@ -828,6 +829,7 @@ pub async fn citizen_callback(
         .state(&snapshot_of(&m2))
         .reason(note);
     audit::record(&txn, now, "citizen", ev).await?;
+    crate::work_orders::rollups::moved(&txn, Some(&m), &m2).await?;
     txn.commit().await?;
     view(&app.db.conn, app, &m2, true, None).await
 }

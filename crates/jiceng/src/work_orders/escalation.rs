@@ -252,10 +252,12 @@ async fn escalate_one(
         met(&m, k)
     });
     if level != m.escalation || next != m.next_escalation_at {
+        let before = m.clone();
         let mut am: work_order::ActiveModel = m.into();
         am.escalation = Set(level);
         am.next_escalation_at = Set(next);
-        am.update(txn).await?;
+        let after = am.update(txn).await?;
+        crate::work_orders::rollups::moved(txn, Some(&before), &after).await?;
     }
     Ok(taken)
 }

@@ -752,6 +752,8 @@ pub(crate) async fn write_intakes(app: &App, all: &[Intake]) -> AppResult<Vec<Cr
             ))
         })?;
     }
+    // The cockpit's figures move with the orders, in this transaction.
+    crate::work_orders::rollups::added(&txn, &models).await?;
     let t_orders = t0.elapsed();
     let mut events = Vec::with_capacity(jobs.len() * 2);
     let mut assignments = Vec::with_capacity(jobs.len() * 2);

@@ -8,6 +8,7 @@
 //! - `actions` — every later action on an order;
 //! - `worklist` — what each account must do now;
 //! - `supervision` — 督办单, written supervision orders with their own deadlines;
+//! - `rollups` — the cockpit's figures, moved with every change to an order;
 //! - `escalation`, `resp_list`, `metrics`, `api`, `pages`.
 
 pub mod actions;
@@ -20,6 +21,7 @@ pub mod model;
 pub mod pages;
 pub mod read;
 pub mod resp_list;
+pub mod rollups;
 pub mod supervision;
 pub mod worklist;
 

@@ -260,9 +260,11 @@ pub async fn sweep(app: &App) -> AppResult<usize> {
             .reason(what),
         ));
         if m.escalation < Level::Supervised {
+            let before = m.clone();
             let mut am: work_order::ActiveModel = m.into();
             am.escalation = Set(Level::Supervised);
-            am.update(&txn).await?;
+            let after = am.update(&txn).await?;
+            crate::work_orders::rollups::moved(&txn, Some(&before), &after).await?;
         }
     }
     notify::enqueue_many(&txn, app, now, messages).await?;

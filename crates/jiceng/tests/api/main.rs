@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod browser_roles;
 mod catalog;
+mod cockpit;
 mod demo;
 mod fuzz;
 mod house;

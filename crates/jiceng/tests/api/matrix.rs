@@ -1874,6 +1874,28 @@ async fn every_route_every_role_inside_and_outside() {
             public(),
         ),
         get("/rankings", anyone_signed_in()),
+        get(
+            "/api/v1/cockpit/summary",
+            staff(|w| {
+                w.is(&[
+                    Role::Leader,
+                    Role::Supervisor,
+                    Role::Dispatcher,
+                    Role::Admin,
+                ])
+            }),
+        ),
+        get(
+            "/api/v1/cockpit/breakdown",
+            staff(|w| {
+                w.is(&[
+                    Role::Leader,
+                    Role::Supervisor,
+                    Role::Dispatcher,
+                    Role::Admin,
+                ])
+            }),
+        ),
         get("/supervision", anyone_signed_in()),
         get(
             "/supervision/bulletin",

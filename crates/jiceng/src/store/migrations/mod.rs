@@ -19,6 +19,7 @@ mod m0015_queue_recall;
 mod m0016_supervision_notices;
 mod m0017_caller_digest;
 mod m0018_window_service;
+mod m0019_rollups;
 mod schema;
 
 use crate::store::Db;
@@ -40,6 +41,7 @@ use crate::store::migrations::m0015_queue_recall::queue_recall;
 use crate::store::migrations::m0016_supervision_notices::supervision_notices;
 use crate::store::migrations::m0017_caller_digest::caller_digest;
 use crate::store::migrations::m0018_window_service::window_service;
+use crate::store::migrations::m0019_rollups::rollups;
 use crate::store::migrations::schema::Statements;
 use crate::store::migrations::schema::a;
 use crate::store::migrations::schema::bigint;
@@ -147,6 +149,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 18,
         name: "0018_window_service",
         statements: window_service,
+    },
+    Migration {
+        version: 19,
+        name: "0019_rollups",
+        statements: rollups,
     },
 ];
 
